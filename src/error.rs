@@ -1,0 +1,341 @@
+//! The one error type of the crate.
+//!
+//! Every variant that comes from reading a file names the file, and where it applies the entry
+//! and the field, so that a message alone tells a user what is wrong and where. Tests match on
+//! variants, never on message text.
+
+use std::fmt;
+use std::path::PathBuf;
+
+use crate::array::Dtype;
+use crate::format::Version;
+
+/// A specialized `Result` for brine operations.
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+/// Everything that can go wrong while writing, opening or reading a brine file.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum Error {
+    /// An operating-system call on `path` failed.
+    #[error("{}: {op}: {source}", path.display())]
+    Io {
+        /// The file or folder the call was about.
+        path: PathBuf,
+        /// What brine was doing (`open`, `map`, `write`, `rename`, ...).
+        op: &'static str,
+        /// The underlying error.
+        #[source]
+        source: std::io::Error,
+    },
+
+    /// The file does not start with the brine magic bytes.
+    #[error("{}: not a brine file (magic bytes {found:02x?})", file.display())]
+    NotBrine {
+        /// The file.
+        file: PathBuf,
+        /// The first bytes found (fewer than 8 if the file is shorter).
+        found: Vec<u8>,
+    },
+
+    /// The file is shorter than a structure it must contain.
+    #[error("{}: truncated: {what} needs {needed} bytes but the file has {len}", file.display())]
+    Truncated {
+        /// The file.
+        file: PathBuf,
+        /// What did not fit.
+        what: &'static str,
+        /// Bytes needed.
+        needed: u64,
+        /// Bytes present.
+        len: u64,
+    },
+
+    /// The file was written with a format major version this build cannot read.
+    #[error(
+        "{}: written with brine format {found}, this build reads format {supported} \
+         (major versions must match; upgrade brine to read it)",
+        file.display()
+    )]
+    UnsupportedVersion {
+        /// The file.
+        file: PathBuf,
+        /// The version recorded in the header.
+        found: Version,
+        /// The newest version this build reads.
+        supported: Version,
+    },
+
+    /// The file uses a feature (flag, dtype, codec, rkyv layout) this build does not know.
+    #[error(
+        "{}: {what} {value} is not supported by this build (file written with format {found}, \
+         this build reads format {supported})",
+        file.display()
+    )]
+    UnsupportedFeature {
+        /// The file.
+        file: PathBuf,
+        /// Which field carries the unknown value (`required flags`, `dtype of entry "x"`...).
+        what: String,
+        /// The unknown value.
+        value: u64,
+        /// The version recorded in the header.
+        found: Version,
+        /// The newest version this build reads.
+        supported: Version,
+    },
+
+    /// A checksum did not match the bytes it covers.
+    #[error(
+        "{}: checksum mismatch in {what}: stored {expected:#018x}, computed {got:#018x}",
+        file.display()
+    )]
+    ChecksumMismatch {
+        /// The file.
+        file: PathBuf,
+        /// What the checksum covers (`header`, `manifest`, `entry "x" section 0 chunk 3`...).
+        what: String,
+        /// The checksum stored in the file.
+        expected: u64,
+        /// The checksum of the bytes present.
+        got: u64,
+    },
+
+    /// A header field holds a value the format forbids.
+    #[error("{}: header field {field} = {value}: {reason}", file.display())]
+    InvalidHeader {
+        /// The file.
+        file: PathBuf,
+        /// The field's name in spec/FORMAT.md.
+        field: &'static str,
+        /// The value found.
+        value: u64,
+        /// The rule it breaks.
+        reason: &'static str,
+    },
+
+    /// The manifest is not a valid rkyv archive of the manifest type.
+    #[error("{}: invalid manifest: {detail}", file.display())]
+    InvalidManifest {
+        /// The file.
+        file: PathBuf,
+        /// What bytecheck found, with the path inside the archive.
+        detail: String,
+    },
+
+    /// A manifest field breaks a rule of the format.
+    #[error("{}: {location}: {field}: {reason}", file.display())]
+    InvalidField {
+        /// The file.
+        file: PathBuf,
+        /// Where: `entry "weights"`, `section 3`, `file metadata`...
+        location: String,
+        /// The field's name in spec/FORMAT.md.
+        field: &'static str,
+        /// The rule it breaks, with the values involved.
+        reason: String,
+    },
+
+    /// A section reaches outside the data area of the file.
+    #[error(
+        "{}: section {section} (offset {offset}, length {len}) is out of bounds: data area ends at {limit}",
+        file.display()
+    )]
+    SectionOutOfBounds {
+        /// The file.
+        file: PathBuf,
+        /// The section's index in the section table.
+        section: u32,
+        /// Its offset.
+        offset: u64,
+        /// Its length.
+        len: u64,
+        /// Where the data area ends (the manifest offset).
+        limit: u64,
+    },
+
+    /// Two sections share bytes.
+    #[error("{}: sections {first} and {second} overlap", file.display())]
+    SectionsOverlap {
+        /// The file.
+        file: PathBuf,
+        /// The section with the lower offset.
+        first: u32,
+        /// The other one.
+        second: u32,
+    },
+
+    /// A size declared by the file exceeds a limit of this reader.
+    #[error(
+        "{}: {what} is {value}, over the limit of {limit} ({setting})",
+        file.display()
+    )]
+    LimitExceeded {
+        /// The file.
+        file: PathBuf,
+        /// What is too large.
+        what: String,
+        /// The declared value.
+        value: u64,
+        /// The limit.
+        limit: u64,
+        /// Where the limit comes from (a constant of the format or an `OpenOptions` setting).
+        setting: &'static str,
+    },
+
+    /// Decompressing a chunk failed.
+    #[error("{}: entry {entry:?}: chunk {chunk}: {reason}", file.display())]
+    Decompress {
+        /// The file.
+        file: PathBuf,
+        /// The entry.
+        entry: String,
+        /// The chunk's index.
+        chunk: usize,
+        /// What went wrong.
+        reason: String,
+    },
+
+    /// The bytes of an entry break a rule checked on first access.
+    #[error("{}: entry {entry:?}: {reason}", file.display())]
+    InvalidData {
+        /// The file.
+        file: PathBuf,
+        /// The entry.
+        entry: String,
+        /// What is wrong.
+        reason: String,
+    },
+
+    /// No entry has this name.
+    #[error("{}: no entry named {entry:?}", file.display())]
+    NotFound {
+        /// The file.
+        file: PathBuf,
+        /// The name asked for.
+        entry: String,
+    },
+
+    /// The entry exists but is of another kind.
+    #[error("{}: entry {entry:?} is {found}, not {expected}", file.display())]
+    WrongKind {
+        /// The file.
+        file: PathBuf,
+        /// The entry.
+        entry: String,
+        /// The kind asked for.
+        expected: &'static str,
+        /// The kind stored.
+        found: &'static str,
+    },
+
+    /// The array exists but holds another element type.
+    #[error("{}: array {entry:?} holds {found}, not {expected}", file.display())]
+    WrongDtype {
+        /// The file.
+        file: PathBuf,
+        /// The entry.
+        entry: String,
+        /// The dtype asked for.
+        expected: Dtype,
+        /// The dtype stored.
+        found: Dtype,
+    },
+
+    /// The reader was opened with `require_zero_copy` and the entry would need a copy.
+    #[error(
+        "{}: entry {entry:?} is compressed ({codec}); reading it needs a copy, \
+         and this reader requires zero-copy access",
+        file.display()
+    )]
+    CopyRequired {
+        /// The file.
+        file: PathBuf,
+        /// The entry.
+        entry: String,
+        /// The entry's codec.
+        codec: &'static str,
+    },
+
+    /// An element range outside the array.
+    #[error("{}: entry {entry:?}: range {start}..{end} is outside the array of {len} elements", file.display())]
+    RangeOutOfBounds {
+        /// The file.
+        file: PathBuf,
+        /// The entry.
+        entry: String,
+        /// Range start (element index).
+        start: usize,
+        /// Range end (element index, exclusive).
+        end: usize,
+        /// Number of elements in the array.
+        len: usize,
+    },
+
+    /// A writer call was given arguments that cannot be written.
+    #[error("{}: cannot write {entry:?}: {reason}", file.display())]
+    InvalidInput {
+        /// The file being written.
+        file: PathBuf,
+        /// The entry being written (empty for file-level problems).
+        entry: String,
+        /// What is wrong.
+        reason: String,
+    },
+
+    /// Two entries (or two metadata keys) of one file share a name.
+    #[error("{}: duplicate {what} {name:?}", file.display())]
+    Duplicate {
+        /// The file.
+        file: PathBuf,
+        /// `entry name` or `metadata key`.
+        what: &'static str,
+        /// The repeated name.
+        name: String,
+    },
+}
+
+/// A bytecheck/rancor error that keeps the path inside the archive where validation failed.
+///
+/// `rancor::Error` prints nothing useful in release builds; this type keeps the message of the
+/// innermost error and every trace frame bytecheck adds on the way out
+/// (`while checking field 'entries' of 'ArchivedManifest'`...).
+#[derive(Debug)]
+pub struct ArchiveError {
+    message: String,
+    trace: Vec<String>,
+}
+
+impl fmt::Display for ArchiveError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.message)?;
+        for frame in &self.trace {
+            write!(f, "; {frame}")?;
+        }
+        Ok(())
+    }
+}
+
+impl std::error::Error for ArchiveError {}
+
+impl rancor::Trace for ArchiveError {
+    fn trace<R>(mut self, trace: R) -> Self
+    where
+        R: fmt::Debug + fmt::Display + Send + Sync + 'static,
+    {
+        // A hostile archive can nest deeply; keep the message bounded.
+        if self.trace.len() < 32 {
+            self.trace.push(trace.to_string());
+        }
+        self
+    }
+}
+
+impl rancor::Source for ArchiveError {
+    fn new<T: std::error::Error + Send + Sync + 'static>(source: T) -> Self {
+        Self {
+            message: source.to_string(),
+            trace: Vec::new(),
+        }
+    }
+}

@@ -1,0 +1,258 @@
+//! The fixed 128-byte header at offset 0 (spec/FORMAT.md, "Header").
+//!
+//! Hand-specified little-endian fields, not rkyv, so that a reader in any language can identify
+//! the file, refuse a newer major version and find the manifest with one read.
+
+use std::fmt;
+use std::path::Path;
+
+use crate::error::{Error, Result};
+use crate::format::checksum;
+use crate::format::limits::{MAX_ALIGNMENT, MIN_ALIGNMENT, SMALL_ALIGNMENT};
+
+/// Size of the header in bytes.
+pub const HEADER_LEN: usize = 128;
+
+/// The magic bytes at offset 0. The high first byte and the CR LF / SUB / LF bytes detect
+/// transfers that mangle binary data, as PNG's signature does.
+pub const MAGIC: [u8; 8] = *b"\x89BRINE\r\n";
+
+/// Offset of the header checksum; the checksum covers bytes `0..HEADER_CHECKSUM_OFFSET`.
+const HEADER_CHECKSUM_OFFSET: usize = 120;
+
+/// The format version this build writes and reads.
+pub const FORMAT_VERSION: Version = Version { major: 1, minor: 0 };
+
+/// Bits of `required_flags` this build understands. Version 1.0 defines none.
+pub const KNOWN_REQUIRED_FLAGS: u32 = 0;
+
+/// rkyv layout code: little-endian.
+pub const RKYV_LITTLE_ENDIAN: u8 = 0;
+/// rkyv layout code: aligned primitives.
+pub const RKYV_ALIGNED: u8 = 1;
+/// rkyv layout code: 32-bit relative pointers.
+pub const RKYV_POINTER_WIDTH: u8 = 4;
+
+/// A format version, `major.minor`. Separate from the crate's version.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct Version {
+    /// Incompatible layout changes.
+    pub major: u16,
+    /// Additions a reader of the same major version can detect.
+    pub minor: u16,
+}
+
+impl fmt::Display for Version {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}.{}", self.major, self.minor)
+    }
+}
+
+/// The decoded header.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Header {
+    /// Format version the file was written with.
+    pub version: Version,
+    /// Features a reader must understand to read the file.
+    pub required_flags: u32,
+    /// Features a reader may ignore.
+    pub optional_flags: u32,
+    /// Alignment unit for sections of at least a page, in bytes.
+    pub alignment: u32,
+    /// Offset of the manifest archive.
+    pub manifest_offset: u64,
+    /// Exact length of the manifest archive.
+    pub manifest_len: u64,
+    /// xxh3-64 of the manifest archive.
+    pub manifest_checksum: u64,
+    /// Total length of the file.
+    pub file_len: u64,
+}
+
+fn u16_at(b: &[u8; HEADER_LEN], at: usize) -> u16 {
+    u16::from_le_bytes([b[at], b[at + 1]])
+}
+
+fn u32_at(b: &[u8; HEADER_LEN], at: usize) -> u32 {
+    let mut x = [0; 4];
+    x.copy_from_slice(&b[at..at + 4]);
+    u32::from_le_bytes(x)
+}
+
+fn u64_at(b: &[u8; HEADER_LEN], at: usize) -> u64 {
+    let mut x = [0; 8];
+    x.copy_from_slice(&b[at..at + 8]);
+    u64::from_le_bytes(x)
+}
+
+impl Header {
+    /// Encodes the header, computing its checksum. Reserved bytes are zero.
+    pub fn encode(&self) -> [u8; HEADER_LEN] {
+        let mut b = [0u8; HEADER_LEN];
+        b[0..8].copy_from_slice(&MAGIC);
+        b[8..10].copy_from_slice(&self.version.major.to_le_bytes());
+        b[10..12].copy_from_slice(&self.version.minor.to_le_bytes());
+        b[12..16].copy_from_slice(&self.required_flags.to_le_bytes());
+        b[16..20].copy_from_slice(&self.optional_flags.to_le_bytes());
+        b[20] = RKYV_LITTLE_ENDIAN;
+        b[21] = RKYV_ALIGNED;
+        b[22] = RKYV_POINTER_WIDTH;
+        b[24..28].copy_from_slice(&self.alignment.to_le_bytes());
+        b[32..40].copy_from_slice(&self.manifest_offset.to_le_bytes());
+        b[40..48].copy_from_slice(&self.manifest_len.to_le_bytes());
+        b[48..56].copy_from_slice(&self.manifest_checksum.to_le_bytes());
+        b[56..64].copy_from_slice(&self.file_len.to_le_bytes());
+        let sum = checksum::xxh3(&b[..HEADER_CHECKSUM_OFFSET]);
+        b[HEADER_CHECKSUM_OFFSET..].copy_from_slice(&sum.to_le_bytes());
+        b
+    }
+
+    /// Decodes and validates the header of a file of `actual_len` bytes whose first bytes are
+    /// `bytes` (validation rules H1 to H10 of spec/FORMAT.md).
+    pub fn decode(file: &Path, bytes: &[u8], actual_len: u64) -> Result<Header> {
+        if bytes.len() < MAGIC.len() || bytes[..MAGIC.len()] != MAGIC {
+            if MAGIC.starts_with(bytes) {
+                return Err(Error::Truncated {
+                    file: file.to_path_buf(),
+                    what: "header",
+                    needed: HEADER_LEN as u64,
+                    len: actual_len,
+                });
+            }
+            return Err(Error::NotBrine {
+                file: file.to_path_buf(),
+                found: bytes[..bytes.len().min(MAGIC.len())].to_vec(),
+            });
+        }
+        let Some(b) = bytes.first_chunk::<HEADER_LEN>() else {
+            return Err(Error::Truncated {
+                file: file.to_path_buf(),
+                what: "header",
+                needed: HEADER_LEN as u64,
+                len: actual_len,
+            });
+        };
+        let version = Version {
+            major: u16_at(b, 8),
+            minor: u16_at(b, 10),
+        };
+        // The version is checked before the checksum so that a file from a future major
+        // version whose header layout differs still gets the version message.
+        if version.major != FORMAT_VERSION.major {
+            return Err(Error::UnsupportedVersion {
+                file: file.to_path_buf(),
+                found: version,
+                supported: FORMAT_VERSION,
+            });
+        }
+        let stored = u64_at(b, HEADER_CHECKSUM_OFFSET);
+        let computed = checksum::xxh3(&b[..HEADER_CHECKSUM_OFFSET]);
+        if stored != computed {
+            return Err(Error::ChecksumMismatch {
+                file: file.to_path_buf(),
+                what: "header".into(),
+                expected: stored,
+                got: computed,
+            });
+        }
+        let invalid = |field, value: u64, reason| Error::InvalidHeader {
+            file: file.to_path_buf(),
+            field,
+            value,
+            reason,
+        };
+        let required_flags = u32_at(b, 12);
+        if required_flags & !KNOWN_REQUIRED_FLAGS != 0 {
+            return Err(Error::UnsupportedFeature {
+                file: file.to_path_buf(),
+                what: "required flags".into(),
+                value: u64::from(required_flags & !KNOWN_REQUIRED_FLAGS),
+                found: version,
+                supported: FORMAT_VERSION,
+            });
+        }
+        let layout = [
+            ("rkyv endianness", b[20], RKYV_LITTLE_ENDIAN),
+            ("rkyv alignment", b[21], RKYV_ALIGNED),
+            ("rkyv pointer width", b[22], RKYV_POINTER_WIDTH),
+        ];
+        for (what, found, expected) in layout {
+            if found != expected {
+                return Err(Error::UnsupportedFeature {
+                    file: file.to_path_buf(),
+                    what: what.into(),
+                    value: u64::from(found),
+                    found: version,
+                    supported: FORMAT_VERSION,
+                });
+            }
+        }
+        if b[23] != 0 || b[28..32] != [0; 4] || b[64..HEADER_CHECKSUM_OFFSET].iter().any(|&x| x != 0)
+        {
+            return Err(invalid("reserved", 0, "reserved header bytes must be zero"));
+        }
+        let alignment = u32_at(b, 24);
+        if !alignment.is_power_of_two() || !(MIN_ALIGNMENT..=MAX_ALIGNMENT).contains(&alignment) {
+            return Err(invalid(
+                "alignment",
+                u64::from(alignment),
+                "must be a power of two from 64 to 2097152",
+            ));
+        }
+        let header = Header {
+            version,
+            required_flags,
+            optional_flags: u32_at(b, 16),
+            alignment,
+            manifest_offset: u64_at(b, 32),
+            manifest_len: u64_at(b, 40),
+            manifest_checksum: u64_at(b, 48),
+            file_len: u64_at(b, 56),
+        };
+        if header.file_len != actual_len {
+            return Err(invalid(
+                "file_length",
+                header.file_len,
+                "does not match the length of the file (truncated or extended)",
+            ));
+        }
+        if header.manifest_offset < HEADER_LEN as u64
+            || header.manifest_offset % u64::from(SMALL_ALIGNMENT) != 0
+        {
+            return Err(invalid(
+                "manifest_offset",
+                header.manifest_offset,
+                "must be at least 128 and a multiple of 64",
+            ));
+        }
+        if header.manifest_offset.checked_add(header.manifest_len) != Some(header.file_len) {
+            return Err(invalid(
+                "manifest_length",
+                header.manifest_len,
+                "the manifest must end exactly at the end of the file",
+            ));
+        }
+        Ok(header)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn encode_decode_round_trip() {
+        let h = Header {
+            version: FORMAT_VERSION,
+            required_flags: 0,
+            optional_flags: 0,
+            alignment: 4096,
+            manifest_offset: 4096,
+            manifest_len: 100,
+            manifest_checksum: 7,
+            file_len: 4196,
+        };
+        let b = h.encode();
+        assert_eq!(Header::decode(Path::new("x"), &b, 4196).unwrap(), h);
+    }
+}

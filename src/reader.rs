@@ -1,0 +1,719 @@
+//! The front door for reading: open a file, validate it, look entries up, view them.
+
+use std::ops::Range;
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
+
+use once_cell::sync::OnceCell;
+use rayon::prelude::*;
+
+use crate::array::{ArrayView, CastError, Dtype, Element};
+use crate::buffer::{AlignedBuf, DecodedSection};
+use crate::error::{Error, Result};
+use crate::format::checksum;
+use crate::format::codec;
+use crate::format::header::{HEADER_LEN, Header};
+use crate::format::limits::{DEFAULT_MAX_DECOMPRESSED, DEFAULT_MAX_MANIFEST_LEN};
+use crate::format::manifest::{
+    ArchivedArrayMeta, ArchivedEntry, ArchivedEntryKind, ArchivedManifest, ArchivedMetaItem,
+    ArchivedSection, MetaRef, codec_name,
+};
+use crate::format::validate;
+use crate::format::Version;
+use crate::io::map::{AccessPattern, Backing};
+
+/// Options for opening a file. Start from [`Reader::options`].
+#[derive(Clone, Debug)]
+pub struct OpenOptions {
+    verify: bool,
+    require_zero_copy: bool,
+    max_manifest_len: u64,
+    max_decompressed_bytes: u64,
+}
+
+impl Default for OpenOptions {
+    fn default() -> Self {
+        OpenOptions {
+            verify: false,
+            require_zero_copy: false,
+            max_manifest_len: DEFAULT_MAX_MANIFEST_LEN,
+            max_decompressed_bytes: DEFAULT_MAX_DECOMPRESSED,
+        }
+    }
+}
+
+impl OpenOptions {
+    /// Also run [`Reader::verify`] at open: every checksum, every chunk, every padding byte.
+    /// O(file) instead of O(manifest).
+    pub fn verify(mut self, yes: bool) -> Self {
+        self.verify = yes;
+        self
+    }
+
+    /// Refuse to read compressed entries ([`Error::CopyRequired`]) instead of decompressing
+    /// them into memory: every successful read is then a view of the mapping.
+    pub fn require_zero_copy(mut self, yes: bool) -> Self {
+        self.require_zero_copy = yes;
+        self
+    }
+
+    /// Largest manifest accepted (default 256 MiB). The manifest is validated in full at open.
+    pub fn max_manifest_len(mut self, bytes: u64) -> Self {
+        self.max_manifest_len = bytes;
+        self
+    }
+
+    /// Largest total of decompressed bytes this reader may hold for compressed entries
+    /// (default 8 GiB). Reading an entry that would pass it fails with
+    /// [`Error::LimitExceeded`].
+    pub fn max_decompressed_bytes(mut self, bytes: u64) -> Self {
+        self.max_decompressed_bytes = bytes;
+        self
+    }
+
+    /// Maps and opens the file at `path`.
+    ///
+    /// # Errors
+    /// [`Error::Io`] if the file cannot be opened or mapped; any validation error of tier 1
+    /// (and of [`Reader::verify`] when `verify` is set).
+    pub fn open(self, path: impl AsRef<Path>) -> Result<Reader> {
+        let path = path.as_ref();
+        Reader::from_backing(path.to_path_buf(), Backing::map(path)?, self)
+    }
+
+    /// Opens a file held in memory. `name` is used in error messages.
+    ///
+    /// # Errors
+    /// As [`OpenOptions::open`], without the I/O errors.
+    pub fn open_buffer(self, name: impl Into<PathBuf>, buffer: AlignedBuf) -> Result<Reader> {
+        Reader::from_backing(name.into(), Backing::Buffer(buffer), self)
+    }
+}
+
+/// An open brine file.
+///
+/// Opening costs O(manifest): the header and manifest are validated (tier 1 in the spec) and no
+/// data page is touched. Views of raw entries borrow from the mapping and copy nothing.
+/// Compressed entries are decompressed on demand, chunk by chunk, into buffers the reader keeps.
+/// `Reader` is `Send + Sync`: share it between threads by reference or in an `Arc`.
+///
+/// # Examples
+/// ```
+/// # fn main() -> brine::Result<()> {
+/// # let dir = tempfile::tempdir().unwrap();
+/// # let path = dir.path().join("example.brine");
+/// let mut w = brine::Writer::create(&path)?;
+/// w.put_array("x", &[1.0f32, 2.0, 3.0, 4.0], &[2, 2])?;
+/// w.finish()?;
+///
+/// let r = brine::Reader::open(&path)?;
+/// let x = r.array::<f32>("x")?;
+/// assert_eq!(x.shape(), &[2, 2]);
+/// assert_eq!(x.as_slice(), &[1.0, 2.0, 3.0, 4.0]);
+/// # Ok(()) }
+/// ```
+#[derive(Debug)]
+pub struct Reader {
+    path: PathBuf,
+    backing: Backing,
+    header: Header,
+    options: OpenOptions,
+    /// One cell per section, allocated on the first read of a compressed section.
+    decoded: OnceCell<Box<[OnceCell<DecodedSection>]>>,
+    decoded_bytes: AtomicU64,
+}
+
+impl Reader {
+    /// Options for opening a file.
+    pub fn options() -> OpenOptions {
+        OpenOptions::default()
+    }
+
+    /// Maps and opens the file at `path` with default options.
+    ///
+    /// # Errors
+    /// [`Error::Io`] if the file cannot be opened or mapped, and any tier-1 validation error:
+    /// [`Error::NotBrine`], [`Error::UnsupportedVersion`], [`Error::ChecksumMismatch`],
+    /// [`Error::SectionOutOfBounds`]...
+    pub fn open(path: impl AsRef<Path>) -> Result<Reader> {
+        OpenOptions::default().open(path)
+    }
+
+    fn from_backing(path: PathBuf, backing: Backing, options: OpenOptions) -> Result<Reader> {
+        let bytes = backing.bytes();
+        let header = Header::decode(&path, bytes, bytes.len() as u64)?;
+        // `decode` checked manifest_offset + manifest_len == file length == bytes.len().
+        let manifest_bytes = &bytes[header.manifest_offset as usize..];
+        let manifest =
+            validate::access_manifest(&path, &header, manifest_bytes, options.max_manifest_len)?;
+        validate::validate_manifest(&path, &header, manifest)?;
+        let verify = options.verify;
+        let reader = Reader {
+            path,
+            backing,
+            header,
+            options,
+            decoded: OnceCell::new(),
+            decoded_bytes: AtomicU64::new(0),
+        };
+        if verify {
+            reader.verify()?;
+        }
+        Ok(reader)
+    }
+
+    /// The manifest archive.
+    fn manifest(&self) -> &ArchivedManifest {
+        let bytes = &self.backing.bytes()[self.header.manifest_offset as usize..];
+        // SAFETY: these exact bytes passed `rkyv::access` (bytecheck) in `from_backing`, and
+        // they cannot have changed since: the backing is an owned buffer or a read-only map
+        // under the contract in `io::map`.
+        unsafe { rkyv::access_unchecked::<ArchivedManifest>(bytes) }
+    }
+
+    /// The path (or the name given to [`OpenOptions::open_buffer`]).
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// The format version the file was written with.
+    pub fn version(&self) -> Version {
+        self.header.version
+    }
+
+    /// The alignment unit of large sections.
+    pub fn alignment(&self) -> u32 {
+        self.header.alignment
+    }
+
+    /// Total length of the file.
+    pub fn file_len(&self) -> u64 {
+        self.header.file_len
+    }
+
+    /// Length of the manifest.
+    pub fn manifest_len(&self) -> u64 {
+        self.header.manifest_len
+    }
+
+    /// File-level metadata.
+    pub fn metadata(&self) -> Metadata<'_> {
+        Metadata {
+            items: self.manifest().metadata.as_slice(),
+        }
+    }
+
+    /// Number of entries.
+    pub fn len(&self) -> usize {
+        self.manifest().entries.len()
+    }
+
+    /// Whether the file has no entries.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// Every entry, sorted by name.
+    pub fn entries(&self) -> impl ExactSizeIterator<Item = EntryRef<'_>> + '_ {
+        self.manifest()
+            .entries
+            .iter()
+            .map(move |entry| EntryRef { reader: self, entry })
+    }
+
+    /// The entry named `name`, found by binary search without allocating.
+    pub fn get(&self, name: &str) -> Option<EntryRef<'_>> {
+        let entries = self.manifest().entries.as_slice();
+        let i = entries
+            .binary_search_by(|e| e.name.as_bytes().cmp(name.as_bytes()))
+            .ok()?;
+        Some(EntryRef {
+            reader: self,
+            entry: &entries[i],
+        })
+    }
+
+    /// The entry named `name`, or [`Error::NotFound`].
+    pub fn entry(&self, name: &str) -> Result<EntryRef<'_>> {
+        self.get(name).ok_or_else(|| Error::NotFound {
+            file: self.path.clone(),
+            entry: name.to_owned(),
+        })
+    }
+
+    /// The array entry named `name`, untyped.
+    ///
+    /// # Errors
+    /// [`Error::NotFound`], [`Error::WrongKind`].
+    pub fn array_entry(&self, name: &str) -> Result<ArrayEntry<'_>> {
+        self.entry(name)?.as_array()
+    }
+
+    /// A typed view of the array named `name`: zero-copy for raw entries; compressed entries are
+    /// decompressed in full (in parallel) on first access and kept by the reader.
+    ///
+    /// # Errors
+    /// [`Error::NotFound`], [`Error::WrongKind`], [`Error::WrongDtype`], and for compressed
+    /// entries [`Error::CopyRequired`], [`Error::Decompress`], [`Error::ChecksumMismatch`],
+    /// [`Error::LimitExceeded`].
+    pub fn array<T: Element>(&self, name: &str) -> Result<ArrayView<'_, T>> {
+        self.array_entry(name)?.view()
+    }
+
+    /// Checks everything tier 1 does not: every section's checksum, every compressed chunk
+    /// (decompressed and checked against its checksum, in parallel, without keeping it), and
+    /// that every byte between sections is zero. O(file).
+    ///
+    /// # Errors
+    /// [`Error::ChecksumMismatch`], [`Error::Decompress`], [`Error::InvalidField`] for non-zero
+    /// padding.
+    pub fn verify(&self) -> Result<()> {
+        let m = self.manifest();
+        let bytes = self.backing.bytes();
+        let owners = self.section_owners();
+        let mut gap_start = HEADER_LEN as u64;
+        for (i, s) in m.sections.iter().enumerate() {
+            self.check_zero(gap_start, s.offset.to_native())?;
+            gap_start = s.offset.to_native() + s.length.to_native();
+            let stored = self.stored(s);
+            let got = checksum::xxh3(stored);
+            if got != s.checksum {
+                return Err(Error::ChecksumMismatch {
+                    file: self.path.clone(),
+                    what: format!("section {i} of entry {:?}", owners[i]),
+                    expected: s.checksum.to_native(),
+                    got,
+                });
+            }
+            if s.is_compressed() {
+                (0..s.chunks.len()).into_par_iter().try_for_each_init(Vec::new, |scratch, c| {
+                    let len = self.chunk_raw_len(s, c);
+                    let mut out = vec![0u8; len];
+                    self.decode_chunk(owners[i], s, c, &mut out, scratch)
+                })?;
+            }
+        }
+        self.check_zero(gap_start, self.header.manifest_offset)?;
+        debug_assert!(bytes.len() as u64 == self.header.file_len);
+        Ok(())
+    }
+
+    fn check_zero(&self, start: u64, end: u64) -> Result<()> {
+        let gap = &self.backing.bytes()[start as usize..end as usize];
+        match gap.iter().position(|&b| b != 0) {
+            None => Ok(()),
+            Some(p) => Err(Error::InvalidField {
+                file: self.path.clone(),
+                location: format!("padding at offset {}", start + p as u64),
+                field: "padding",
+                reason: "bytes between sections must be zero".into(),
+            }),
+        }
+    }
+
+    /// The name of the entry that owns each section (tier 1 checked there is exactly one).
+    fn section_owners(&self) -> Vec<&str> {
+        let m = self.manifest();
+        let mut owners = vec![""; m.sections.len()];
+        for e in m.entries.iter() {
+            match &e.kind {
+                ArchivedEntryKind::Array(a) => owners[a.section.to_native() as usize] = &e.name,
+            }
+        }
+        owners
+    }
+
+    /// The stored bytes of a section (bounds checked at open).
+    fn stored(&self, s: &ArchivedSection) -> &[u8] {
+        let start = s.offset.to_native() as usize;
+        &self.backing.bytes()[start..start + s.length.to_native() as usize]
+    }
+
+    fn chunk_raw_len(&self, s: &ArchivedSection, chunk: usize) -> usize {
+        let start = chunk as u64 * s.chunk_length.to_native();
+        (s.raw_length.to_native() - start).min(s.chunk_length.to_native()) as usize
+    }
+
+    /// Decompresses chunk `c` of section `s` into `out` (exactly its decoded length) and checks
+    /// its checksum.
+    fn decode_chunk(
+        &self,
+        entry: &str,
+        s: &ArchivedSection,
+        c: usize,
+        out: &mut [u8],
+        scratch: &mut Vec<u8>,
+    ) -> Result<()> {
+        let chunk = &s.chunks[c];
+        let start = chunk.offset.to_native() as usize;
+        let frame = &self.stored(s)[start..start + chunk.length.to_native() as usize];
+        codec::decompress_chunk(frame, out, usize::from(s.shuffle), scratch).map_err(|reason| {
+            Error::Decompress {
+                file: self.path.clone(),
+                entry: entry.to_owned(),
+                chunk: c,
+                reason,
+            }
+        })?;
+        let got = checksum::xxh3(out);
+        if got != chunk.checksum {
+            return Err(Error::ChecksumMismatch {
+                file: self.path.clone(),
+                what: format!("entry {entry:?} chunk {c} (decoded)"),
+                expected: chunk.checksum.to_native(),
+                got,
+            });
+        }
+        Ok(())
+    }
+
+    /// The cache of decoded bytes of compressed section `index`, created on first use within
+    /// the `max_decompressed_bytes` budget.
+    fn decoded_section(&self, entry: &str, index: usize) -> Result<&DecodedSection> {
+        let m = self.manifest();
+        let cells = self
+            .decoded
+            .get_or_init(|| (0..m.sections.len()).map(|_| OnceCell::new()).collect());
+        cells[index].get_or_try_init(|| {
+            let s = &m.sections[index];
+            let raw = s.raw_length.to_native();
+            let limit = self.options.max_decompressed_bytes;
+            let before = self.decoded_bytes.fetch_add(raw, Ordering::Relaxed);
+            let over = |value| Error::LimitExceeded {
+                file: self.path.clone(),
+                what: format!("decompressed size of entry {entry:?}"),
+                value,
+                limit,
+                setting: "OpenOptions::max_decompressed_bytes",
+            };
+            if before.saturating_add(raw) > limit {
+                self.decoded_bytes.fetch_sub(raw, Ordering::Relaxed);
+                return Err(over(raw));
+            }
+            // raw_length fits in usize: tier 1 checked dtype size x shape fits.
+            DecodedSection::new(raw as usize, s.chunk_length.to_native() as usize).ok_or_else(
+                || {
+                    self.decoded_bytes.fetch_sub(raw, Ordering::Relaxed);
+                    over(raw)
+                },
+            )
+        })
+    }
+
+    /// Decoded bytes `start..end` of compressed section `index`, decompressing (in parallel) only
+    /// the chunks they touch that are not decoded yet.
+    fn decoded_range(&self, entry: &str, index: usize, start: usize, end: usize) -> Result<&[u8]> {
+        let section = &self.manifest().sections[index];
+        let decoded = self.decoded_section(entry, index)?;
+        if start < end {
+            let chunk_len = section.chunk_length.to_native() as usize;
+            let chunks = start / chunk_len..(end - 1) / chunk_len + 1;
+            let decode = |scratch: &mut Vec<u8>, c: usize| {
+                decoded.ensure(c, |out| self.decode_chunk(entry, section, c, out, scratch))
+            };
+            if chunks.len() == 1 {
+                decode(&mut Vec::new(), chunks.start)?;
+            } else {
+                chunks.into_par_iter().try_for_each_init(Vec::new, decode)?;
+            }
+        }
+        // Every chunk of the range was just ensured.
+        Ok(decoded.get(start, end).unwrap_or_default())
+    }
+}
+
+/// One entry of an open file.
+#[derive(Clone, Copy)]
+pub struct EntryRef<'r> {
+    reader: &'r Reader,
+    entry: &'r ArchivedEntry,
+}
+
+impl std::fmt::Debug for EntryRef<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("EntryRef")
+            .field("name", &self.name())
+            .field("kind", &self.kind())
+            .finish()
+    }
+}
+
+/// The kind of an entry.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Kind {
+    /// An n-dimensional array.
+    Array,
+}
+
+impl Kind {
+    /// `"array"`, ...
+    pub fn name(self) -> &'static str {
+        match self {
+            Kind::Array => "array",
+        }
+    }
+}
+
+impl<'r> EntryRef<'r> {
+    /// The entry's name.
+    pub fn name(&self) -> &'r str {
+        &self.entry.name
+    }
+
+    /// The entry's kind.
+    pub fn kind(&self) -> Kind {
+        match &self.entry.kind {
+            ArchivedEntryKind::Array(_) => Kind::Array,
+        }
+    }
+
+    /// The entry's own metadata.
+    pub fn metadata(&self) -> Metadata<'r> {
+        Metadata {
+            items: self.entry.metadata.as_slice(),
+        }
+    }
+
+    /// The entry as an array, or [`Error::WrongKind`].
+    pub fn as_array(&self) -> Result<ArrayEntry<'r>> {
+        match &self.entry.kind {
+            ArchivedEntryKind::Array(meta) => {
+                let section = &self.reader.manifest().sections[meta.section.to_native() as usize];
+                Ok(ArrayEntry {
+                    reader: self.reader,
+                    name: &self.entry.name,
+                    meta,
+                    section,
+                    // Checked by tier 1.
+                    dtype: Dtype::from_code(meta.dtype).unwrap_or(Dtype::U8),
+                })
+            }
+        }
+    }
+}
+
+/// An array entry, before choosing its element type.
+#[derive(Clone, Copy)]
+pub struct ArrayEntry<'r> {
+    reader: &'r Reader,
+    name: &'r str,
+    meta: &'r ArchivedArrayMeta,
+    section: &'r ArchivedSection,
+    dtype: Dtype,
+}
+
+impl std::fmt::Debug for ArrayEntry<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ArrayEntry")
+            .field("name", &self.name)
+            .field("dtype", &self.dtype)
+            .field("shape", &self.shape())
+            .field("codec", &self.codec())
+            .finish()
+    }
+}
+
+impl<'r> ArrayEntry<'r> {
+    /// The entry's name.
+    pub fn name(&self) -> &'r str {
+        self.name
+    }
+
+    /// The element type.
+    pub fn dtype(&self) -> Dtype {
+        self.dtype
+    }
+
+    /// The shape, outermost first.
+    pub fn shape(&self) -> &'r [u64] {
+        bytemuck::cast_slice(self.meta.shape.as_slice())
+    }
+
+    /// Number of elements.
+    pub fn len(&self) -> usize {
+        // Fits: tier 1 checked size x shape fits in usize.
+        self.shape().iter().product::<u64>() as usize
+    }
+
+    /// Whether the array has no elements.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// `"raw"`, `"zstd"` or `"zstd+shuffle"`.
+    pub fn codec(&self) -> &'static str {
+        codec_name(self.section.codec, self.section.shuffle)
+    }
+
+    /// Whether reading needs decompression.
+    pub fn is_compressed(&self) -> bool {
+        self.section.is_compressed()
+    }
+
+    /// Bytes stored in the file.
+    pub fn stored_len(&self) -> u64 {
+        self.section.length.to_native()
+    }
+
+    /// Bytes once decoded.
+    pub fn raw_len(&self) -> u64 {
+        self.section.raw_length.to_native()
+    }
+
+    /// Offset of the data section in the file.
+    pub fn offset(&self) -> u64 {
+        self.section.offset.to_native()
+    }
+
+    /// Checksum of the stored bytes.
+    pub fn checksum(&self) -> u64 {
+        self.section.checksum.to_native()
+    }
+
+    /// Number of compressed chunks (0 for raw entries).
+    pub fn chunk_count(&self) -> usize {
+        self.section.chunks.len()
+    }
+
+    /// Tells the OS how the entry's pages will be read (`madvise`); a no-op for compressed
+    /// entries and in-memory readers.
+    ///
+    /// # Errors
+    /// [`Error::Io`] if the OS refuses.
+    pub fn advise(&self, pattern: AccessPattern) -> Result<()> {
+        if self.is_compressed() {
+            return Ok(());
+        }
+        self.reader
+            .backing
+            .advise(self.offset() as usize, self.stored_len() as usize, pattern)
+            .map_err(|source| Error::Io {
+                path: self.reader.path.clone(),
+                op: "madvise",
+                source,
+            })
+    }
+
+    fn check_dtype<T: Element>(&self) -> Result<()> {
+        if T::DTYPE != self.dtype {
+            return Err(Error::WrongDtype {
+                file: self.reader.path.clone(),
+                entry: self.name.to_owned(),
+                expected: T::DTYPE,
+                found: self.dtype,
+            });
+        }
+        Ok(())
+    }
+
+    fn cast<T: Element>(&self, bytes: &'r [u8]) -> Result<&'r [T]> {
+        T::cast_slice(bytes).map_err(|e| Error::InvalidData {
+            file: self.reader.path.clone(),
+            entry: self.name.to_owned(),
+            reason: match e {
+                CastError::InvalidBool => "a bool element is neither 0 nor 1".into(),
+                // Tier 1 checked offsets and lengths; kept as an error rather than a panic.
+                CastError::Misaligned | CastError::Length => {
+                    format!("data is not a whole, aligned number of {} elements", T::DTYPE)
+                }
+            },
+        })
+    }
+
+    /// Bytes `start..end` of the decoded data: a view of the mapping for raw entries, of the
+    /// reader's decompression cache for compressed ones.
+    fn bytes(&self, start: usize, end: usize) -> Result<&'r [u8]> {
+        if !self.is_compressed() {
+            return Ok(&self.reader.stored(self.section)[start..end]);
+        }
+        if self.reader.options.require_zero_copy {
+            return Err(Error::CopyRequired {
+                file: self.reader.path.clone(),
+                entry: self.name.to_owned(),
+                codec: self.codec(),
+            });
+        }
+        let index = self.meta.section.to_native() as usize;
+        self.reader.decoded_range(self.name, index, start, end)
+    }
+
+    /// The whole array, typed. Zero-copy for raw entries.
+    ///
+    /// # Errors
+    /// [`Error::WrongDtype`]; for compressed entries [`Error::CopyRequired`],
+    /// [`Error::Decompress`], [`Error::ChecksumMismatch`], [`Error::LimitExceeded`]; for bool
+    /// arrays [`Error::InvalidData`] if a byte is not 0 or 1.
+    pub fn view<T: Element>(&self) -> Result<ArrayView<'r, T>> {
+        self.check_dtype::<T>()?;
+        let bytes = self.bytes(0, self.raw_len() as usize)?;
+        Ok(ArrayView::new(self.cast(bytes)?, self.shape()))
+    }
+
+    /// Elements `range` of the flattened (C order) array. For compressed entries only the
+    /// chunks the range touches are decompressed.
+    ///
+    /// # Errors
+    /// As [`ArrayEntry::view`], and [`Error::RangeOutOfBounds`].
+    pub fn range<T: Element>(&self, range: Range<usize>) -> Result<&'r [T]> {
+        self.check_dtype::<T>()?;
+        let len = self.len();
+        if range.start > range.end || range.end > len {
+            return Err(Error::RangeOutOfBounds {
+                file: self.reader.path.clone(),
+                entry: self.name.to_owned(),
+                start: range.start,
+                end: range.end,
+                len,
+            });
+        }
+        let size = T::DTYPE.size();
+        self.cast(self.bytes(range.start * size, range.end * size)?)
+    }
+
+    /// Element `index` of the flattened (C order) array.
+    ///
+    /// # Errors
+    /// As [`ArrayEntry::range`].
+    pub fn get<T: Element>(&self, index: usize) -> Result<T> {
+        Ok(self.range::<T>(index..index.saturating_add(1))?[0])
+    }
+}
+
+/// Metadata key/value pairs, sorted by key.
+#[derive(Clone, Copy)]
+pub struct Metadata<'r> {
+    items: &'r [ArchivedMetaItem],
+}
+
+impl std::fmt::Debug for Metadata<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_map().entries(self.iter()).finish()
+    }
+}
+
+impl<'r> Metadata<'r> {
+    /// The value of `key`, found by binary search.
+    pub fn get(&self, key: &str) -> Option<MetaRef<'r>> {
+        let i = self
+            .items
+            .binary_search_by(|m| m.key.as_bytes().cmp(key.as_bytes()))
+            .ok()?;
+        Some(self.items[i].value.as_ref())
+    }
+
+    /// Every pair, sorted by key.
+    pub fn iter(&self) -> impl ExactSizeIterator<Item = (&'r str, MetaRef<'r>)> + 'r {
+        self.items.iter().map(|m| (m.key.as_str(), m.value.as_ref()))
+    }
+
+    /// Number of pairs.
+    pub fn len(&self) -> usize {
+        self.items.len()
+    }
+
+    /// Whether there are none.
+    pub fn is_empty(&self) -> bool {
+        self.items.is_empty()
+    }
+}

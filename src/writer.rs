@@ -1,0 +1,558 @@
+//! The front door for writing: entries are streamed to a temporary file as they are added;
+//! `finish` writes the manifest and header and atomically replaces the target.
+
+use std::collections::BTreeMap;
+use std::marker::PhantomData;
+use std::path::Path;
+
+use rayon::prelude::*;
+
+use crate::array::Element;
+use crate::error::{Error, Result};
+use crate::format::checksum::{self, Hasher};
+use crate::format::codec;
+use crate::format::header::{FORMAT_VERSION, HEADER_LEN, Header};
+use crate::format::limits::{
+    DEFAULT_ALIGNMENT, DEFAULT_CHUNK_LEN, MAX_ALIGNMENT, MAX_NDIM, MIN_ALIGNMENT, PAGE,
+    SMALL_ALIGNMENT,
+};
+use crate::format::manifest::{
+    ArrayMeta, CODEC_RAW, CODEC_ZSTD, Chunk, Entry, EntryKind, Manifest, MetaItem, MetaValue,
+    Section,
+};
+use crate::format::{Dtype, align_up};
+use crate::io::atomic::AtomicFile;
+
+/// How an entry's bytes are stored.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
+#[non_exhaustive]
+pub enum Codec {
+    /// Raw bytes, read zero-copy from the mapping (hot data).
+    #[default]
+    Raw,
+    /// Independent zstd frames of about 1 MiB of raw data each (cold data), decompressed lazily
+    /// and at random by readers.
+    Zstd {
+        /// zstd level (1 to 22; 3 is zstd's default).
+        level: i32,
+        /// Byte-shuffle elements before compressing: groups the bytes of equal significance
+        /// together, which compresses numeric data much better. Ignored for 1-byte dtypes.
+        shuffle: bool,
+    },
+}
+
+impl Codec {
+    /// zstd at `level`, without shuffle.
+    pub fn zstd(level: i32) -> Codec {
+        Codec::Zstd {
+            level,
+            shuffle: false,
+        }
+    }
+
+    /// zstd at `level`, with byte-shuffle.
+    pub fn zstd_shuffled(level: i32) -> Codec {
+        Codec::Zstd {
+            level,
+            shuffle: true,
+        }
+    }
+}
+
+/// Per-entry options.
+#[derive(Clone, Debug, Default)]
+pub struct EntryOptions {
+    codec: Codec,
+    chunk_len: Option<usize>,
+    metadata: BTreeMap<String, MetaValue>,
+}
+
+impl EntryOptions {
+    /// Default options: raw, no metadata.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// How the entry's data is stored.
+    pub fn codec(mut self, codec: Codec) -> Self {
+        self.codec = codec;
+        self
+    }
+
+    /// Raw bytes per compressed chunk (default 1 MiB; rounded down to whole elements; at most
+    /// 64 MiB).
+    pub fn chunk_len(mut self, bytes: usize) -> Self {
+        self.chunk_len = Some(bytes);
+        self
+    }
+
+    /// Adds a metadata pair to the entry (a later value for the same key replaces an earlier).
+    pub fn metadata(mut self, key: impl Into<String>, value: impl Into<MetaValue>) -> Self {
+        self.metadata.insert(key.into(), value.into());
+        self
+    }
+}
+
+/// Options for creating a file. Start from [`Writer::options`].
+#[derive(Clone, Debug)]
+pub struct WriteOptions {
+    alignment: u32,
+}
+
+impl Default for WriteOptions {
+    fn default() -> Self {
+        WriteOptions {
+            alignment: DEFAULT_ALIGNMENT,
+        }
+    }
+}
+
+impl WriteOptions {
+    /// Alignment unit of sections of at least 4096 bytes: a power of two from 64 to 2 MiB
+    /// (default 4096). 2 MiB lets the OS map large arrays with huge pages.
+    pub fn alignment(mut self, bytes: u32) -> Self {
+        self.alignment = bytes;
+        self
+    }
+
+    /// Starts writing a file that will replace `path` on [`Writer::finish`].
+    ///
+    /// # Errors
+    /// [`Error::InvalidInput`] for a bad alignment; [`Error::Io`] if the temporary file cannot
+    /// be created beside `path`.
+    pub fn create(self, path: impl AsRef<Path>) -> Result<Writer> {
+        let path = path.as_ref();
+        if !self.alignment.is_power_of_two()
+            || !(MIN_ALIGNMENT..=MAX_ALIGNMENT).contains(&self.alignment)
+        {
+            return Err(Error::InvalidInput {
+                file: path.to_path_buf(),
+                entry: String::new(),
+                reason: format!(
+                    "alignment {} is not a power of two from 64 to 2097152",
+                    self.alignment
+                ),
+            });
+        }
+        let mut file = AtomicFile::create(path)?;
+        // The header is written last, once the manifest's place is known.
+        file.pad_to(HEADER_LEN as u64)?;
+        Ok(Writer {
+            file,
+            alignment: self.alignment,
+            entries: BTreeMap::new(),
+            sections: Vec::new(),
+            metadata: BTreeMap::new(),
+            poisoned: false,
+        })
+    }
+}
+
+/// Writes a brine file.
+///
+/// Entries are streamed to a temporary file beside the target as they are added; memory holds
+/// only the manifest and, for compressed entries, a few chunks. [`Writer::finish`] makes the
+/// file visible atomically; a `Writer` dropped without `finish` leaves no file behind and the
+/// previous file at the path, if any, untouched.
+#[derive(Debug)]
+pub struct Writer {
+    file: AtomicFile,
+    alignment: u32,
+    entries: BTreeMap<String, Entry>,
+    sections: Vec<Section>,
+    metadata: BTreeMap<String, MetaValue>,
+    /// Set when an entry writer was dropped half-way: the file is then not finished.
+    poisoned: bool,
+}
+
+impl Writer {
+    /// Options for creating a file.
+    pub fn options() -> WriteOptions {
+        WriteOptions::default()
+    }
+
+    /// Starts writing a file that will replace `path` on [`Writer::finish`], with default
+    /// options.
+    ///
+    /// # Errors
+    /// [`Error::Io`] if the temporary file cannot be created beside `path`.
+    pub fn create(path: impl AsRef<Path>) -> Result<Writer> {
+        WriteOptions::default().create(path)
+    }
+
+    /// The path the file will have.
+    pub fn path(&self) -> &Path {
+        self.file.target()
+    }
+
+    fn invalid(&self, entry: &str, reason: impl Into<String>) -> Error {
+        Error::InvalidInput {
+            file: self.path().to_path_buf(),
+            entry: entry.to_owned(),
+            reason: reason.into(),
+        }
+    }
+
+    /// Sets a file-level metadata value (a later value for the same key replaces an earlier).
+    pub fn set_metadata(&mut self, key: impl Into<String>, value: impl Into<MetaValue>) {
+        self.metadata.insert(key.into(), value.into());
+    }
+
+    fn check_name(&self, name: &str) -> Result<()> {
+        if self.poisoned {
+            return Err(self.invalid(name, "an earlier entry was not finished"));
+        }
+        if self.entries.contains_key(name) {
+            return Err(Error::Duplicate {
+                file: self.path().to_path_buf(),
+                what: "entry name",
+                name: name.to_owned(),
+            });
+        }
+        Ok(())
+    }
+
+    /// Writes an array stored raw. `shape` is C order; its product must equal `data.len()`.
+    ///
+    /// # Errors
+    /// [`Error::Duplicate`] for a name already written, [`Error::InvalidInput`] for a shape
+    /// that does not match, [`Error::Io`].
+    pub fn put_array<T: Element>(&mut self, name: &str, data: &[T], shape: &[usize]) -> Result<()> {
+        self.put_array_with(name, data, shape, &EntryOptions::default())
+    }
+
+    /// Writes an array with options (codec, metadata).
+    ///
+    /// # Errors
+    /// As [`Writer::put_array`].
+    pub fn put_array_with<T: Element>(
+        &mut self,
+        name: &str,
+        data: &[T],
+        shape: &[usize],
+        options: &EntryOptions,
+    ) -> Result<()> {
+        let mut w = self.array_writer::<T>(name, shape, options)?;
+        w.write(data)?;
+        w.finish()
+    }
+
+    /// Starts an array whose elements are written in pieces, for data that does not fit in
+    /// memory. Elements go in C order; [`ArrayWriter::finish`] checks that exactly the shape's
+    /// number of elements was written.
+    ///
+    /// # Errors
+    /// As [`Writer::put_array`].
+    pub fn array_writer<T: Element>(
+        &mut self,
+        name: &str,
+        shape: &[usize],
+        options: &EntryOptions,
+    ) -> Result<ArrayWriter<'_, T>> {
+        self.check_name(name)?;
+        if shape.len() > MAX_NDIM {
+            return Err(self.invalid(name, format!("more than {MAX_NDIM} dimensions")));
+        }
+        let size = T::DTYPE.size() as u64;
+        let raw_len = shape
+            .iter()
+            .try_fold(size, |acc, &d| acc.checked_mul(d as u64))
+            .filter(|&b| usize::try_from(b).is_ok())
+            .ok_or_else(|| self.invalid(name, "shape overflows the address space"))?;
+        let section = self.begin_section(raw_len, T::DTYPE, options)?;
+        self.poisoned = true;
+        Ok(ArrayWriter {
+            writer: self,
+            name: name.to_owned(),
+            shape: shape.iter().map(|&d| d as u64).collect(),
+            metadata: options.metadata.clone(),
+            section,
+            _t: PhantomData,
+        })
+    }
+
+    fn begin_section(
+        &mut self,
+        raw_len: u64,
+        dtype: Dtype,
+        options: &EntryOptions,
+    ) -> Result<SectionWriter> {
+        let align = if raw_len >= PAGE {
+            u64::from(self.alignment)
+        } else {
+            u64::from(SMALL_ALIGNMENT)
+        };
+        let offset = align_up(self.file.position(), align)
+            .ok_or_else(|| self.invalid("", "file offset overflows"))?;
+        self.file.pad_to(offset)?;
+        let compression = match options.codec {
+            Codec::Raw => None,
+            Codec::Zstd { level, shuffle } => {
+                let size = dtype.size();
+                let chunk_len = options
+                    .chunk_len
+                    .unwrap_or(DEFAULT_CHUNK_LEN as usize)
+                    .clamp(size, crate::format::limits::MAX_CHUNK_LEN as usize);
+                Some(Compression {
+                    level,
+                    shuffle: if shuffle && size > 1 { size } else { 0 },
+                    chunk_len: chunk_len - chunk_len % size,
+                    pending: Vec::new(),
+                    chunks: Vec::new(),
+                    scratch: Vec::new(),
+                })
+            }
+        };
+        Ok(SectionWriter {
+            offset,
+            raw_len,
+            raw_written: 0,
+            stored: 0,
+            hasher: Hasher::new(),
+            compression,
+        })
+    }
+
+    fn write_section(&mut self, s: &mut SectionWriter, mut data: &[u8]) -> Result<()> {
+        let path = self.path().to_path_buf();
+        let too_much = s.raw_written + data.len() as u64 > s.raw_len;
+        if too_much {
+            return Err(Error::InvalidInput {
+                file: path,
+                entry: String::new(),
+                reason: format!(
+                    "more data than the shape holds ({} bytes)",
+                    s.raw_len
+                ),
+            });
+        }
+        s.raw_written += data.len() as u64;
+        let Some(c) = &mut s.compression else {
+            s.hasher.update(data);
+            s.stored += data.len() as u64;
+            return self.file.write_all(data);
+        };
+        // Top up a partial chunk first, then compress whole chunks straight from `data`
+        // in parallel batches, and keep the tail for later.
+        if !c.pending.is_empty() {
+            let take = (c.chunk_len - c.pending.len()).min(data.len());
+            c.pending.extend_from_slice(&data[..take]);
+            data = &data[take..];
+            if c.pending.len() == c.chunk_len {
+                let chunk = std::mem::take(&mut c.pending);
+                let frame = codec::compress_chunk(&chunk, c.level, c.shuffle, &mut c.scratch)
+                    .map_err(|e| self.compress_error(e))?;
+                Self::emit(&mut self.file, s, &[(frame, checksum::xxh3(&chunk))])?;
+            }
+        }
+        let c = s.compression.as_ref().map(|c| (c.chunk_len, c.level, c.shuffle));
+        let (chunk_len, level, shuffle) = c.unwrap_or_default();
+        let batch = rayon::current_num_threads().max(1) * 2;
+        while data.len() >= chunk_len {
+            let n = (data.len() / chunk_len).min(batch);
+            let (now, rest) = data.split_at(n * chunk_len);
+            let frames: Vec<(Vec<u8>, u64)> = now
+                .par_chunks(chunk_len)
+                .map_init(Vec::new, |scratch, raw| {
+                    codec::compress_chunk(raw, level, shuffle, scratch)
+                        .map(|f| (f, checksum::xxh3(raw)))
+                })
+                .collect::<std::io::Result<_>>()
+                .map_err(|e| self.compress_error(e))?;
+            Self::emit(&mut self.file, s, &frames)?;
+            data = rest;
+        }
+        if let Some(c) = &mut s.compression {
+            c.pending.extend_from_slice(data);
+        }
+        Ok(())
+    }
+
+    fn compress_error(&self, e: std::io::Error) -> Error {
+        Error::Io {
+            path: self.path().to_path_buf(),
+            op: "zstd compress",
+            source: e,
+        }
+    }
+
+    fn emit(file: &mut AtomicFile, s: &mut SectionWriter, frames: &[(Vec<u8>, u64)]) -> Result<()> {
+        for (frame, raw_checksum) in frames {
+            file.write_all(frame)?;
+            s.hasher.update(frame);
+            if let Some(c) = &mut s.compression {
+                c.chunks.push(Chunk {
+                    offset: s.stored,
+                    length: frame.len() as u64,
+                    checksum: *raw_checksum,
+                });
+            }
+            s.stored += frame.len() as u64;
+        }
+        Ok(())
+    }
+
+    fn end_section(&mut self, mut s: SectionWriter, entry: &str) -> Result<u32> {
+        if s.raw_written != s.raw_len {
+            return Err(self.invalid(
+                entry,
+                format!(
+                    "{} bytes written, the shape needs {}",
+                    s.raw_written, s.raw_len
+                ),
+            ));
+        }
+        if let Some(c) = &mut s.compression
+            && !c.pending.is_empty()
+        {
+            let chunk = std::mem::take(&mut c.pending);
+            let frame = codec::compress_chunk(&chunk, c.level, c.shuffle, &mut c.scratch)
+                .map_err(|e| self.compress_error(e))?;
+            Self::emit(&mut self.file, &mut s, &[(frame, checksum::xxh3(&chunk))])?;
+        }
+        let (codec, shuffle, chunk_length, chunks) = match s.compression {
+            None => (CODEC_RAW, 0, 0, Vec::new()),
+            Some(c) => (CODEC_ZSTD, c.shuffle as u8, c.chunk_len as u64, c.chunks),
+        };
+        let index = u32::try_from(self.sections.len())
+            .map_err(|_| self.invalid(entry, "more than 2^32 sections"))?;
+        self.sections.push(Section {
+            offset: s.offset,
+            length: s.stored,
+            checksum: s.hasher.digest(),
+            raw_length: s.raw_len,
+            chunk_length,
+            chunks,
+            codec,
+            shuffle,
+        });
+        Ok(index)
+    }
+
+    /// Writes the manifest and header, flushes everything to disk and renames the file over the
+    /// target. Readers that have the old file open keep reading the old contents.
+    ///
+    /// # Errors
+    /// [`Error::InvalidInput`] if an entry writer was dropped unfinished; [`Error::Io`].
+    pub fn finish(mut self) -> Result<()> {
+        if self.poisoned {
+            return Err(self.invalid("", "an entry writer was dropped before finish"));
+        }
+        let manifest = Manifest {
+            entries: std::mem::take(&mut self.entries).into_values().collect(),
+            sections: std::mem::take(&mut self.sections),
+            metadata: meta_items(std::mem::take(&mut self.metadata)),
+        };
+        let bytes = rkyv::to_bytes::<rancor::Error>(&manifest)
+            .map_err(|e| self.invalid("", format!("manifest: {e}")))?;
+        let manifest_offset = align_up(self.file.position(), u64::from(SMALL_ALIGNMENT))
+            .ok_or_else(|| self.invalid("", "file offset overflows"))?;
+        self.file.pad_to(manifest_offset)?;
+        self.file.write_all(&bytes)?;
+        let header = Header {
+            version: FORMAT_VERSION,
+            required_flags: 0,
+            optional_flags: 0,
+            alignment: self.alignment,
+            manifest_offset,
+            manifest_len: bytes.len() as u64,
+            manifest_checksum: checksum::xxh3(&bytes),
+            file_len: self.file.position(),
+        };
+        self.file.write_at(0, &header.encode())?;
+        self.file.commit()
+    }
+}
+
+fn meta_items(map: BTreeMap<String, MetaValue>) -> Vec<MetaItem> {
+    map.into_iter()
+        .map(|(key, value)| MetaItem { key, value })
+        .collect()
+}
+
+/// A section being written.
+struct SectionWriter {
+    offset: u64,
+    raw_len: u64,
+    raw_written: u64,
+    stored: u64,
+    hasher: Hasher,
+    compression: Option<Compression>,
+}
+
+impl std::fmt::Debug for SectionWriter {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SectionWriter")
+            .field("offset", &self.offset)
+            .field("raw_len", &self.raw_len)
+            .field("raw_written", &self.raw_written)
+            .field("stored", &self.stored)
+            .finish_non_exhaustive()
+    }
+}
+
+#[derive(Debug)]
+struct Compression {
+    level: i32,
+    shuffle: usize,
+    chunk_len: usize,
+    pending: Vec<u8>,
+    chunks: Vec<Chunk>,
+    scratch: Vec<u8>,
+}
+
+/// An array being written in pieces; see [`Writer::array_writer`]. Dropping it without
+/// [`ArrayWriter::finish`] makes the whole file unfinishable (the target stays untouched).
+#[derive(Debug)]
+pub struct ArrayWriter<'w, T> {
+    writer: &'w mut Writer,
+    name: String,
+    shape: Vec<u64>,
+    metadata: BTreeMap<String, MetaValue>,
+    section: SectionWriter,
+    _t: PhantomData<T>,
+}
+
+impl<T: Element> ArrayWriter<'_, T> {
+    /// Appends elements (C order).
+    ///
+    /// # Errors
+    /// [`Error::InvalidInput`] if more elements are written than the shape holds;
+    /// [`Error::Io`].
+    pub fn write(&mut self, data: &[T]) -> Result<()> {
+        self.writer
+            .write_section(&mut self.section, T::as_bytes(data))
+            .map_err(|e| match e {
+                Error::InvalidInput { file, reason, .. } => Error::InvalidInput {
+                    file,
+                    entry: self.name.clone(),
+                    reason,
+                },
+                e => e,
+            })
+    }
+
+    /// Completes the array.
+    ///
+    /// # Errors
+    /// [`Error::InvalidInput`] if fewer elements were written than the shape holds;
+    /// [`Error::Io`].
+    pub fn finish(self) -> Result<()> {
+        let section = self.writer.end_section(self.section, &self.name)?;
+        self.writer.entries.insert(
+            self.name.clone(),
+            Entry {
+                name: self.name,
+                kind: EntryKind::Array(Box::new(ArrayMeta {
+                    shape: self.shape,
+                    section,
+                    dtype: T::DTYPE.code(),
+                })),
+                metadata: meta_items(self.metadata),
+            },
+        );
+        self.writer.poisoned = false;
+        Ok(())
+    }
+}
+
