@@ -139,6 +139,15 @@ impl Reader {
         OpenOptions::default().open(path)
     }
 
+    /// Opens a file held in memory with default options (no mapping; useful for data from the
+    /// network and for filesystems where mapping is unwise). `name` is used in messages.
+    ///
+    /// # Errors
+    /// As [`Reader::open`], without the I/O errors.
+    pub fn from_buffer(name: impl Into<PathBuf>, buffer: AlignedBuf) -> Result<Reader> {
+        OpenOptions::default().open_buffer(name, buffer)
+    }
+
     fn from_backing(path: PathBuf, backing: Backing, options: OpenOptions) -> Result<Reader> {
         let bytes = backing.bytes();
         let header = Header::decode(&path, bytes, bytes.len() as u64)?;

@@ -209,11 +209,19 @@ impl Header {
             manifest_checksum: u64_at(b, 48),
             file_len: u64_at(b, 56),
         };
+        if header.file_len > actual_len {
+            return Err(Error::Truncated {
+                file: file.to_path_buf(),
+                what: "file (the header's file_length)",
+                needed: header.file_len,
+                len: actual_len,
+            });
+        }
         if header.file_len != actual_len {
             return Err(invalid(
                 "file_length",
                 header.file_len,
-                "does not match the length of the file (truncated or extended)",
+                "the file is longer than the header says (bytes were appended)",
             ));
         }
         if header.manifest_offset < HEADER_LEN as u64

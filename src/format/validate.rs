@@ -53,7 +53,7 @@ pub fn validate_manifest(file: &Path, header: &Header, m: &ArchivedManifest) -> 
         reason,
     };
 
-    check_sorted_keys(file, "file metadata", &m.metadata)?;
+    check_sorted_keys(file, || "file metadata".into(), &m.metadata)?;
 
     // M4: entries strictly sorted by name, so lookups can binary-search and names are unique.
     for pair in m.entries.windows(2) {
@@ -81,7 +81,7 @@ pub fn validate_manifest(file: &Path, header: &Header, m: &ArchivedManifest) -> 
     let mut owned = vec![0u64; m.sections.len().div_ceil(64)];
     for entry in m.entries.iter() {
         let location = || format!("entry {:?}", entry.name.as_str());
-        check_sorted_keys(file, &location(), &entry.metadata)?;
+        check_sorted_keys(file, location, &entry.metadata)?;
         let sections: &[u32] = match &entry.kind {
             ArchivedEntryKind::Array(a) => {
                 validate_array(file, header, entry.name.as_str(), a, &m.sections)?;
@@ -110,7 +110,11 @@ pub fn validate_manifest(file: &Path, header: &Header, m: &ArchivedManifest) -> 
     Ok(())
 }
 
-fn check_sorted_keys(file: &Path, location: &str, items: &[ArchivedMetaItem]) -> Result<()> {
+fn check_sorted_keys(
+    file: &Path,
+    location: impl Fn() -> String,
+    items: &[ArchivedMetaItem],
+) -> Result<()> {
     for pair in items.windows(2) {
         if pair[0].key.as_bytes() >= pair[1].key.as_bytes() {
             return Err(if pair[0].key == pair[1].key {
@@ -122,7 +126,7 @@ fn check_sorted_keys(file: &Path, location: &str, items: &[ArchivedMetaItem]) ->
             } else {
                 Error::InvalidField {
                     file: file.to_path_buf(),
-                    location: location.to_owned(),
+                    location: location(),
                     field: "metadata",
                     reason: format!(
                         "keys are not sorted: {:?} follows {:?}",
