@@ -66,9 +66,7 @@ impl AlignedBuf {
     /// If the allocator cannot provide `bytes.len()` bytes, as `Vec` does.
     pub fn copy_from_slice(bytes: &[u8]) -> AlignedBuf {
         let mut buf = Self::zeroed(bytes.len()).unwrap_or_else(|| {
-            std::alloc::handle_alloc_error(
-                Self::layout(bytes.len()).unwrap_or(Layout::new::<u8>()),
-            )
+            std::alloc::handle_alloc_error(Self::layout(bytes.len()).unwrap_or(Layout::new::<u8>()))
         });
         buf.as_mut_slice().copy_from_slice(bytes);
         buf
@@ -137,7 +135,9 @@ impl Drop for AlignedBuf {
 
 impl fmt::Debug for AlignedBuf {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("AlignedBuf").field("len", &self.len).finish()
+        f.debug_struct("AlignedBuf")
+            .field("len", &self.len)
+            .finish()
     }
 }
 
@@ -175,7 +175,11 @@ impl DecodedSection {
     /// Makes sure chunk `chunk` is decoded, running `decode` on its (zeroed or partially
     /// written) bytes if it is not yet. `decode` runs at most once at a time per chunk; after
     /// one success it never runs again. Panics if `chunk` is out of range.
-    pub fn ensure<E>(&self, chunk: usize, decode: impl FnOnce(&mut [u8]) -> Result<(), E>) -> Result<(), E> {
+    pub fn ensure<E>(
+        &self,
+        chunk: usize,
+        decode: impl FnOnce(&mut [u8]) -> Result<(), E>,
+    ) -> Result<(), E> {
         let (start, end) = self.chunk_bounds(chunk);
         self.done[chunk].get_or_try_init(|| {
             // SAFETY: the type invariant: this initializer is the only code that writes these

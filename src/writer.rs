@@ -320,10 +320,7 @@ impl Writer {
             return Err(Error::InvalidInput {
                 file: path,
                 entry: String::new(),
-                reason: format!(
-                    "more data than the shape holds ({} bytes)",
-                    s.raw_len
-                ),
+                reason: format!("more data than the shape holds ({} bytes)", s.raw_len),
             });
         }
         s.raw_written += data.len() as u64;
@@ -345,7 +342,10 @@ impl Writer {
                 Self::emit(&mut self.file, s, &[(frame, checksum::xxh3(&chunk))])?;
             }
         }
-        let c = s.compression.as_ref().map(|c| (c.chunk_len, c.level, c.shuffle));
+        let c = s
+            .compression
+            .as_ref()
+            .map(|c| (c.chunk_len, c.level, c.shuffle));
         let (chunk_len, level, shuffle) = c.unwrap_or_default();
         let batch = rayon::current_num_threads().max(1) * 2;
         while data.len() >= chunk_len {
@@ -555,4 +555,3 @@ impl<T: Element> ArrayWriter<'_, T> {
         Ok(())
     }
 }
-

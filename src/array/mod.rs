@@ -3,8 +3,8 @@
 #[cfg(feature = "ndarray")]
 mod ndarray_interop;
 
-use bytemuck::checked::CheckedCastError;
 use bytemuck::PodCastError;
+use bytemuck::checked::CheckedCastError;
 use half::{bf16, f16};
 
 pub use crate::format::Dtype;
@@ -15,7 +15,9 @@ mod sealed {
 
 /// A Rust type that brine stores as an array element. Implemented for `bool`, the fixed-width
 /// integers, `half::f16`, `half::bf16`, `f32` and `f64`.
-pub trait Element: Copy + Send + Sync + PartialEq + std::fmt::Debug + 'static + sealed::Sealed {
+pub trait Element:
+    Copy + Send + Sync + PartialEq + std::fmt::Debug + 'static + sealed::Sealed
+{
     /// The dtype recorded in the file.
     const DTYPE: Dtype;
 
@@ -90,7 +92,6 @@ impl Element for bool {
 // little-endian targets.
 #[cfg(not(target_endian = "little"))]
 compile_error!("brine reads files zero-copy and supports little-endian targets only");
-
 
 /// A typed view of an array entry: its shape and its elements, in C order, borrowed from the
 /// reader (from the file's mapping when the entry is stored raw).

@@ -70,8 +70,14 @@ mod tests {
         w.put_ndarray("t", &c.t(), &EntryOptions::new()).unwrap();
         w.finish().unwrap();
         let r = Reader::open(&path).unwrap();
-        assert_eq!(r.array::<i32>("c").unwrap().as_ndarray(), c.view().into_dyn());
-        assert_eq!(r.array::<i32>("f").unwrap().as_ndarray(), c.view().into_dyn());
+        assert_eq!(
+            r.array::<i32>("c").unwrap().as_ndarray(),
+            c.view().into_dyn()
+        );
+        assert_eq!(
+            r.array::<i32>("f").unwrap().as_ndarray(),
+            c.view().into_dyn()
+        );
         assert_eq!(r.array::<i32>("t").unwrap().as_ndarray(), c.t().into_dyn());
     }
 }

@@ -6,7 +6,11 @@
 pub fn shuffle(src: &[u8], dst: &mut [u8], size: usize) {
     debug_assert_eq!(src.len(), dst.len());
     let n = src.len() / size;
-    for (b, plane) in dst[..n * size].chunks_exact_mut(n.max(1)).enumerate().take(size) {
+    for (b, plane) in dst[..n * size]
+        .chunks_exact_mut(n.max(1))
+        .enumerate()
+        .take(size)
+    {
         for (i, out) in plane.iter_mut().enumerate() {
             *out = src[i * size + b];
         }
@@ -18,7 +22,11 @@ pub fn shuffle(src: &[u8], dst: &mut [u8], size: usize) {
 pub fn unshuffle(src: &[u8], dst: &mut [u8], size: usize) {
     debug_assert_eq!(src.len(), dst.len());
     let n = src.len() / size;
-    for (b, plane) in src[..n * size].chunks_exact(n.max(1)).enumerate().take(size) {
+    for (b, plane) in src[..n * size]
+        .chunks_exact(n.max(1))
+        .enumerate()
+        .take(size)
+    {
         for (i, &v) in plane.iter().enumerate() {
             dst[i * size + b] = v;
         }

@@ -187,7 +187,9 @@ impl Header {
                 });
             }
         }
-        if b[23] != 0 || b[28..32] != [0; 4] || b[64..HEADER_CHECKSUM_OFFSET].iter().any(|&x| x != 0)
+        if b[23] != 0
+            || b[28..32] != [0; 4]
+            || b[64..HEADER_CHECKSUM_OFFSET].iter().any(|&x| x != 0)
         {
             return Err(invalid("reserved", 0, "reserved header bytes must be zero"));
         }

@@ -68,7 +68,10 @@ pub fn validate_manifest(file: &Path, header: &Header, m: &ArchivedManifest) -> 
                 field(
                     format!("entry {:?}", pair[1].name.as_str()),
                     "name",
-                    format!("entries are not sorted: it follows {:?}", pair[0].name.as_str()),
+                    format!(
+                        "entries are not sorted: it follows {:?}",
+                        pair[0].name.as_str()
+                    ),
                 )
             });
         }
@@ -327,7 +330,10 @@ fn validate_array(
     if shuffle != 0 && (shuffle != dtype.size() as u64 || shuffle < 2) {
         return Err(field(
             "section",
-            format!("section {index} shuffles by {shuffle} bytes, but {dtype} elements are {} bytes", dtype.size()),
+            format!(
+                "section {index} shuffles by {shuffle} bytes, but {dtype} elements are {} bytes",
+                dtype.size()
+            ),
         ));
     }
     if section.codec == CODEC_ZSTD && section.chunk_length % dtype.size() as u64 != 0 {

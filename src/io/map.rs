@@ -43,8 +43,9 @@ pub enum Backing {
 }
 
 impl Backing {
-    /// Maps `path` read-only.
-    pub fn map(path: &Path) -> Result<Backing> {
+    /// Maps `path` read-only. The open file is returned too, for reading metadata with
+    /// [`read_at`] without faulting pages of the map in.
+    pub fn map(path: &Path) -> Result<(Backing, File)> {
         let io = |op, source| Error::Io {
             path: path.to_path_buf(),
             op,
@@ -55,7 +56,7 @@ impl Backing {
         // a published file in place, and users are told not to either. The map is read-only
         // and private to this `Backing`, which outlives every slice handed out from it.
         let map = unsafe { Mmap::map(&file) }.map_err(|e| io("map", e))?;
-        Ok(Backing::Mapped(map))
+        Ok((Backing::Mapped(map), file))
     }
 
     /// The whole file.
@@ -82,5 +83,27 @@ impl Backing {
             }
             _ => Ok(()),
         }
+    }
+}
+
+/// Reads exactly `buf.len()` bytes at `offset` of `file` (`pread`), leaving the file position
+/// alone.
+pub fn read_at(file: &File, offset: u64, buf: &mut [u8]) -> std::io::Result<()> {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::FileExt;
+        file.read_exact_at(buf, offset)
+    }
+    #[cfg(windows)]
+    {
+        use std::os::windows::fs::FileExt;
+        let mut done = 0;
+        while done < buf.len() {
+            match file.seek_read(&mut buf[done..], offset + done as u64)? {
+                0 => return Err(std::io::ErrorKind::UnexpectedEof.into()),
+                n => done += n,
+            }
+        }
+        Ok(())
     }
 }
