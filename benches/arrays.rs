@@ -191,9 +191,10 @@ fn zstd(c: &mut Criterion) {
         ("zstd-shuffle", Codec::zstd_shuffled(3)),
     ] {
         let path = dir().join(format!("{label}.brine"));
-        group.bench_function(BenchmarkId::new(format!("compress/{label}"), "64MiB"), |b| {
-            b.iter(|| write_brine(&path, "x", &data, codec))
-        });
+        group.bench_function(
+            BenchmarkId::new(format!("compress/{label}"), "64MiB"),
+            |b| b.iter(|| write_brine(&path, "x", &data, codec)),
+        );
         let r = Reader::open(&path).unwrap();
         let e = r.array_entry("x").unwrap();
         eprintln!(
@@ -235,4 +236,3 @@ fn zstd(c: &mut Criterion) {
 
 criterion_group!(benches, open, lookup, write, zstd);
 criterion_main!(benches);
-

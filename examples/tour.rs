@@ -126,6 +126,9 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
 
     let t = Instant::now();
     r.verify()?;
-    println!("verify (every checksum, every chunk) in {:.2?}", t.elapsed());
+    println!(
+        "verify (every checksum, every chunk) in {:.2?}",
+        t.elapsed()
+    );
     Ok(())
 }

@@ -62,6 +62,23 @@ pub fn decompress_chunk(
     shuffle_size: usize,
     scratch: &mut Vec<u8>,
 ) -> Result<(), String> {
+    // Exactly one zstd frame, no trailing frames or skippable frames: a chunk has one valid
+    // encoding shape, so two files with the same content differ only where the spec allows.
+    match zstd::zstd_safe::find_frame_compressed_size(stored) {
+        Ok(n) if n == stored.len() => {}
+        Ok(n) => {
+            return Err(format!(
+                "the chunk holds {} bytes but its zstd frame ends after {n}",
+                stored.len()
+            ));
+        }
+        Err(code) => {
+            return Err(format!(
+                "not a zstd frame: {}",
+                zstd::zstd_safe::get_error_name(code)
+            ));
+        }
+    }
     let mut decoder = zstd::bulk::Decompressor::new().map_err(|e| e.to_string())?;
     let target: &mut [u8] = if shuffle_size > 1 {
         scratch.clear();

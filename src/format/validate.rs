@@ -173,7 +173,9 @@ fn validate_sections(file: &Path, header: &Header, sections: &[ArchivedSection])
             });
         }
         previous_end = offset + length;
-        let align = if length >= PAGE {
+        // The rule follows the decoded length, which a writer knows before it writes the first
+        // byte; aligning compressed bytes would gain nothing.
+        let align = if s.raw_length >= PAGE {
             u64::from(header.alignment)
         } else {
             u64::from(SMALL_ALIGNMENT)
