@@ -13,8 +13,8 @@ use crate::format::checksum::{self, Hasher};
 use crate::format::codec;
 use crate::format::header::{FORMAT_VERSION, HEADER_LEN, Header};
 use crate::format::limits::{
-    DEFAULT_ALIGNMENT, DEFAULT_CHUNK_LEN, MAX_ALIGNMENT, MAX_NDIM, MIN_ALIGNMENT, PAGE,
-    SMALL_ALIGNMENT,
+    DEFAULT_ALIGNMENT, DEFAULT_CHUNK_LEN, DEFAULT_MAX_MANIFEST_LEN, MAX_ALIGNMENT, MAX_NDIM,
+    MIN_ALIGNMENT, PAGE, SMALL_ALIGNMENT,
 };
 use crate::format::manifest::{
     ArrayMeta, CODEC_RAW, CODEC_ZSTD, Chunk, Entry, EntryKind, Manifest, MetaItem, MetaValue,
@@ -443,8 +443,26 @@ impl Writer {
             sections: std::mem::take(&mut self.sections),
             metadata: meta_items(std::mem::take(&mut self.metadata)),
         };
+        // rkyv's serializer panics when relative pointers pass 2 GiB, and readers refuse
+        // manifests over their limit: refuse before serializing, from a generous upper bound
+        // of the archive's size, and after, from its exact size.
+        let too_big = |len: u64| {
+            self.invalid(
+                "",
+                format!(
+                    "the manifest would be about {len} bytes, over the {DEFAULT_MAX_MANIFEST_LEN}-byte limit readers apply by default (large values belong in entries, not metadata)"
+                ),
+            )
+        };
+        let estimate = manifest_size_bound(&manifest);
+        if estimate > DEFAULT_MAX_MANIFEST_LEN {
+            return Err(too_big(estimate));
+        }
         let bytes = rkyv::to_bytes::<rancor::Error>(&manifest)
             .map_err(|e| self.invalid("", format!("manifest: {e}")))?;
+        if bytes.len() as u64 > DEFAULT_MAX_MANIFEST_LEN {
+            return Err(too_big(bytes.len() as u64));
+        }
         let manifest_offset = align_up(self.file.position(), u64::from(SMALL_ALIGNMENT))
             .ok_or_else(|| self.invalid("", "file offset overflows"))?;
         self.file.pad_to(manifest_offset)?;
@@ -462,6 +480,40 @@ impl Writer {
         self.file.write_at(0, &header.encode())?;
         self.file.commit()
     }
+}
+
+/// An upper bound of the archived manifest's size: every object's inline size, rounded up
+/// generously, plus every out-of-line byte.
+fn manifest_size_bound(m: &Manifest) -> u64 {
+    let meta = |items: &[MetaItem]| -> u64 {
+        items
+            .iter()
+            .map(|i| {
+                let value = match &i.value {
+                    MetaValue::Str(s) => s.len(),
+                    MetaValue::Bytes(b) => b.len(),
+                    _ => 0,
+                };
+                (64 + i.key.len() + value) as u64
+            })
+            .sum()
+    };
+    let entries: u64 = m
+        .entries
+        .iter()
+        .map(|e| {
+            let kind = match &e.kind {
+                EntryKind::Array(a) => 64 + 8 * a.shape.len() as u64,
+            };
+            64 + e.name.len() as u64 + kind + meta(&e.metadata)
+        })
+        .sum();
+    let sections: u64 = m
+        .sections
+        .iter()
+        .map(|s| 64 + 32 * s.chunks.len() as u64)
+        .sum();
+    64 + entries + sections + meta(&m.metadata)
 }
 
 fn meta_items(map: BTreeMap<String, MetaValue>) -> Vec<MetaItem> {

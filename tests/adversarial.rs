@@ -1997,3 +1997,42 @@ fn chunk_that_is_not_exactly_one_frame_is_refused() {
         }
     }
 }
+
+/// The file offset of the first entry's kind tag: the root (`ArchivedManifest`, 24 bytes) ends
+/// the manifest; its first field is the entries' relative pointer; the kind follows the 8-byte
+/// name in `ArchivedEntry` (spec/FORMAT.md, "rkyv layout").
+fn first_entry_kind_tag(bytes: &[u8]) -> usize {
+    let root = bytes.len() - 24;
+    let rel = i32::from_le_bytes(bytes[root..root + 4].try_into().unwrap());
+    (root as i64 + i64::from(rel)) as usize + 8
+}
+
+#[test]
+fn unknown_entry_kind_from_newer_minor_is_unsupported_feature() {
+    let mut bytes = written(|w| w.put_array("a", &[1u8, 2], &[2]));
+    let tag = first_entry_kind_tag(&bytes);
+    assert_eq!(bytes[tag], 0, "the array kind's tag");
+    bytes[tag] = 9;
+    reseal_manifest(&mut bytes);
+    // From this version: a corrupt manifest.
+    assert_err!(open(&bytes), Error::InvalidManifest { .. });
+    // From a newer minor version: a kind this reader does not know.
+    set_u16(&mut bytes, at::MINOR, FORMAT_VERSION.minor + 1);
+    reseal_header(&mut bytes);
+    assert_err!(
+        open(&bytes),
+        Error::UnsupportedFeature { found, supported, .. }
+            if found.minor == FORMAT_VERSION.minor + 1 && supported == FORMAT_VERSION
+    );
+}
+
+#[test]
+fn manifest_too_large_on_write() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("big.brine");
+    let mut w = Writer::create(&path).unwrap();
+    w.set_metadata("blob", vec![0u8; 257 << 20]);
+    assert_err!(w.finish(), Error::InvalidInput { .. });
+    assert!(!path.exists());
+    assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 0);
+}

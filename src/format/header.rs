@@ -13,7 +13,7 @@ use crate::format::limits::{MAX_ALIGNMENT, MIN_ALIGNMENT, SMALL_ALIGNMENT};
 /// Size of the header in bytes.
 pub const HEADER_LEN: usize = 128;
 
-/// The magic bytes at offset 0. The high first byte and the CR LF / SUB / LF bytes detect
+/// The magic bytes at offset 0. The non-ASCII first byte and the trailing CR LF detect
 /// transfers that mangle binary data, as PNG's signature does.
 pub const MAGIC: [u8; 8] = *b"\x89BRINE\r\n";
 

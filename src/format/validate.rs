@@ -38,9 +38,23 @@ pub fn access_manifest<'a>(
             got: computed,
         });
     }
-    rkyv::access::<ArchivedManifest, ArchiveError>(bytes).map_err(|e| Error::InvalidManifest {
-        file: file.to_path_buf(),
-        detail: e.to_string(),
+    rkyv::access::<ArchivedManifest, ArchiveError>(bytes).map_err(|e| {
+        // A newer minor version may add entry kinds or metadata types, whose enum tags fail
+        // validation here: say so, rather than calling the manifest corrupt.
+        if header.version > FORMAT_VERSION {
+            Error::UnsupportedFeature {
+                file: file.to_path_buf(),
+                what: format!("manifest content ({e})"),
+                value: u64::from(header.version.minor),
+                found: header.version,
+                supported: FORMAT_VERSION,
+            }
+        } else {
+            Error::InvalidManifest {
+                file: file.to_path_buf(),
+                detail: e.to_string(),
+            }
+        }
     })
 }
 
@@ -305,13 +319,21 @@ fn validate_array(
         .shape
         .iter()
         .try_fold(dtype.size() as u64, |acc, d| acc.checked_mul(d.to_native()))
-        .filter(|&b| usize::try_from(b).is_ok())
         .ok_or_else(|| {
             field(
                 "shape",
-                "element count times element size overflows this platform's address space".into(),
+                "element count times element size overflows u64".into(),
             )
         })?;
+    if usize::try_from(bytes).is_err() {
+        return Err(Error::LimitExceeded {
+            file: file.to_path_buf(),
+            what: format!("size of entry {name:?}"),
+            value: bytes,
+            limit: usize::MAX as u64,
+            setting: "this platform's address space",
+        });
+    }
     let index = a.section.to_native();
     let section = sections.get(index as usize).ok_or_else(|| {
         field(
