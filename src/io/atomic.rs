@@ -81,6 +81,19 @@ impl AtomicFile {
         Ok(())
     }
 
+    /// Reserves disk blocks for `len` bytes at `offset` before they are written, where the OS
+    /// supports it: large writes into preallocated blocks are faster, and a full disk is found
+    /// before the data is written rather than half-way. A hint: failure is not an error.
+    pub fn preallocate(&mut self, offset: u64, len: u64) {
+        #[cfg(target_os = "linux")]
+        {
+            let flags = rustix::fs::FallocateFlags::empty();
+            let _ = rustix::fs::fallocate(self.tmp.as_file(), flags, offset, len);
+        }
+        #[cfg(not(target_os = "linux"))]
+        let _ = (offset, len);
+    }
+
     /// Overwrites bytes at `offset` (used once, for the header).
     pub fn write_at(&mut self, offset: u64, bytes: &[u8]) -> Result<()> {
         #[cfg(unix)]
