@@ -5,6 +5,9 @@
 
 use std::path::Path;
 
+mod common;
+use common::Data;
+
 use half::{bf16, f16};
 use proptest::prelude::*;
 use proptest::sample::Index;
@@ -112,45 +115,6 @@ fn make<T: Gen>(n: usize, seed: u64, smooth: bool) -> Vec<T> {
         .collect()
 }
 
-/// An array's elements, of any dtype.
-#[derive(Clone, Debug)]
-enum Data {
-    Bool(Vec<bool>),
-    I8(Vec<i8>),
-    I16(Vec<i16>),
-    I32(Vec<i32>),
-    I64(Vec<i64>),
-    U8(Vec<u8>),
-    U16(Vec<u16>),
-    U32(Vec<u32>),
-    U64(Vec<u64>),
-    F16(Vec<f16>),
-    BF16(Vec<bf16>),
-    F32(Vec<f32>),
-    F64(Vec<f64>),
-}
-
-/// Runs `$body` with `$v` bound to the typed `Vec` inside `$data`.
-macro_rules! dispatch {
-    ($data:expr, $v:ident => $body:expr) => {
-        match $data {
-            Data::Bool($v) => $body,
-            Data::I8($v) => $body,
-            Data::I16($v) => $body,
-            Data::I32($v) => $body,
-            Data::I64($v) => $body,
-            Data::U8($v) => $body,
-            Data::U16($v) => $body,
-            Data::U32($v) => $body,
-            Data::U64($v) => $body,
-            Data::F16($v) => $body,
-            Data::BF16($v) => $body,
-            Data::F32($v) => $body,
-            Data::F64($v) => $body,
-        }
-    };
-}
-
 impl Data {
     fn new(dtype: Dtype, n: usize, seed: u64, smooth: bool) -> Data {
         match dtype {
@@ -169,17 +133,6 @@ impl Data {
             Dtype::F64 => Data::F64(make(n, seed, smooth)),
             d => unreachable!("dtype {d} is not covered by this test"),
         }
-    }
-
-    fn len(&self) -> usize {
-        dispatch!(self, v => v.len())
-    }
-
-    fn dtype(&self) -> Dtype {
-        fn of<T: Element>(_: &[T]) -> Dtype {
-            T::DTYPE
-        }
-        dispatch!(self, v => of(v))
     }
 }
 

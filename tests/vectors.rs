@@ -18,6 +18,9 @@
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 
+mod common;
+use common::Data;
+
 use brine::format::header::Header;
 use brine::format::manifest::{
     ArchivedArrayMeta, ArchivedChunk, ArchivedEntry, ArchivedEntryKind, ArchivedManifest,
@@ -44,67 +47,10 @@ fn blessing() -> bool {
 // Declared content of the vectors
 // ---------------------------------------------------------------------------------------------
 
-/// The elements of one declared array.
-#[derive(Clone, Debug)]
-enum Data {
-    Bool(Vec<bool>),
-    I8(Vec<i8>),
-    I16(Vec<i16>),
-    I32(Vec<i32>),
-    I64(Vec<i64>),
-    U8(Vec<u8>),
-    U16(Vec<u16>),
-    U32(Vec<u32>),
-    U64(Vec<u64>),
-    F16(Vec<f16>),
-    BF16(Vec<bf16>),
-    F32(Vec<f32>),
-    F64(Vec<f64>),
-}
-
-/// Runs `$body` with `$v` bound to the typed vector inside a [`Data`].
-macro_rules! with_data {
-    ($data:expr, $v:ident => $body:expr) => {
-        match $data {
-            Data::Bool($v) => $body,
-            Data::I8($v) => $body,
-            Data::I16($v) => $body,
-            Data::I32($v) => $body,
-            Data::I64($v) => $body,
-            Data::U8($v) => $body,
-            Data::U16($v) => $body,
-            Data::U32($v) => $body,
-            Data::U64($v) => $body,
-            Data::F16($v) => $body,
-            Data::BF16($v) => $body,
-            Data::F32($v) => $body,
-            Data::F64($v) => $body,
-        }
-    };
-}
-
 impl Data {
-    fn dtype(&self) -> Dtype {
-        match self {
-            Data::Bool(_) => Dtype::Bool,
-            Data::I8(_) => Dtype::I8,
-            Data::I16(_) => Dtype::I16,
-            Data::I32(_) => Dtype::I32,
-            Data::I64(_) => Dtype::I64,
-            Data::U8(_) => Dtype::U8,
-            Data::U16(_) => Dtype::U16,
-            Data::U32(_) => Dtype::U32,
-            Data::U64(_) => Dtype::U64,
-            Data::F16(_) => Dtype::F16,
-            Data::BF16(_) => Dtype::BF16,
-            Data::F32(_) => Dtype::F32,
-            Data::F64(_) => Dtype::F64,
-        }
-    }
-
     /// `values` (and `bits` for floats) as they appear in the JSON files.
     fn json(&self, entry: &mut Map<String, Value>) {
-        with_data!(self, v => values_json(v, entry))
+        dispatch!(self, v => values_json(v, entry))
     }
 }
 
@@ -213,7 +159,7 @@ impl Vector {
         }
         for a in &self.arrays {
             let options = a.options();
-            with_data!(&a.data, v => w.put_array_with(&a.name, v, &a.shape, &options))
+            dispatch!(&a.data, v => w.put_array_with(&a.name, v, &a.shape, &options))
                 .unwrap_or_else(|e| panic!("{}: put {:?}: {e}", self.name, a.name));
         }
         w.finish().expect("finish");
