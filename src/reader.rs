@@ -126,8 +126,9 @@ pub struct Reader {
     /// A copy of the manifest read with `pread`, or `None` when it is read through the backing.
     owned_manifest: Option<AlignedBuf>,
     options: OpenOptions,
-    /// One cell per section, allocated on the first read of a compressed section.
-    decoded: OnceCell<Box<[OnceCell<DecodedSection>]>>,
+    /// What first accesses learned about each section, allocated on the first access that
+    /// needs it (a compressed section, or a bool array).
+    sections: OnceCell<Box<[SectionCache]>>,
     decoded_bytes: AtomicU64,
 }
 
@@ -206,7 +207,7 @@ impl Reader {
             header,
             owned_manifest,
             options,
-            decoded: OnceCell::new(),
+            sections: OnceCell::new(),
             decoded_bytes: AtomicU64::new(0),
         };
         if verify {
@@ -425,14 +426,19 @@ impl Reader {
         Ok(())
     }
 
+    /// The first-access cache of section `index`.
+    fn section_cache(&self, index: usize) -> &SectionCache {
+        let count = self.manifest().sections.len();
+        &self
+            .sections
+            .get_or_init(|| (0..count).map(|_| SectionCache::default()).collect())[index]
+    }
+
     /// The cache of decoded bytes of compressed section `index`, created on first use within
     /// the `max_decompressed_bytes` budget.
     fn decoded_section(&self, entry: &str, index: usize) -> Result<&DecodedSection> {
         let m = self.manifest();
-        let cells = self
-            .decoded
-            .get_or_init(|| (0..m.sections.len()).map(|_| OnceCell::new()).collect());
-        cells[index].get_or_try_init(|| {
+        self.section_cache(index).decoded.get_or_try_init(|| {
             let s = &m.sections[index];
             let raw = s.raw_length.to_native();
             let limit = self.options.max_decompressed_bytes;
@@ -478,6 +484,16 @@ impl Reader {
         // Every chunk of the range was just ensured.
         Ok(decoded.get(start, end).unwrap_or_default())
     }
+}
+
+/// What first accesses learned about one section (validation tier 2), kept for later ones.
+#[derive(Debug, Default)]
+struct SectionCache {
+    /// The decoded bytes of a compressed section.
+    decoded: OnceCell<DecodedSection>,
+    /// Set once every element of the section's whole decoded data was checked to be valid
+    /// for its dtype (only `bool` has invalid values).
+    elements_valid: OnceCell<()>,
 }
 
 /// One entry of an open file.
@@ -708,7 +724,20 @@ impl<'r> ArrayEntry<'r> {
     pub fn view<T: Element>(&self) -> Result<ArrayView<'r, T>> {
         self.check_dtype::<T>()?;
         let bytes = self.bytes(0, self.raw_len() as usize)?;
-        Ok(ArrayView::new(self.cast(bytes)?, self.shape()))
+        if T::DTYPE != Dtype::Bool {
+            return Ok(ArrayView::new(self.cast(bytes)?, self.shape()));
+        }
+        // A bool array's bytes are checked once (O(n)); later views cost O(1).
+        let index = self.meta.section.to_native() as usize;
+        let cache = self.reader.section_cache(index);
+        cache
+            .elements_valid
+            .get_or_try_init(|| self.cast::<T>(bytes).map(drop))?;
+        // SAFETY: `elements_valid` is set only after `cast` accepted these bytes: the whole
+        // decoded data of this section, which never changes (a read-only map under the
+        // contract of `io::map`, or a decoded buffer whose chunks are never written again).
+        let data = unsafe { T::cast_slice_unchecked(bytes) };
+        Ok(ArrayView::new(data, self.shape()))
     }
 
     /// Elements `range` of the flattened (C order) array. For compressed entries only the

@@ -4,7 +4,6 @@
 mod ndarray_interop;
 
 use bytemuck::PodCastError;
-use bytemuck::checked::CheckedCastError;
 use half::{bf16, f16};
 
 pub use crate::format::Dtype;
@@ -29,6 +28,14 @@ pub trait Element:
     /// The bytes of `data` as stored in a file.
     #[doc(hidden)]
     fn as_bytes(data: &[Self]) -> &[u8];
+
+    /// Views bytes as elements without checking the elements' values.
+    ///
+    /// # Safety
+    /// `bytes` must have passed [`Element::cast_slice`]: aligned, a whole number of elements,
+    /// and every element a valid value (for `bool`, every byte 0 or 1).
+    #[doc(hidden)]
+    unsafe fn cast_slice_unchecked(bytes: &[u8]) -> &[Self];
 }
 
 /// Why bytes could not be viewed as elements.
@@ -63,6 +70,11 @@ macro_rules! pod_element {
             fn as_bytes(data: &[Self]) -> &[u8] {
                 bytemuck::cast_slice(data)
             }
+            unsafe fn cast_slice_unchecked(bytes: &[u8]) -> &[Self] {
+                // Every bit pattern is valid: only alignment and length matter, and the
+                // caller's contract says they were checked.
+                bytemuck::cast_slice(bytes)
+            }
         }
     )*};
 }
@@ -77,14 +89,22 @@ impl sealed::Sealed for bool {}
 impl Element for bool {
     const DTYPE: Dtype = Dtype::Bool;
     fn cast_slice(bytes: &[u8]) -> Result<&[Self], CastError> {
-        // O(n): every byte is checked to be 0 or 1; other bytes are not valid `bool`s.
-        bytemuck::checked::try_cast_slice(bytes).map_err(|e| match e {
-            CheckedCastError::InvalidBitPattern => CastError::InvalidBool,
-            CheckedCastError::PodCastError(p) => p.into(),
-        })
+        // O(n): every byte must be 0 or 1; other bytes are not valid `bool`s. A plain loop
+        // over bytes vectorizes; the reader caches the result per section.
+        if !bytes.iter().all(|&b| b <= 1) {
+            return Err(CastError::InvalidBool);
+        }
+        // SAFETY: every byte was just checked to be 0 or 1; `bool` has size and alignment 1,
+        // so any slice of bytes is aligned and a whole number of elements.
+        Ok(unsafe { Self::cast_slice_unchecked(bytes) })
     }
     fn as_bytes(data: &[Self]) -> &[u8] {
         bytemuck::cast_slice(data)
+    }
+    unsafe fn cast_slice_unchecked(bytes: &[u8]) -> &[Self] {
+        // SAFETY: the caller's contract: `bytes` passed `cast_slice`, so every byte is 0 or 1,
+        // which are the valid `bool`s; `bool` has size and alignment 1.
+        unsafe { std::slice::from_raw_parts(bytes.as_ptr().cast::<bool>(), bytes.len()) }
     }
 }
 
