@@ -2,10 +2,10 @@
 //!
 //! # Layout of the crate
 //!
-//! - [`format`]: the bytes on disk (header, manifest, sections, codecs, limits), mirroring
+//! - [`format`](mod@format): the bytes on disk (header, manifest, sections, codecs, limits), mirroring
 //!   `spec/FORMAT.md`, which is normative.
 //! - [`Writer`] and [`Reader`]: the two front doors.
-//! - [`array`]: element types and typed views.
+//! - [`array`](mod@array): element types and typed views.
 //!
 //! # Memory-mapped files
 //!
