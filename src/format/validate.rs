@@ -38,7 +38,9 @@ pub fn access_manifest<'a>(
             got: computed,
         });
     }
-    rkyv::access::<ArchivedManifest, ArchiveError>(bytes).map_err(|e| {
+    // The low-level validator: the manifest has no shared pointers (`Rc`/`Arc`), so it needs
+    // no shared-pointer registry.
+    rkyv::api::low::access::<ArchivedManifest, ArchiveError>(bytes).map_err(|e| {
         // A newer minor version may add entry kinds or metadata types, whose enum tags fail
         // validation here: say so, rather than calling the manifest corrupt.
         if header.version > FORMAT_VERSION {
