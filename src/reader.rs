@@ -17,8 +17,8 @@ use crate::format::codec;
 use crate::format::header::{HEADER_LEN, Header};
 use crate::format::limits::{DEFAULT_MAX_DECOMPRESSED, DEFAULT_MAX_MANIFEST_LEN};
 use crate::format::manifest::{
-    ArchivedArrayMeta, ArchivedEntry, ArchivedEntryKind, ArchivedManifest, ArchivedMetaItem,
-    ArchivedSection, MetaRef, codec_name,
+    ArchivedEntry, ArchivedManifest, ArchivedMetaItem, ArchivedSection, KIND_ARRAY, MetaRef,
+    codec_name,
 };
 use crate::format::validate;
 use crate::io::map::{AccessPattern, Backing, read_at};
@@ -272,22 +272,30 @@ impl Reader {
 
     /// Every entry, sorted by name.
     pub fn entries(&self) -> impl ExactSizeIterator<Item = EntryRef<'_>> + '_ {
-        self.manifest().entries.iter().map(move |entry| EntryRef {
+        (0..self.len()).map(move |index| EntryRef {
             reader: self,
-            entry,
+            index,
         })
     }
 
     /// The entry named `name`, found by binary search without allocating.
     pub fn get(&self, name: &str) -> Option<EntryRef<'_>> {
-        let entries = self.manifest().entries.as_slice();
-        let i = entries
-            .binary_search_by(|e| e.name.as_bytes().cmp(name.as_bytes()))
-            .ok()?;
-        Some(EntryRef {
-            reader: self,
-            entry: &entries[i],
-        })
+        let m = self.manifest();
+        let (mut lo, mut hi) = (0, m.entries.len());
+        while lo < hi {
+            let mid = lo + (hi - lo) / 2;
+            match m.name(mid).as_bytes().cmp(name.as_bytes()) {
+                std::cmp::Ordering::Less => lo = mid + 1,
+                std::cmp::Ordering::Greater => hi = mid,
+                std::cmp::Ordering::Equal => {
+                    return Some(EntryRef {
+                        reader: self,
+                        index: mid,
+                    });
+                }
+            }
+        }
+        None
     }
 
     /// The entry named `name`, or [`Error::NotFound`].
@@ -343,12 +351,12 @@ impl Reader {
                 });
             }
             if s.is_compressed() {
-                (0..s.chunks.len())
+                (0..m.section_chunks(i).len())
                     .into_par_iter()
                     .try_for_each_init(Vec::new, |scratch, c| {
                         let len = self.chunk_raw_len(s, c);
                         let mut out = vec![0u8; len];
-                        self.decode_chunk(owners[i], s, c, &mut out, scratch)
+                        self.decode_chunk(owners[i], i, c, &mut out, scratch)
                     })?;
             }
         }
@@ -374,9 +382,10 @@ impl Reader {
     fn section_owners(&self) -> Vec<&str> {
         let m = self.manifest();
         let mut owners = vec![""; m.sections.len()];
-        for e in m.entries.iter() {
-            match &e.kind {
-                ArchivedEntryKind::Array(a) => owners[a.section.to_native() as usize] = &e.name,
+        for (i, e) in m.entries.iter().enumerate() {
+            if e.kind == KIND_ARRAY {
+                let section = m.arrays[e.index.to_native() as usize].section;
+                owners[section.to_native() as usize] = m.name(i);
             }
         }
         owners
@@ -389,21 +398,24 @@ impl Reader {
     }
 
     fn chunk_raw_len(&self, s: &ArchivedSection, chunk: usize) -> usize {
-        let start = chunk as u64 * s.chunk_length.to_native();
-        (s.raw_length.to_native() - start).min(s.chunk_length.to_native()) as usize
+        let chunk_length = u64::from(s.chunk_length.to_native());
+        let start = chunk as u64 * chunk_length;
+        (s.raw_length.to_native() - start).min(chunk_length) as usize
     }
 
-    /// Decompresses chunk `c` of section `s` into `out` (exactly its decoded length) and checks
-    /// its checksum.
+    /// Decompresses chunk `c` of section `index` into `out` (exactly its decoded length) and
+    /// checks its checksum.
     fn decode_chunk(
         &self,
         entry: &str,
-        s: &ArchivedSection,
+        index: usize,
         c: usize,
         out: &mut [u8],
         scratch: &mut Vec<u8>,
     ) -> Result<()> {
-        let chunk = &s.chunks[c];
+        let m = self.manifest();
+        let s = &m.sections[index];
+        let chunk = &m.section_chunks(index)[c];
         let start = chunk.offset.to_native() as usize;
         let frame = &self.stored(s)[start..start + chunk.length.to_native() as usize];
         codec::decompress_chunk(frame, out, usize::from(s.shuffle), scratch).map_err(|reason| {
@@ -473,7 +485,7 @@ impl Reader {
             let chunk_len = section.chunk_length.to_native() as usize;
             let chunks = start / chunk_len..(end - 1) / chunk_len + 1;
             let decode = |scratch: &mut Vec<u8>, c: usize| {
-                decoded.ensure(c, |out| self.decode_chunk(entry, section, c, out, scratch))
+                decoded.ensure(c, |out| self.decode_chunk(entry, index, c, out, scratch))
             };
             if chunks.len() == 1 {
                 decode(&mut Vec::new(), chunks.start)?;
@@ -500,7 +512,7 @@ struct SectionCache {
 #[derive(Clone, Copy)]
 pub struct EntryRef<'r> {
     reader: &'r Reader,
-    entry: &'r ArchivedEntry,
+    index: usize,
 }
 
 impl std::fmt::Debug for EntryRef<'_> {
@@ -530,40 +542,43 @@ impl Kind {
 }
 
 impl<'r> EntryRef<'r> {
+    fn row(&self) -> &'r ArchivedEntry {
+        &self.reader.manifest().entries[self.index]
+    }
+
     /// The entry's name.
     pub fn name(&self) -> &'r str {
-        &self.entry.name
+        self.reader.manifest().name(self.index)
     }
 
     /// The entry's kind.
     pub fn kind(&self) -> Kind {
-        match &self.entry.kind {
-            ArchivedEntryKind::Array(_) => Kind::Array,
-        }
+        // Tier 1 refused kinds this build does not know.
+        Kind::Array
     }
 
     /// The entry's own metadata.
     pub fn metadata(&self) -> Metadata<'r> {
         Metadata {
-            items: self.entry.metadata.as_slice(),
+            items: self.reader.manifest().entry_metadata(self.index),
         }
     }
 
     /// The entry as an array, or [`Error::WrongKind`].
     pub fn as_array(&self) -> Result<ArrayEntry<'r>> {
-        match &self.entry.kind {
-            ArchivedEntryKind::Array(meta) => {
-                let section = &self.reader.manifest().sections[meta.section.to_native() as usize];
-                Ok(ArrayEntry {
-                    reader: self.reader,
-                    name: &self.entry.name,
-                    meta,
-                    section,
-                    // Checked by tier 1.
-                    dtype: Dtype::from_code(meta.dtype).unwrap_or(Dtype::U8),
-                })
-            }
-        }
+        let m = self.reader.manifest();
+        let row = self.row().index.to_native() as usize;
+        let meta = &m.arrays[row];
+        let section = meta.section.to_native() as usize;
+        Ok(ArrayEntry {
+            reader: self.reader,
+            name: self.name(),
+            dims: bytemuck::cast_slice(m.dims(row)),
+            section_index: section,
+            section: &m.sections[section],
+            // Checked by tier 1.
+            dtype: Dtype::from_code(meta.dtype).unwrap_or(Dtype::U8),
+        })
     }
 }
 
@@ -572,7 +587,8 @@ impl<'r> EntryRef<'r> {
 pub struct ArrayEntry<'r> {
     reader: &'r Reader,
     name: &'r str,
-    meta: &'r ArchivedArrayMeta,
+    dims: &'r [u64],
+    section_index: usize,
     section: &'r ArchivedSection,
     dtype: Dtype,
 }
@@ -601,7 +617,7 @@ impl<'r> ArrayEntry<'r> {
 
     /// The shape, outermost first.
     pub fn shape(&self) -> &'r [u64] {
-        bytemuck::cast_slice(self.meta.shape.as_slice())
+        self.dims
     }
 
     /// Number of elements.
@@ -647,7 +663,10 @@ impl<'r> ArrayEntry<'r> {
 
     /// Number of compressed chunks (0 for raw entries).
     pub fn chunk_count(&self) -> usize {
-        self.section.chunks.len()
+        self.reader
+            .manifest()
+            .section_chunks(self.section_index)
+            .len()
     }
 
     /// Tells the OS how the entry's pages will be read (`madvise`); a no-op for compressed
@@ -711,8 +730,8 @@ impl<'r> ArrayEntry<'r> {
                 codec: self.codec(),
             });
         }
-        let index = self.meta.section.to_native() as usize;
-        self.reader.decoded_range(self.name, index, start, end)
+        self.reader
+            .decoded_range(self.name, self.section_index, start, end)
     }
 
     /// The whole array, typed. Zero-copy for raw entries.
@@ -728,8 +747,7 @@ impl<'r> ArrayEntry<'r> {
             return Ok(ArrayView::new(self.cast(bytes)?, self.shape()));
         }
         // A bool array's bytes are checked once (O(n)); later views cost O(1).
-        let index = self.meta.section.to_native() as usize;
-        let cache = self.reader.section_cache(index);
+        let cache = self.reader.section_cache(self.section_index);
         cache
             .elements_valid
             .get_or_try_init(|| self.cast::<T>(bytes).map(drop))?;

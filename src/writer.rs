@@ -17,7 +17,7 @@ use crate::format::limits::{
     MIN_ALIGNMENT, PAGE, SMALL_ALIGNMENT,
 };
 use crate::format::manifest::{
-    ArrayMeta, CODEC_RAW, CODEC_ZSTD, Chunk, Entry, EntryKind, Manifest, MetaItem, MetaValue,
+    ArrayMeta, CODEC_RAW, CODEC_ZSTD, Chunk, Entry, KIND_ARRAY, Manifest, MetaItem, MetaValue,
     Section,
 };
 use crate::format::{Dtype, align_up};
@@ -161,8 +161,9 @@ impl WriteOptions {
 pub struct Writer {
     file: AtomicFile,
     alignment: u32,
-    entries: BTreeMap<String, Entry>,
-    sections: Vec<Section>,
+    entries: BTreeMap<String, PendingEntry>,
+    /// Sections in file order, each with its chunk index.
+    sections: Vec<(Section, Vec<Chunk>)>,
     metadata: BTreeMap<String, MetaValue>,
     /// Set when an entry writer was dropped half-way: the file is then not finished.
     poisoned: bool,
@@ -423,23 +424,102 @@ impl Writer {
                 .map_err(|e| self.compress_error(e))?;
             Self::emit(&mut self.file, &mut s, &[(frame, checksum::xxh3(&chunk))])?;
         }
+        // chunk_len <= MAX_CHUNK_LEN (64 MiB) fits in u32: clamped in `begin_section`.
         let (codec, shuffle, chunk_length, chunks) = match s.compression {
             None => (CODEC_RAW, 0, 0, Vec::new()),
-            Some(c) => (CODEC_ZSTD, c.shuffle as u8, c.chunk_len as u64, c.chunks),
+            Some(c) => (CODEC_ZSTD, c.shuffle as u8, c.chunk_len as u32, c.chunks),
         };
         let index = u32::try_from(self.sections.len())
             .map_err(|_| self.invalid(entry, "more than 2^32 sections"))?;
-        self.sections.push(Section {
+        let section = Section {
             offset: s.offset,
             length: s.stored,
             checksum: s.hasher.digest(),
             raw_length: s.raw_len,
+            chunks_end: 0, // set when the tables are laid out
             chunk_length,
-            chunks,
             codec,
             shuffle,
-        });
+            reserved: [0; 6],
+        };
+        self.sections.push((section, chunks));
         Ok(index)
+    }
+
+    /// An upper bound of the archived manifest's size: every record's size rounded up, every
+    /// string's and byte value's length, and 64 bytes for each metadata item.
+    fn manifest_size_bound(&self) -> u64 {
+        let meta = |items: &BTreeMap<String, MetaValue>| -> u64 {
+            items
+                .iter()
+                .map(|(key, value)| {
+                    let value = match value {
+                        MetaValue::Str(s) => s.len(),
+                        MetaValue::Bytes(b) => b.len(),
+                        _ => 0,
+                    };
+                    (64 + key.len() + value) as u64
+                })
+                .sum()
+        };
+        let entries: u64 = self
+            .entries
+            .iter()
+            .map(|(name, e)| {
+                let kind = match &e.kind {
+                    PendingKind::Array { dims, .. } => 16 + 8 * dims.len() as u64,
+                };
+                16 + name.len() as u64 + kind + meta(&e.metadata)
+            })
+            .sum();
+        let sections: u64 = self
+            .sections
+            .iter()
+            .map(|(_, chunks)| 48 + 24 * chunks.len() as u64)
+            .sum();
+        1024 + entries + sections + meta(&self.metadata)
+    }
+
+    /// Lays the pending entries and sections out as the manifest's flat tables. The offsets
+    /// fit in u32: the manifest was checked to be under 256 MiB.
+    fn lay_out_manifest(&mut self) -> Manifest {
+        let mut m = Manifest {
+            metadata: meta_items(std::mem::take(&mut self.metadata)),
+            ..Manifest::default()
+        };
+        for (name, entry) in std::mem::take(&mut self.entries) {
+            m.names.push_str(&name);
+            m.entry_metadata.extend(meta_items(entry.metadata));
+            let index = match entry.kind {
+                PendingKind::Array {
+                    dtype,
+                    dims,
+                    section,
+                } => {
+                    m.dims.extend(dims);
+                    m.arrays.push(ArrayMeta {
+                        section,
+                        dims_end: m.dims.len() as u32,
+                        dtype,
+                        reserved: [0; 3],
+                    });
+                    m.arrays.len() - 1
+                }
+            };
+            m.entries.push(Entry {
+                name_end: m.names.len() as u32,
+                metadata_end: m.entry_metadata.len() as u32,
+                index: index as u32,
+                kind: KIND_ARRAY,
+                reserved: [0; 3],
+            });
+        }
+        for (mut section, chunks) in std::mem::take(&mut self.sections) {
+            m.chunks.extend(chunks);
+            section.chunks_end = m.chunks.len() as u32;
+            m.sections.push(section);
+        }
+        m
     }
 
     /// Writes the manifest and header, flushes everything to disk and renames the file over the
@@ -451,26 +531,23 @@ impl Writer {
         if self.poisoned {
             return Err(self.invalid("", "an entry writer was dropped before finish"));
         }
-        let manifest = Manifest {
-            entries: std::mem::take(&mut self.entries).into_values().collect(),
-            sections: std::mem::take(&mut self.sections),
-            metadata: meta_items(std::mem::take(&mut self.metadata)),
-        };
         // rkyv's serializer panics when relative pointers pass 2 GiB, and readers refuse
-        // manifests over their limit: refuse before serializing, from a generous upper bound
-        // of the archive's size, and after, from its exact size.
-        let too_big = |len: u64| {
-            self.invalid(
-                "",
-                format!(
-                    "the manifest would be about {len} bytes, over the {DEFAULT_MAX_MANIFEST_LEN}-byte limit readers apply by default (large values belong in entries, not metadata)"
-                ),
-            )
+        // manifests over their limit: refuse before laying the tables out (their offsets are
+        // u32), from a generous upper bound of the archive's size, and after, from its exact
+        // size.
+        let path = self.path().to_path_buf();
+        let too_big = |len: u64| Error::InvalidInput {
+            file: path.clone(),
+            entry: String::new(),
+            reason: format!(
+                "the manifest would be about {len} bytes, over the {DEFAULT_MAX_MANIFEST_LEN}-byte limit readers apply by default (large values belong in entries, not metadata)"
+            ),
         };
-        let estimate = manifest_size_bound(&manifest);
+        let estimate = self.manifest_size_bound();
         if estimate > DEFAULT_MAX_MANIFEST_LEN {
             return Err(too_big(estimate));
         }
+        let manifest = self.lay_out_manifest();
         let bytes = rkyv::to_bytes::<rancor::Error>(&manifest)
             .map_err(|e| self.invalid("", format!("manifest: {e}")))?;
         if bytes.len() as u64 > DEFAULT_MAX_MANIFEST_LEN {
@@ -495,44 +572,26 @@ impl Writer {
     }
 }
 
-/// An upper bound of the archived manifest's size: every object's inline size, rounded up
-/// generously, plus every out-of-line byte.
-fn manifest_size_bound(m: &Manifest) -> u64 {
-    let meta = |items: &[MetaItem]| -> u64 {
-        items
-            .iter()
-            .map(|i| {
-                let value = match &i.value {
-                    MetaValue::Str(s) => s.len(),
-                    MetaValue::Bytes(b) => b.len(),
-                    _ => 0,
-                };
-                (64 + i.key.len() + value) as u64
-            })
-            .sum()
-    };
-    let entries: u64 = m
-        .entries
-        .iter()
-        .map(|e| {
-            let kind = match &e.kind {
-                EntryKind::Array(a) => 64 + 8 * a.shape.len() as u64,
-            };
-            64 + e.name.len() as u64 + kind + meta(&e.metadata)
-        })
-        .sum();
-    let sections: u64 = m
-        .sections
-        .iter()
-        .map(|s| 64 + 32 * s.chunks.len() as u64)
-        .sum();
-    64 + entries + sections + meta(&m.metadata)
-}
-
 fn meta_items(map: BTreeMap<String, MetaValue>) -> Vec<MetaItem> {
     map.into_iter()
         .map(|(key, value)| MetaItem { key, value })
         .collect()
+}
+
+/// An entry written to the file, waiting for the manifest.
+#[derive(Debug)]
+struct PendingEntry {
+    kind: PendingKind,
+    metadata: BTreeMap<String, MetaValue>,
+}
+
+#[derive(Debug)]
+enum PendingKind {
+    Array {
+        dtype: u8,
+        dims: Vec<u64>,
+        section: u32,
+    },
 }
 
 /// A section being written.
@@ -605,15 +664,14 @@ impl<T: Element> ArrayWriter<'_, T> {
     pub fn finish(self) -> Result<()> {
         let section = self.writer.end_section(self.section, &self.name)?;
         self.writer.entries.insert(
-            self.name.clone(),
-            Entry {
-                name: self.name,
-                kind: EntryKind::Array(Box::new(ArrayMeta {
-                    shape: self.shape,
-                    section,
+            self.name,
+            PendingEntry {
+                kind: PendingKind::Array {
                     dtype: T::DTYPE.code(),
-                })),
-                metadata: meta_items(self.metadata),
+                    dims: self.shape,
+                    section,
+                },
+                metadata: self.metadata,
             },
         );
         self.writer.poisoned = false;

@@ -2,17 +2,22 @@
 //! modified bytes and named after the error it provokes. Tests match on variants and their
 //! structured fields, never on message text.
 //!
-//! Files are crafted with [`Craft`]: a `Manifest` value built directly (its fields can lie),
-//! serialized with rkyv, and assembled behind a header from `Header::encode`, with section bytes
-//! placed by hand. Every negative test starts from a crafted file that opens and reads cleanly
+//! Files are crafted with [`Craft`]: entries and sections held nested, as a writer holds them
+//! (their fields can lie), laid out into the manifest's flat tables exactly as the writer lays
+//! them out, serialized with rkyv, and assembled behind a header from `Header::encode`, with
+//! section bytes placed by hand. Tests of the tables' own rules (`*_end` offsets, `index`,
+//! `reserved`, row counts) edit the laid-out `Manifest` instead ([`Craft::bytes_edited`]).
+//! Every negative test starts from a crafted file that opens and reads cleanly
 //! (`crafted_baseline_is_valid`) and changes one thing.
+
+use std::ops::{Deref, DerefMut};
 
 use brine::format::checksum::xxh3;
 use brine::format::codec;
 use brine::format::header::MAGIC;
 use brine::format::limits::{MAX_CHUNK_LEN, MAX_NDIM, PAGE};
 use brine::format::manifest::{
-    ArrayMeta, CODEC_RAW, CODEC_ZSTD, Chunk, Entry, EntryKind, Manifest, MetaItem, MetaValue,
+    ArrayMeta, CODEC_RAW, CODEC_ZSTD, Chunk, Entry, KIND_ARRAY, Manifest, MetaItem, MetaValue,
     Section,
 };
 use brine::format::{Dtype, FORMAT_VERSION, HEADER_LEN, Header, Version};
@@ -22,8 +27,39 @@ use brine::{AlignedBuf, Codec, Element, EntryOptions, Error, OpenOptions, Reader
 // Crafting files
 // ---------------------------------------------------------------------------------------------
 
-/// A file under construction: section bytes placed at chosen offsets and a manifest whose
-/// fields the test may set to anything.
+/// An array entry as a writer holds it before laying the tables out.
+#[derive(Clone, Debug)]
+struct CraftEntry {
+    name: String,
+    metadata: Vec<MetaItem>,
+    dims: Vec<u64>,
+    section: u32,
+    dtype: u8,
+}
+
+/// A section with its own chunk index. Derefs to the `Section` row, whose `chunks_end` is set
+/// when the tables are laid out.
+#[derive(Clone, Debug)]
+struct CraftSection {
+    row: Section,
+    chunks: Vec<Chunk>,
+}
+
+impl Deref for CraftSection {
+    type Target = Section;
+    fn deref(&self) -> &Section {
+        &self.row
+    }
+}
+
+impl DerefMut for CraftSection {
+    fn deref_mut(&mut self) -> &mut Section {
+        &mut self.row
+    }
+}
+
+/// A file under construction: section bytes placed at chosen offsets, and entries, sections
+/// and metadata whose fields the test may set to anything.
 struct Craft {
     alignment: u32,
     version: Version,
@@ -33,7 +69,12 @@ struct Craft {
     blobs: Vec<(u64, Vec<u8>)>,
     /// End of the data written so far.
     end: u64,
-    manifest: Manifest,
+    /// Entries in table order (add them sorted).
+    entries: Vec<CraftEntry>,
+    /// Sections in table order.
+    sections: Vec<CraftSection>,
+    /// File-level metadata.
+    metadata: Vec<MetaItem>,
 }
 
 impl Craft {
@@ -45,7 +86,9 @@ impl Craft {
             optional_flags: 0,
             blobs: Vec::new(),
             end: HEADER_LEN as u64,
-            manifest: Manifest::default(),
+            entries: Vec::new(),
+            sections: Vec::new(),
+            metadata: Vec::new(),
         }
     }
 
@@ -73,16 +116,7 @@ impl Craft {
         let length = bytes.len() as u64;
         let checksum = xxh3(&bytes);
         let offset = self.place(bytes, length);
-        self.push_section(Section {
-            offset,
-            length,
-            checksum,
-            raw_length: length,
-            chunk_length: 0,
-            chunks: Vec::new(),
-            codec: CODEC_RAW,
-            shuffle: 0,
-        })
+        self.push_section(raw_section_row(offset, length, checksum), Vec::new())
     }
 
     /// Adds a zstd section of `raw` in chunks of `chunk_len` bytes, byte-shuffled by `shuffle`
@@ -96,7 +130,7 @@ impl Craft {
                 (frame.unwrap(), xxh3(c))
             })
             .collect::<Vec<_>>();
-        self.zstd_section_from_frames(raw.len() as u64, chunk_len as u64, shuffle, frames)
+        self.zstd_section_from_frames(raw.len() as u64, chunk_len as u32, shuffle, frames)
     }
 
     /// Adds a zstd section made of `frames` (each with the checksum of its decoded bytes),
@@ -104,7 +138,7 @@ impl Craft {
     fn zstd_section_from_frames(
         &mut self,
         raw_length: u64,
-        chunk_length: u64,
+        chunk_length: u32,
         shuffle: u8,
         frames: Vec<(Vec<u8>, u64)>,
     ) -> u32 {
@@ -121,33 +155,33 @@ impl Craft {
         let length = stored.len() as u64;
         let checksum = xxh3(&stored);
         let offset = self.place(stored, raw_length);
-        self.push_section(Section {
+        let row = Section {
             offset,
             length,
             checksum,
             raw_length,
+            chunks_end: 0,
             chunk_length,
-            chunks,
             codec: CODEC_ZSTD,
             shuffle,
-        })
+            reserved: [0; 6],
+        };
+        self.push_section(row, chunks)
     }
 
-    fn push_section(&mut self, s: Section) -> u32 {
-        self.manifest.sections.push(s);
-        (self.manifest.sections.len() - 1) as u32
+    fn push_section(&mut self, row: Section, chunks: Vec<Chunk>) -> u32 {
+        self.sections.push(CraftSection { row, chunks });
+        (self.sections.len() - 1) as u32
     }
 
     /// Adds an array entry (entries are kept in insertion order: add them sorted).
     fn entry(&mut self, name: &str, dtype: Dtype, shape: &[u64], section: u32) {
-        self.manifest.entries.push(Entry {
+        self.entries.push(CraftEntry {
             name: name.to_owned(),
-            kind: EntryKind::Array(Box::new(ArrayMeta {
-                shape: shape.to_vec(),
-                section,
-                dtype: dtype.code(),
-            })),
             metadata: Vec::new(),
+            dims: shape.to_vec(),
+            section,
+            dtype: dtype.code(),
         });
     }
 
@@ -175,23 +209,69 @@ impl Craft {
         self.entry(name, T::DTYPE, shape, s);
     }
 
-    /// The array metadata of entry `i`.
-    fn array_meta(&mut self, i: usize) -> &mut ArrayMeta {
-        match &mut self.manifest.entries[i].kind {
-            EntryKind::Array(a) => a,
+    /// The manifest's flat tables, laid out as `Writer::lay_out_manifest` lays them out: names,
+    /// entry metadata and dimensions concatenated in entry order, chunk indexes in section
+    /// order, each run delimited by the running `*_end` offset; array rows in entry order.
+    fn manifest(&self) -> Manifest {
+        let mut m = Manifest {
+            metadata: self.metadata.clone(),
+            ..Manifest::default()
+        };
+        for e in &self.entries {
+            m.names.push_str(&e.name);
+            m.entry_metadata.extend(e.metadata.iter().cloned());
+            m.dims.extend(&e.dims);
+            m.arrays.push(ArrayMeta {
+                section: e.section,
+                dims_end: m.dims.len() as u32,
+                dtype: e.dtype,
+                reserved: [0; 3],
+            });
+            m.entries.push(Entry {
+                name_end: m.names.len() as u32,
+                metadata_end: m.entry_metadata.len() as u32,
+                index: (m.arrays.len() - 1) as u32,
+                kind: KIND_ARRAY,
+                reserved: [0; 3],
+            });
         }
+        for s in &self.sections {
+            m.chunks.extend(s.chunks.iter().cloned());
+            m.sections.push(Section {
+                chunks_end: m.chunks.len() as u32,
+                ..s.row.clone()
+            });
+        }
+        m
     }
 
-    /// The file's bytes, with correct checksums for whatever the manifest says.
+    /// The file's bytes, with correct checksums for whatever the fields say.
     fn bytes(&self) -> Vec<u8> {
-        let manifest = rkyv::to_bytes::<rancor::Error>(&self.manifest).unwrap();
+        self.bytes_of(&self.manifest())
+    }
+
+    /// The file's bytes, with the laid-out tables changed by `edit` first.
+    fn bytes_edited(&self, edit: impl FnOnce(&mut Manifest)) -> Vec<u8> {
+        let mut m = self.manifest();
+        edit(&mut m);
+        self.bytes_of(&m)
+    }
+
+    /// The file's bytes with manifest `m`, with correct checksums.
+    fn bytes_of(&self, m: &Manifest) -> Vec<u8> {
+        let manifest = rkyv::to_bytes::<rancor::Error>(m).unwrap();
+        self.bytes_with_archive(&manifest)
+    }
+
+    /// The file's bytes with `manifest` as the archive, whatever it holds.
+    fn bytes_with_archive(&self, manifest: &[u8]) -> Vec<u8> {
         let manifest_offset = self.end.next_multiple_of(64);
         let mut out = vec![0u8; manifest_offset as usize];
         for (offset, blob) in &self.blobs {
             let at = *offset as usize;
             out[at..at + blob.len()].copy_from_slice(blob);
         }
-        out.extend_from_slice(&manifest);
+        out.extend_from_slice(manifest);
         let header = Header {
             version: self.version,
             required_flags: self.required_flags,
@@ -199,11 +279,26 @@ impl Craft {
             alignment: self.alignment,
             manifest_offset,
             manifest_len: manifest.len() as u64,
-            manifest_checksum: xxh3(&manifest),
+            manifest_checksum: xxh3(manifest),
             file_len: out.len() as u64,
         };
         out[..HEADER_LEN].copy_from_slice(&header.encode());
         out
+    }
+}
+
+/// The row of a raw section at `offset`.
+fn raw_section_row(offset: u64, length: u64, checksum: u64) -> Section {
+    Section {
+        offset,
+        length,
+        checksum,
+        raw_length: length,
+        chunks_end: 0,
+        chunk_length: 0,
+        codec: CODEC_RAW,
+        shuffle: 0,
+        reserved: [0; 6],
     }
 }
 
@@ -226,11 +321,30 @@ fn baseline() -> Craft {
     c.zstd_array("b", &i64s(), &[100], 128, true);
     c.raw_array("c", &bools(), &[13]);
     c.raw_array("d", &[7u16], &[]);
-    c.manifest.metadata.push(MetaItem {
+    c.metadata.push(MetaItem {
         key: "k".into(),
         value: MetaValue::Int(1),
     });
     c
+}
+
+/// The baseline with metadata on entries "b" (two items) and "d" (one): `metadata_end` is
+/// [0, 2, 2, 3].
+fn baseline_with_entry_metadata() -> Craft {
+    let mut c = baseline();
+    c.entries[1].metadata = vec![
+        meta("p", MetaValue::Float(1.5)),
+        meta("q", MetaValue::Str("two".into())),
+    ];
+    c.entries[3].metadata = vec![meta("r", MetaValue::Bytes(vec![1, 2]))];
+    c
+}
+
+fn meta(key: &str, value: MetaValue) -> MetaItem {
+    MetaItem {
+        key: key.into(),
+        value,
+    }
 }
 
 fn open(bytes: &[u8]) -> Result<Reader> {
@@ -331,6 +445,39 @@ fn crafted_baseline_is_valid() {
     // Zero-copy only refuses the compressed entry.
     let r = open_with(Reader::options().require_zero_copy(true), &bytes).unwrap();
     r.array::<f32>("a").unwrap();
+
+    // The tables the negative tests edit, as the format lays them out.
+    let m = baseline().manifest();
+    assert_eq!(m.names, "abcd");
+    let column = |f: fn(&Entry) -> u32| m.entries.iter().map(f).collect::<Vec<_>>();
+    assert_eq!(column(|e| e.name_end), [1, 2, 3, 4]);
+    assert_eq!(column(|e| e.metadata_end), [0, 0, 0, 0]);
+    assert_eq!(column(|e| e.index), [0, 1, 2, 3]);
+    assert!(m.entries.iter().all(|e| e.kind == KIND_ARRAY));
+    assert_eq!(m.dims, [2, 3, 100, 13]);
+    let dims_end: Vec<u32> = m.arrays.iter().map(|a| a.dims_end).collect();
+    assert_eq!(dims_end, [2, 3, 4, 4]);
+    let sections: Vec<u32> = m.arrays.iter().map(|a| a.section).collect();
+    assert_eq!(sections, [0, 1, 2, 3]);
+    let chunks_end: Vec<u32> = m.sections.iter().map(|s| s.chunks_end).collect();
+    assert_eq!(chunks_end, [0, 7, 7, 7]);
+    assert_eq!(m.chunks.len(), 7);
+    assert!(m.entry_metadata.is_empty());
+
+    // With entry metadata.
+    let c = baseline_with_entry_metadata();
+    let r = open_with(Reader::options().verify(true), &c.bytes()).unwrap();
+    read_baseline(&r).unwrap();
+    let keys = |name| -> Vec<String> {
+        let e = r.entry(name).unwrap();
+        e.metadata().iter().map(|(k, _)| k.to_owned()).collect()
+    };
+    assert_eq!(keys("a"), Vec::<String>::new());
+    assert_eq!(keys("b"), ["p", "q"]);
+    assert_eq!(keys("d"), ["r"]);
+    let m = c.manifest();
+    let metadata_end: Vec<u32> = m.entries.iter().map(|e| e.metadata_end).collect();
+    assert_eq!(metadata_end, [0, 2, 2, 3]);
 }
 
 #[test]
@@ -349,6 +496,23 @@ fn crafted_baseline_matches_the_writer_byte_for_byte() {
         Ok(())
     });
     assert_eq!(baseline().bytes(), from_writer);
+
+    // And with entry metadata, laid out in entry order.
+    let from_writer = written(|w| {
+        w.put_array("a", &f32s(), &[2, 3])?;
+        let z = EntryOptions::new()
+            .codec(Codec::zstd_shuffled(3))
+            .chunk_len(128)
+            .metadata("q", "two")
+            .metadata("p", 1.5);
+        w.put_array_with("b", &i64s(), &[100], &z)?;
+        w.put_array("c", &bools(), &[13])?;
+        let d = EntryOptions::new().metadata("r", vec![1u8, 2]);
+        w.put_array_with::<u16>("d", &[7], &[], &d)?;
+        w.set_metadata("k", 1i64);
+        Ok(())
+    });
+    assert_eq!(baseline_with_entry_metadata().bytes(), from_writer);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -746,28 +910,105 @@ fn manifest_checksum_mismatch() {
     assert_err!(open(&bytes), Error::ChecksumMismatch { ref what, .. } if what == "manifest");
 }
 
+/// The manifest's root (`ArchivedManifest`), which ends the file (spec/FORMAT.md, "rkyv
+/// layout"): eight 8-byte fields, the names string then seven vectors, each vector an i32
+/// offset relative to the field itself and a u32 length.
+mod root {
+    pub const LEN: usize = 64;
+    pub const NAMES: usize = 0;
+    pub const ENTRIES: usize = 8;
+    pub const ARRAYS: usize = 16;
+    pub const DIMS: usize = 24;
+    pub const SECTIONS: usize = 32;
+    pub const CHUNKS: usize = 40;
+    pub const METADATA: usize = 48;
+    pub const ENTRY_METADATA: usize = 56;
+}
+
+/// The file offset of the root.
+fn root_at(bytes: &[u8]) -> usize {
+    bytes.len() - root::LEN
+}
+
+/// The file offset and length of the vector at `field` of the root.
+fn table(bytes: &[u8], field: usize) -> (usize, usize) {
+    let at = root_at(bytes) + field;
+    let rel = i32::from_le_bytes(bytes[at..at + 4].try_into().unwrap());
+    let len = u32::from_le_bytes(bytes[at + 4..at + 8].try_into().unwrap());
+    ((at as i64 + i64::from(rel)) as usize, len as usize)
+}
+
+#[test]
+fn manifest_root_layout_is_as_documented() {
+    // Guards the byte offsets the tests below corrupt.
+    let c = baseline_with_entry_metadata();
+    let (bytes, m) = (c.bytes(), c.manifest());
+    let lengths = [
+        (root::ENTRIES, m.entries.len()),
+        (root::ARRAYS, m.arrays.len()),
+        (root::DIMS, m.dims.len()),
+        (root::SECTIONS, m.sections.len()),
+        (root::CHUNKS, m.chunks.len()),
+        (root::METADATA, m.metadata.len()),
+        (root::ENTRY_METADATA, m.entry_metadata.len()),
+    ];
+    for (field, len) in lengths {
+        assert_eq!(table(&bytes, field).1, len, "root field at {field}");
+    }
+    // Entry rows are 16 bytes: name_end, metadata_end, index, kind, reserved.
+    let (entries, _) = table(&bytes, root::ENTRIES);
+    for (i, e) in m.entries.iter().enumerate() {
+        let row = &bytes[entries + 16 * i..entries + 16 * (i + 1)];
+        let expected = [
+            &e.name_end.to_le_bytes()[..],
+            &e.metadata_end.to_le_bytes(),
+            &e.index.to_le_bytes(),
+            &[e.kind],
+            &e.reserved,
+        ]
+        .concat();
+        assert_eq!(row, expected);
+    }
+    // "abcd" fits in the string's 8 bytes: stored inline, padded with 0xFF.
+    let names = root_at(&bytes) + root::NAMES;
+    assert_eq!(bytes[names..names + 8], *b"abcd\xFF\xFF\xFF\xFF");
+}
+
 #[test]
 fn manifest_not_valid_rkyv() {
     let mut c = baseline();
-    // A name long enough to be stored out of line, to corrupt its UTF-8.
-    c.manifest.entries[0].name = "a_name_long_enough_to_find".into();
+    // A name long enough for the names to be stored out of line, to corrupt their UTF-8.
+    c.entries[0].name = "a_name_long_enough_to_find".into();
     let good = c.bytes();
     let offset = u64_at(&good, at::MANIFEST_OFFSET) as usize;
-    let root = good.len() - 24; // ArchivedManifest: three (i32 offset, u32 len) vectors.
+    let root = root_at(&good);
 
     let mut cases: Vec<(&str, Vec<u8>)> = Vec::new();
 
     let mut bytes = good.clone();
-    set_u32(&mut bytes, root + 4, u32::MAX);
+    set_u32(&mut bytes, root + root::ENTRIES + 4, u32::MAX);
     cases.push(("entries length past the end", bytes));
 
     let mut bytes = good.clone();
-    set_u32(&mut bytes, root, 0x4000_0000);
+    set_u32(&mut bytes, root + root::ENTRIES, 0x4000_0000);
     cases.push(("entries pointer past the end", bytes));
 
     let mut bytes = good.clone();
-    set_u32(&mut bytes, root + 8 + 4, 0x00FF_FFFF);
+    set_u32(&mut bytes, root + root::SECTIONS + 4, 0x00FF_FFFF);
     cases.push(("sections length past the end", bytes));
+
+    let mut bytes = good.clone();
+    set_u32(&mut bytes, root + root::DIMS + 4, 0x0FFF_FFFF);
+    cases.push(("dims length past the end", bytes));
+
+    let mut bytes = good.clone();
+    set_u32(&mut bytes, root + root::CHUNKS, 0x7FFF_FFF0);
+    cases.push(("chunks pointer past the end", bytes));
+
+    let mut bytes = good.clone();
+    // An out-of-line string is a u32 length (with a marker in its top bits), then an offset.
+    set_u32(&mut bytes, root + root::NAMES + 4, 0x4000_0000);
+    cases.push(("names pointer past the end", bytes));
 
     let mut bytes = good.clone();
     let name = bytes
@@ -775,7 +1016,7 @@ fn manifest_not_valid_rkyv() {
         .rposition(|w| w == b"a_nam")
         .expect("name bytes");
     bytes[name + 3] = 0xFF;
-    cases.push(("name not UTF-8", bytes));
+    cases.push(("names not UTF-8", bytes));
 
     let mut bytes = good.clone();
     bytes[offset..].fill(0xFF);
@@ -794,7 +1035,7 @@ fn manifest_not_valid_rkyv() {
 fn manifest_too_short_for_its_root() {
     let good = baseline().bytes();
     let offset = u64_at(&good, at::MANIFEST_OFFSET) as usize;
-    for keep in [0, 1, 8, 23] {
+    for keep in [0, 1, 8, 23, root::LEN - 1] {
         let mut bytes = good[..offset + keep].to_vec();
         set_u64(&mut bytes, at::MANIFEST_LEN, keep as u64);
         let len = bytes.len() as u64;
@@ -820,7 +1061,7 @@ fn manifest_errors_on_disk_small_and_large() {
     let path = dir.path().join("m.brine");
     for blob in [0usize, 100 * 1024] {
         let mut c = baseline();
-        c.manifest.metadata.push(MetaItem {
+        c.metadata.push(MetaItem {
             key: "zz".into(),
             value: MetaValue::Bytes(vec![0xAB; blob]),
         });
@@ -846,8 +1087,8 @@ fn manifest_errors_on_disk_small_and_large() {
         );
 
         let mut bytes = good.clone();
-        let root = bytes.len() - 24;
-        set_u32(&mut bytes, root + 4, u32::MAX);
+        let root = root_at(&bytes);
+        set_u32(&mut bytes, root + root::ENTRIES + 4, u32::MAX);
         reseal_manifest(&mut bytes);
         std::fs::write(&path, &bytes).unwrap();
         assert_err!(Reader::open(&path), Error::InvalidManifest { .. });
@@ -877,21 +1118,21 @@ fn max_manifest_len_limit() {
 fn sections_out_of_bounds() {
     let good = baseline();
     let manifest_offset = u64_at(&good.bytes(), at::MANIFEST_OFFSET);
-    let last = good.manifest.sections.len() - 1;
+    let last = good.sections.len() - 1;
     let cases: Vec<(usize, u64, u64)> = vec![
         // (section, offset, length)
         (last, manifest_offset, 1),
         (last, manifest_offset + 64, 0),
         (last, u64::MAX - 63, 2),
         (last, 4096 * 64, 2),
-        (last, good.manifest.sections[last].offset, manifest_offset),
-        (last, good.manifest.sections[last].offset, u64::MAX),
+        (last, good.sections[last].offset, manifest_offset),
+        (last, good.sections[last].offset, u64::MAX),
         (0, 0, 4),
         (0, 64, 4),
     ];
     for (section, offset, length) in cases {
         let mut c = baseline();
-        let s = &mut c.manifest.sections[section];
+        let s = &mut c.sections[section];
         s.offset = offset;
         s.length = length;
         s.raw_length = length;
@@ -923,8 +1164,8 @@ fn sections_overlap() {
     let mut c = Craft::new();
     c.raw_array("a", &[1u32; 64], &[64]);
     c.raw_array("b", &[2u32; 4], &[4]);
-    let s0 = c.manifest.sections[0].clone();
-    c.manifest.sections[1].offset = s0.offset + 192;
+    let s0 = c.sections[0].clone();
+    c.sections[1].offset = s0.offset + 192;
     assert_eq!(s0.length, 256);
     assert_err!(
         open(&c.bytes()),
@@ -939,9 +1180,9 @@ fn sections_overlap() {
     let mut c = Craft::new();
     c.raw_array("a", &[1u32; 4], &[4]);
     c.raw_array("b", &[2u32; 4], &[4]);
-    c.manifest.sections.swap(0, 1);
-    c.array_meta(0).section = 1;
-    c.array_meta(1).section = 0;
+    c.sections.swap(0, 1);
+    c.entries[0].section = 1;
+    c.entries[1].section = 0;
     assert_err!(
         open(&c.bytes()),
         Error::SectionsOverlap {
@@ -955,7 +1196,7 @@ fn sections_overlap() {
     let mut c = Craft::new();
     c.raw_array("a", &[1u32; 4], &[4]);
     c.raw_array("b", &[1u32; 4], &[4]);
-    c.manifest.sections[1].offset = c.manifest.sections[0].offset;
+    c.sections[1].offset = c.sections[0].offset;
     assert_err!(open(&c.bytes()), Error::SectionsOverlap { .. });
 }
 
@@ -966,16 +1207,7 @@ fn section_misaligned() {
         let mut c = Craft::new();
         c.place_at(128 + delta, vec![5u8; 16]);
         let checksum = xxh3(&[5u8; 16]);
-        c.push_section(Section {
-            offset: 128 + delta,
-            length: 16,
-            checksum,
-            raw_length: 16,
-            chunk_length: 0,
-            chunks: Vec::new(),
-            codec: CODEC_RAW,
-            shuffle: 0,
-        });
+        c.push_section(raw_section_row(128 + delta, 16, checksum), Vec::new());
         c.entry("a", Dtype::U8, &[16], 0);
         assert_err!(
             open(&c.bytes()),
@@ -989,16 +1221,7 @@ fn section_misaligned() {
     let mut c = Craft::new();
     let data = vec![9u8; PAGE as usize];
     c.place_at(192, data.clone());
-    c.push_section(Section {
-        offset: 192,
-        length: PAGE,
-        checksum: xxh3(&data),
-        raw_length: PAGE,
-        chunk_length: 0,
-        chunks: Vec::new(),
-        codec: CODEC_RAW,
-        shuffle: 0,
-    });
+    c.push_section(raw_section_row(192, PAGE, xxh3(&data)), Vec::new());
     c.entry("a", Dtype::U8, &[PAGE], 0);
     assert_err!(
         open(&c.bytes()),
@@ -1013,8 +1236,32 @@ fn section_misaligned() {
 }
 
 #[test]
-fn section_belongs_to_no_entry() {
+fn section_owned_by_no_array() {
+    // A stray section after the last one.
     let mut c = baseline();
+    c.raw_section(vec![0u8; 8]);
+    assert_err!(
+        open(&c.bytes()),
+        Error::InvalidField {
+            field: "sections",
+            ..
+        }
+    );
+    // A stray section between two owned ones.
+    let mut c = Craft::new();
+    c.raw_array("x", &[1u32; 4], &[4]);
+    c.raw_section(vec![0u8; 8]);
+    let s = c.raw_section(vec![2u8; 8]);
+    c.entry("y", Dtype::U8, &[8], s);
+    assert_err!(
+        open(&c.bytes()),
+        Error::InvalidField {
+            field: "sections",
+            ..
+        }
+    );
+    // A section and no entry at all.
+    let mut c = Craft::new();
     c.raw_section(vec![0u8; 8]);
     assert_err!(
         open(&c.bytes()),
@@ -1026,9 +1273,9 @@ fn section_belongs_to_no_entry() {
 }
 
 #[test]
-fn section_shared_by_two_entries() {
+fn section_owned_by_two_arrays() {
     let mut c = baseline();
-    let shared = c.array_meta(0).section;
+    let shared = c.entries[0].section;
     c.entry("e", Dtype::F32, &[6], shared);
     assert_err!(
         open(&c.bytes()),
@@ -1037,13 +1284,29 @@ fn section_shared_by_two_entries() {
             ..
         }
     );
+    // Two rows of the array table name one section (and the other section is then owned by
+    // none: the first error wins).
+    let mut c = Craft::new();
+    c.raw_array("x", &[1u32; 4], &[4]);
+    c.raw_array("y", &[2u32; 4], &[4]);
+    open(&c.bytes()).unwrap();
+    for (row, section) in [(1, 0), (0, 1)] {
+        let bytes = c.bytes_edited(|m| m.arrays[row].section = section);
+        assert_err!(
+            open(&bytes),
+            Error::InvalidField {
+                field: "section",
+                ..
+            }
+        );
+    }
 }
 
 #[test]
 fn section_index_out_of_range() {
     for bad in [4, 5, u32::MAX] {
         let mut c = baseline();
-        c.array_meta(0).section = bad;
+        c.entries[0].section = bad;
         assert_err!(
             open(&c.bytes()),
             Error::InvalidField {
@@ -1056,7 +1319,7 @@ fn section_index_out_of_range() {
 
 #[test]
 fn raw_section_with_codec_fields() {
-    let edits: [fn(&mut Section); 4] = [
+    let edits: [fn(&mut CraftSection); 4] = [
         |s| s.raw_length += 1,
         |s| s.chunk_length = 4,
         |s| s.shuffle = 4,
@@ -1070,7 +1333,7 @@ fn raw_section_with_codec_fields() {
     ];
     for edit in edits {
         let mut c = baseline();
-        edit(&mut c.manifest.sections[0]);
+        edit(&mut c.sections[0]);
         assert_err!(open(&c.bytes()), Error::InvalidField { field: "codec", .. });
     }
 }
@@ -1082,40 +1345,51 @@ fn raw_section_with_codec_fields() {
 #[test]
 fn entries_unsorted() {
     let mut c = baseline();
-    c.manifest.entries.swap(1, 2);
-    assert_err!(open(&c.bytes()), Error::InvalidField { field: "name", .. });
+    c.entries.swap(1, 2);
+    assert_err!(
+        open(&c.bytes()),
+        Error::InvalidField {
+            field: "name_end",
+            ..
+        }
+    );
     // Byte-wise order: "B" (0x42) sorts before "a" (0x61), and "é" after both.
     let mut c = Craft::new();
     c.raw_array("a", &[1u8], &[1]);
     c.raw_array("B", &[1u8], &[1]);
-    assert_err!(open(&c.bytes()), Error::InvalidField { field: "name", .. });
+    assert_err!(
+        open(&c.bytes()),
+        Error::InvalidField {
+            field: "name_end",
+            ..
+        }
+    );
     let mut c = Craft::new();
     c.raw_array("é", &[1u8], &[1]);
     c.raw_array("z", &[1u8], &[1]);
-    assert_err!(open(&c.bytes()), Error::InvalidField { field: "name", .. });
+    assert_err!(
+        open(&c.bytes()),
+        Error::InvalidField {
+            field: "name_end",
+            ..
+        }
+    );
 }
 
 #[test]
 fn duplicate_entry_names() {
     let mut c = baseline();
-    c.manifest.entries[1].name = "a".into();
+    c.entries[1].name = "a".into();
     assert_err!(
         open(&c.bytes()),
         Error::Duplicate { what: "entry name", ref name, .. } if name == "a"
     );
 }
 
-fn meta(key: &str, value: MetaValue) -> MetaItem {
-    MetaItem {
-        key: key.into(),
-        value,
-    }
-}
-
 #[test]
 fn metadata_keys_unsorted() {
     let mut c = baseline();
-    c.manifest.metadata = vec![
+    c.metadata = vec![
         meta("z", MetaValue::Bool(true)),
         meta("a", MetaValue::Int(1)),
     ];
@@ -1127,7 +1401,7 @@ fn metadata_keys_unsorted() {
         }
     );
     let mut c = baseline();
-    c.manifest.entries[2].metadata = vec![
+    c.entries[2].metadata = vec![
         meta("y", MetaValue::Float(1.0)),
         meta("x", MetaValue::Bytes(vec![1])),
     ];
@@ -1143,13 +1417,13 @@ fn metadata_keys_unsorted() {
 #[test]
 fn duplicate_metadata_keys() {
     let mut c = baseline();
-    c.manifest.metadata = vec![meta("k", MetaValue::Int(1)), meta("k", MetaValue::Int(2))];
+    c.metadata = vec![meta("k", MetaValue::Int(1)), meta("k", MetaValue::Int(2))];
     assert_err!(
         open(&c.bytes()),
         Error::Duplicate { what: "metadata key", ref name, .. } if name == "k"
     );
     let mut c = baseline();
-    c.manifest.entries[0].metadata = vec![
+    c.entries[0].metadata = vec![
         meta("", MetaValue::Str("x".into())),
         meta("", MetaValue::Str("y".into())),
     ];
@@ -1172,21 +1446,27 @@ fn shape_product_overflows_u64() {
     ];
     for shape in shapes {
         let mut c = baseline();
-        c.array_meta(0).shape = shape.to_vec();
-        assert_err!(open(&c.bytes()), Error::InvalidField { field: "shape", .. });
+        c.entries[0].dims = shape.to_vec();
+        assert_err!(open(&c.bytes()), Error::InvalidField { field: "dims", .. });
     }
 }
 
 #[test]
 fn too_many_dimensions() {
     let mut c = baseline();
-    c.array_meta(0).shape = vec![1; MAX_NDIM + 1];
-    assert_err!(open(&c.bytes()), Error::InvalidField { field: "shape", .. });
+    c.entries[0].dims = vec![1; MAX_NDIM + 1];
+    assert_err!(
+        open(&c.bytes()),
+        Error::InvalidField {
+            field: "dims_end",
+            ..
+        }
+    );
     // Exactly the limit is fine when the bytes agree.
     let mut c = baseline();
     let mut shape = vec![1; MAX_NDIM];
     shape[0] = 6;
-    c.array_meta(0).shape = shape;
+    c.entries[0].dims = shape;
     open(&c.bytes()).unwrap();
 }
 
@@ -1196,7 +1476,7 @@ fn raw_length_mismatch() {
     let shapes: [(usize, &[u64]); 4] = [(0, &[2, 2]), (0, &[7]), (0, &[]), (1, &[101])];
     for (entry, shape) in shapes {
         let mut c = baseline();
-        c.array_meta(entry).shape = shape.to_vec();
+        c.entries[entry].dims = shape.to_vec();
         assert_err!(
             open(&c.bytes()),
             Error::InvalidField {
@@ -1206,7 +1486,7 @@ fn raw_length_mismatch() {
         );
     }
     let mut c = baseline();
-    c.array_meta(0).dtype = Dtype::F64.code();
+    c.entries[0].dtype = Dtype::F64.code();
     assert_err!(
         open(&c.bytes()),
         Error::InvalidField {
@@ -1220,7 +1500,7 @@ fn raw_length_mismatch() {
 fn unknown_dtype_code() {
     for code in [13u8, 99, 255] {
         let mut c = baseline();
-        c.array_meta(0).dtype = code;
+        c.entries[0].dtype = code;
         assert_err!(
             open(&c.bytes()),
             Error::UnsupportedFeature { value, found, supported, .. }
@@ -1233,7 +1513,7 @@ fn unknown_dtype_code() {
 fn unknown_codec() {
     for codec in [2u8, 7, 255] {
         let mut c = baseline();
-        c.manifest.sections[1].codec = codec;
+        c.sections[1].codec = codec;
         assert_err!(
             open(&c.bytes()),
             Error::UnsupportedFeature { value, .. } if value == u64::from(codec)
@@ -1247,13 +1527,13 @@ fn unknown_codec() {
 
 #[test]
 fn chunk_claims_huge_size() {
-    for chunk_length in [MAX_CHUNK_LEN + 8, 1 << 40, u64::MAX - 7] {
+    for chunk_length in [MAX_CHUNK_LEN as u32 + 8, 1 << 31, u32::MAX - 7] {
         let mut c = baseline();
-        c.manifest.sections[1].chunk_length = chunk_length;
+        c.sections[1].chunk_length = chunk_length;
         assert_err!(
             open(&c.bytes()),
             Error::LimitExceeded { value, limit, .. }
-                if value == chunk_length && limit == MAX_CHUNK_LEN
+                if value == u64::from(chunk_length) && limit == MAX_CHUNK_LEN
         );
     }
 }
@@ -1261,7 +1541,7 @@ fn chunk_claims_huge_size() {
 #[test]
 fn chunk_length_zero() {
     let mut c = baseline();
-    c.manifest.sections[1].chunk_length = 0;
+    c.sections[1].chunk_length = 0;
     assert_err!(
         open(&c.bytes()),
         Error::InvalidField {
@@ -1290,7 +1570,7 @@ fn chunk_length_not_a_multiple_of_the_element_size() {
 fn shuffle_not_the_element_size() {
     for shuffle in [1u8, 2, 4, 16, 255] {
         let mut c = baseline();
-        c.manifest.sections[1].shuffle = shuffle;
+        c.sections[1].shuffle = shuffle;
         assert_err!(
             open(&c.bytes()),
             Error::InvalidField {
@@ -1302,7 +1582,7 @@ fn shuffle_not_the_element_size() {
     // Shuffle on a 1-byte dtype.
     let mut c = Craft::new();
     c.zstd_array("u", &[1u8, 2, 3], &[3], 2, false);
-    c.manifest.sections[0].shuffle = 1;
+    c.sections[0].shuffle = 1;
     assert_err!(
         open(&c.bytes()),
         Error::InvalidField {
@@ -1314,7 +1594,7 @@ fn shuffle_not_the_element_size() {
 
 #[test]
 fn chunk_index_not_contiguous() {
-    let edits: [fn(&mut Section); 7] = [
+    let edits: [fn(&mut CraftSection); 5] = [
         // A gap between chunks.
         |s| s.chunks[2].offset += 1,
         // Chunks out of order.
@@ -1323,6 +1603,27 @@ fn chunk_index_not_contiguous() {
         |s| s.chunks[6].length += 1,
         // A chunk too short: the index ends before the section.
         |s| s.chunks[6].length -= 1,
+        // Lengths that overflow u64 when added.
+        |s| {
+            s.chunks[0].length = u64::MAX;
+            s.chunks[1].offset = u64::MAX;
+        },
+    ];
+    for (i, edit) in edits.into_iter().enumerate() {
+        let mut c = baseline();
+        edit(&mut c.sections[1]);
+        match open(&c.bytes()) {
+            Err(Error::InvalidField {
+                field: "chunks", ..
+            }) => {}
+            other => panic!("edit {i}: expected InvalidField chunks, got {other:?}"),
+        }
+    }
+}
+
+#[test]
+fn chunk_count_not_what_raw_length_needs() {
+    let edits: [fn(&mut CraftSection); 3] = [
         // One chunk fewer than raw_length needs.
         |s| {
             s.chunks.pop();
@@ -1336,22 +1637,307 @@ fn chunk_index_not_contiguous() {
                 checksum: 0,
             })
         },
-        // Lengths that overflow u64 when added.
-        |s| {
-            s.chunks[0].length = u64::MAX;
-            s.chunks[1].offset = u64::MAX;
-        },
+        // None at all.
+        |s| s.chunks.clear(),
     ];
     for (i, edit) in edits.into_iter().enumerate() {
         let mut c = baseline();
-        edit(&mut c.manifest.sections[1]);
+        edit(&mut c.sections[1]);
         match open(&c.bytes()) {
             Err(Error::InvalidField {
-                field: "chunks", ..
+                field: "chunks_end",
+                ..
             }) => {}
-            other => panic!("edit {i}: expected InvalidField chunks, got {other:?}"),
+            other => panic!("edit {i}: expected InvalidField chunks_end, got {other:?}"),
         }
     }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Flat tables: runs, row indexes, reserved bytes (tier 1)
+// ---------------------------------------------------------------------------------------------
+
+/// Asserts that opening `bytes` fails with `InvalidField` naming `field`.
+fn assert_invalid_field(bytes: &[u8], field: &str) {
+    match open(bytes) {
+        Err(Error::InvalidField { field: f, .. }) if f == field => {}
+        other => panic!("expected InvalidField {field}, got {other:?}"),
+    }
+}
+
+#[test]
+fn name_end_decreasing() {
+    let c = baseline();
+    // Entry 1 ends before entry 0 does; entry 3 before entry 2.
+    assert_invalid_field(&c.bytes_edited(|m| m.entries[1].name_end = 0), "name_end");
+    assert_invalid_field(&c.bytes_edited(|m| m.entries[3].name_end = 2), "name_end");
+    // Between two valid ends, but below the previous one.
+    assert_invalid_field(
+        &c.bytes_edited(|m| {
+            m.entries[1].name_end = 3;
+            m.entries[2].name_end = 2;
+        }),
+        "name_end",
+    );
+}
+
+#[test]
+fn name_end_past_names() {
+    let c = baseline();
+    for (entry, end) in [(3, 5), (3, u32::MAX), (0, 5), (1, 1 << 31)] {
+        assert_invalid_field(
+            &c.bytes_edited(|m| m.entries[entry].name_end = end),
+            "name_end",
+        );
+    }
+    // An entry table with names and no name bytes at all.
+    assert_invalid_field(&c.bytes_edited(|m| m.names.clear()), "name_end");
+}
+
+#[test]
+fn name_end_splits_utf8_character() {
+    // "é" is 2 bytes and "€" 3: the names are bytes [7a | c3 a9 | e2 82 ac].
+    let mut c = Craft::new();
+    c.raw_array("z", &[1u8], &[1]);
+    c.raw_array("é", &[2u8], &[1]);
+    c.raw_array("€", &[3u8], &[1]);
+    assert_eq!(c.manifest().names.as_bytes(), b"z\xc3\xa9\xe2\x82\xac");
+    open(&c.bytes()).unwrap();
+    for (entry, end) in [(1, 2), (2, 4), (2, 5)] {
+        assert_invalid_field(
+            &c.bytes_edited(|m| m.entries[entry].name_end = end),
+            "name_end",
+        );
+    }
+}
+
+#[test]
+fn names_not_fully_referenced() {
+    // Bytes after the last name.
+    let c = baseline();
+    assert_invalid_field(&c.bytes_edited(|m| m.names.push_str("zz")), "name_end");
+    // Names and no entries.
+    assert_invalid_field(
+        &Craft::new().bytes_edited(|m| m.names.push('x')),
+        "name_end",
+    );
+}
+
+#[test]
+fn metadata_end_out_of_bounds() {
+    // metadata_end is [0, 2, 2, 3] over 3 items.
+    let c = baseline_with_entry_metadata();
+    for (entry, end) in [(3, 4), (3, u32::MAX), (1, 4)] {
+        assert_invalid_field(
+            &c.bytes_edited(|m| m.entries[entry].metadata_end = end),
+            "metadata_end",
+        );
+    }
+    // No items at all.
+    assert_invalid_field(
+        &baseline().bytes_edited(|m| m.entries[0].metadata_end = 1),
+        "metadata_end",
+    );
+}
+
+#[test]
+fn metadata_end_decreasing() {
+    let c = baseline_with_entry_metadata();
+    assert_invalid_field(
+        &c.bytes_edited(|m| m.entries[2].metadata_end = 1),
+        "metadata_end",
+    );
+    assert_invalid_field(
+        &c.bytes_edited(|m| {
+            m.entries[0].metadata_end = 2;
+            m.entries[1].metadata_end = 1;
+        }),
+        "metadata_end",
+    );
+}
+
+/// Items after the last entry's metadata run.
+fn entry_metadata_not_fully_referenced_files() -> Vec<Vec<u8>> {
+    let extra = || meta("s", MetaValue::Bool(true));
+    vec![
+        baseline_with_entry_metadata().bytes_edited(|m| m.entry_metadata.push(extra())),
+        baseline().bytes_edited(|m| m.entry_metadata.push(extra())),
+        // Entry metadata and no entries.
+        Craft::new().bytes_edited(|m| m.entry_metadata.push(extra())),
+    ]
+}
+
+#[test]
+fn entry_metadata_not_fully_referenced() {
+    for bytes in entry_metadata_not_fully_referenced_files() {
+        assert_err!(open(&bytes), Error::InvalidField { .. });
+    }
+}
+
+#[test]
+fn entry_metadata_not_fully_referenced_names_metadata_end() {
+    for bytes in entry_metadata_not_fully_referenced_files() {
+        assert_invalid_field(&bytes, "metadata_end");
+    }
+}
+
+#[test]
+fn entry_reserved_nonzero() {
+    let c = baseline();
+    for (entry, byte) in [(0, 0), (1, 1), (3, 2)] {
+        let bytes = c.bytes_edited(|m| m.entries[entry].reserved[byte] = 0x01);
+        assert_invalid_field(&bytes, "reserved");
+    }
+    let bytes = c.bytes_edited(|m| m.entries[2].reserved = [0xFF; 3]);
+    assert_invalid_field(&bytes, "reserved");
+}
+
+#[test]
+fn array_reserved_nonzero() {
+    let c = baseline();
+    for (row, byte) in [(0, 0), (1, 1), (3, 2)] {
+        let bytes = c.bytes_edited(|m| m.arrays[row].reserved[byte] = 0x80);
+        assert_invalid_field(&bytes, "reserved");
+    }
+}
+
+#[test]
+fn section_reserved_nonzero() {
+    let c = baseline();
+    for byte in 0..6 {
+        for section in [0, 1] {
+            let bytes = c.bytes_edited(|m| m.sections[section].reserved[byte] = 0x01);
+            assert_invalid_field(&bytes, "reserved");
+        }
+    }
+    // Through the crafted section too.
+    let mut c = baseline();
+    c.sections[3].reserved = [0xFF; 6];
+    assert_invalid_field(&c.bytes(), "reserved");
+}
+
+#[test]
+fn entry_index_not_running_count() {
+    let c = baseline();
+    for (entry, index) in [(0, 1), (1, 0), (1, 2), (3, 2), (3, 4), (2, u32::MAX)] {
+        let bytes = c.bytes_edited(|m| m.entries[entry].index = index);
+        assert_invalid_field(&bytes, "index");
+    }
+    // Array rows listed in another order than the entries (each index in range, each row named
+    // once).
+    let bytes = c.bytes_edited(|m| {
+        m.entries[0].index = 1;
+        m.entries[1].index = 0;
+        m.arrays.swap(0, 1);
+    });
+    assert_invalid_field(&bytes, "index");
+}
+
+#[test]
+fn array_rows_more_than_array_entries() {
+    let c = baseline();
+    let bytes = c.bytes_edited(|m| {
+        let extra = m.arrays[3].clone();
+        m.arrays.push(extra);
+    });
+    assert_invalid_field(&bytes, "arrays");
+    // Rows and no entries.
+    let bytes = Craft::new().bytes_edited(|m| {
+        m.arrays.push(ArrayMeta {
+            section: 0,
+            dims_end: 0,
+            dtype: Dtype::U8.code(),
+            reserved: [0; 3],
+        })
+    });
+    assert_invalid_field(&bytes, "arrays");
+}
+
+#[test]
+fn array_rows_fewer_than_array_entries() {
+    let c = baseline();
+    let bytes = c.bytes_edited(|m| {
+        m.arrays.pop();
+    });
+    assert_invalid_field(&bytes, "arrays");
+    assert_invalid_field(&c.bytes_edited(|m| m.arrays.clear()), "arrays");
+}
+
+#[test]
+fn dims_end_decreasing() {
+    // dims_end is [2, 3, 4, 4] over dims [2, 3, 100, 13].
+    let c = baseline();
+    for (row, end) in [(1, 1), (2, 2), (3, 3), (1, 0)] {
+        assert_invalid_field(
+            &c.bytes_edited(|m| m.arrays[row].dims_end = end),
+            "dims_end",
+        );
+    }
+}
+
+#[test]
+fn dims_end_past_dims() {
+    let c = baseline();
+    for (row, end) in [(3, 5), (3, u32::MAX), (0, 5)] {
+        assert_invalid_field(
+            &c.bytes_edited(|m| m.arrays[row].dims_end = end),
+            "dims_end",
+        );
+    }
+}
+
+#[test]
+fn dims_not_fully_referenced() {
+    let c = baseline();
+    assert_invalid_field(&c.bytes_edited(|m| m.dims.push(1)), "dims_end");
+    // Dimensions and no arrays.
+    assert_invalid_field(&Craft::new().bytes_edited(|m| m.dims.push(1)), "dims_end");
+}
+
+#[test]
+fn chunks_end_decreasing() {
+    // chunks_end is [0, 7, 7, 7] over 7 chunks.
+    let c = baseline();
+    for (section, end) in [(2, 6), (3, 0), (2, 3)] {
+        let bytes = c.bytes_edited(|m| m.sections[section].chunks_end = end);
+        assert_invalid_field(&bytes, "chunks_end");
+    }
+}
+
+#[test]
+fn chunks_end_past_chunks() {
+    let c = baseline();
+    for (section, end) in [(3, 8), (1, 8), (0, u32::MAX)] {
+        let bytes = c.bytes_edited(|m| m.sections[section].chunks_end = end);
+        assert_invalid_field(&bytes, "chunks_end");
+    }
+}
+
+#[test]
+fn chunks_not_fully_referenced() {
+    let c = baseline();
+    let bytes = c.bytes_edited(|m| {
+        let extra = m.chunks[6].clone();
+        m.chunks.push(extra);
+    });
+    assert_invalid_field(&bytes, "chunks_end");
+    // Chunks and no sections.
+    let bytes = Craft::new().bytes_edited(|m| {
+        m.chunks.push(Chunk {
+            offset: 0,
+            length: 0,
+            checksum: 0,
+        })
+    });
+    assert_invalid_field(&bytes, "chunks_end");
+}
+
+#[test]
+fn chunks_run_moved_to_another_section() {
+    // Every end in range and the last one equal to the count, but the raw section 0 is given
+    // the compressed section's first chunk.
+    let bytes = baseline().bytes_edited(|m| m.sections[0].chunks_end = 1);
+    assert_invalid_field(&bytes, "codec");
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -1422,7 +2008,7 @@ fn zstd_frame_is_garbage() {
 #[test]
 fn chunk_checksum_mismatch() {
     let mut c = baseline();
-    c.manifest.sections[1].chunks[3].checksum ^= 1;
+    c.sections[1].chunks[3].checksum ^= 1;
     let bytes = c.bytes();
     let r = open(&bytes).unwrap();
     // Chunks other than 3 read fine.
@@ -1444,7 +2030,7 @@ fn section_checksum_mismatch_found_by_verify() {
     // Stored bytes of a raw section changed: tier 1 does not read data pages, so open succeeds
     // and the reader sees the new bytes; verify finds it.
     let mut c = baseline();
-    let offset = c.manifest.sections[0].offset as usize;
+    let offset = c.sections[0].offset as usize;
     let mut bytes = c.bytes();
     bytes[offset] ^= 0x40;
     let r = open(&bytes).unwrap();
@@ -1460,7 +2046,7 @@ fn section_checksum_mismatch_found_by_verify() {
 
     // The stored checksum of a compressed section is wrong: reading works (chunks have their
     // own checksums), verify does not.
-    c.manifest.sections[1].checksum ^= 1 << 63;
+    c.sections[1].checksum ^= 1 << 63;
     let bytes = c.bytes();
     let r = open(&bytes).unwrap();
     read_baseline(&r).unwrap();
@@ -1473,12 +2059,12 @@ fn nonzero_padding_found_by_verify() {
     let c = baseline();
     // Between the header and section 0? Section 0 starts right at 128; use the gap after it,
     // and the gap before the manifest.
-    let s0 = &c.manifest.sections[0];
+    let s0 = &c.sections[0];
     let after_s0 = (s0.offset + s0.length) as usize;
     let manifest_offset = u64_at(&good, at::MANIFEST_OFFSET) as usize;
-    let last = c.manifest.sections.last().unwrap();
+    let last = c.sections.last().unwrap();
     let after_last = (last.offset + last.length) as usize;
-    assert!(after_s0 < c.manifest.sections[1].offset as usize);
+    assert!(after_s0 < c.sections[1].offset as usize);
     assert!(after_last < manifest_offset);
     for at in [after_s0, after_last, manifest_offset - 1] {
         let mut bytes = good.clone();
@@ -2001,32 +2587,122 @@ fn chunk_that_is_not_exactly_one_frame_is_refused() {
     }
 }
 
-/// The file offset of the first entry's kind tag: the root (`ArchivedManifest`, 24 bytes) ends
-/// the manifest; its first field is the entries' relative pointer; the kind follows the 8-byte
-/// name in `ArchivedEntry` (spec/FORMAT.md, "rkyv layout").
-fn first_entry_kind_tag(bytes: &[u8]) -> usize {
-    let root = bytes.len() - 24;
-    let rel = i32::from_le_bytes(bytes[root..root + 4].try_into().unwrap());
-    (root as i64 + i64::from(rel)) as usize + 8
+#[test]
+fn unknown_entry_kind_is_unsupported_feature() {
+    for kind in [1u8, 2, 200] {
+        for minor in [FORMAT_VERSION.minor, FORMAT_VERSION.minor + 1] {
+            let version = Version {
+                major: FORMAT_VERSION.major,
+                minor,
+            };
+            let unsupported = |bytes: &[u8]| {
+                assert_err!(
+                    open(bytes),
+                    Error::UnsupportedFeature { value, found, supported, .. }
+                        if value == u64::from(kind) && found == version && supported == FORMAT_VERSION
+                );
+            };
+            // The kind byte of an entry of the crafted file.
+            let mut c = baseline();
+            c.version = version;
+            for entry in [0, 2, 3] {
+                unsupported(&c.bytes_edited(|m| m.entries[entry].kind = kind));
+            }
+            // An entry of that kind with no array row, as a writer of that kind would lay it
+            // out (row 0 of its own kind's table).
+            unsupported(&c.bytes_edited(|m| {
+                m.names.push('e');
+                m.entries.push(Entry {
+                    name_end: m.names.len() as u32,
+                    metadata_end: m.entry_metadata.len() as u32,
+                    index: 0,
+                    kind,
+                    reserved: [0; 3],
+                });
+            }));
+            // The byte poked into a written file: the kind is byte 12 of the 16-byte row.
+            let mut bytes = written(|w| {
+                w.put_array("a", &[1u8, 2], &[2])?;
+                w.put_array("b", &[3u16], &[1])
+            });
+            let (entries, count) = table(&bytes, root::ENTRIES);
+            assert_eq!(count, 2);
+            for row in 0..2 {
+                assert_eq!(bytes[entries + 16 * row + 12], KIND_ARRAY);
+            }
+            bytes[entries + 16 + 12] = kind;
+            set_u16(&mut bytes, at::MINOR, minor);
+            reseal_manifest(&mut bytes);
+            unsupported(&bytes);
+        }
+    }
+}
+
+/// The manifest as a newer minor version might lay it out: this version's tables, then one
+/// more.
+#[derive(rkyv::Archive, rkyv::Serialize)]
+struct GrownManifest {
+    names: String,
+    entries: Vec<Entry>,
+    arrays: Vec<ArrayMeta>,
+    dims: Vec<u64>,
+    sections: Vec<Section>,
+    chunks: Vec<Chunk>,
+    metadata: Vec<MetaItem>,
+    entry_metadata: Vec<MetaItem>,
+    frames: Vec<u64>,
 }
 
 #[test]
-fn unknown_entry_kind_from_newer_minor_is_unsupported_feature() {
-    let mut bytes = written(|w| w.put_array("a", &[1u8, 2], &[2]));
-    let tag = first_entry_kind_tag(&bytes);
-    assert_eq!(bytes[tag], 0, "the array kind's tag");
-    bytes[tag] = 9;
-    reseal_manifest(&mut bytes);
-    // From this version: a corrupt manifest.
-    assert_err!(open(&bytes), Error::InvalidManifest { .. });
-    // From a newer minor version: a kind this reader does not know.
-    set_u16(&mut bytes, at::MINOR, FORMAT_VERSION.minor + 1);
-    reseal_header(&mut bytes);
-    assert_err!(
-        open(&bytes),
-        Error::UnsupportedFeature { found, supported, .. }
-            if found.minor == FORMAT_VERSION.minor + 1 && supported == FORMAT_VERSION
-    );
+fn newer_minor_manifest_that_fails_validation_is_unsupported_feature() {
+    let c = baseline_with_entry_metadata();
+    let m = c.manifest();
+    let mut archives: Vec<(&str, Vec<u8>)> = Vec::new();
+    for frames in [vec![], vec![7u64; 3]] {
+        let grown = GrownManifest {
+            names: m.names.clone(),
+            entries: m.entries.clone(),
+            arrays: m.arrays.clone(),
+            dims: m.dims.clone(),
+            sections: m.sections.clone(),
+            chunks: m.chunks.clone(),
+            metadata: m.metadata.clone(),
+            entry_metadata: m.entry_metadata.clone(),
+            frames,
+        };
+        let bytes = rkyv::to_bytes::<rancor::Error>(&grown).unwrap().to_vec();
+        assert_eq!(bytes.len() % 8, 0);
+        archives.push(("a root with one more table", bytes));
+    }
+    // The root grown by 8 zero bytes.
+    let mut bytes = rkyv::to_bytes::<rancor::Error>(&m).unwrap().to_vec();
+    bytes.extend_from_slice(&[0; 8]);
+    archives.push(("a root grown by 8 zero bytes", bytes));
+    // Garbage.
+    archives.push(("garbage", vec![0xA5; 256]));
+
+    for (what, archive) in archives {
+        let mut c = baseline_with_entry_metadata();
+        // From this version: a corrupt manifest.
+        assert!(
+            matches!(
+                open(&c.bytes_with_archive(&archive)),
+                Err(Error::InvalidManifest { .. })
+            ),
+            "{what}: expected InvalidManifest"
+        );
+        // From a newer minor version: content this reader does not know.
+        c.version = Version {
+            major: FORMAT_VERSION.major,
+            minor: FORMAT_VERSION.minor + 1,
+        };
+        match open(&c.bytes_with_archive(&archive)) {
+            Err(Error::UnsupportedFeature {
+                found, supported, ..
+            }) if found == c.version && supported == FORMAT_VERSION => {}
+            other => panic!("{what}: expected UnsupportedFeature, got {other:?}"),
+        }
+    }
 }
 
 #[test]

@@ -23,8 +23,8 @@ use common::Data;
 
 use brine::format::header::Header;
 use brine::format::manifest::{
-    ArchivedArrayMeta, ArchivedChunk, ArchivedEntry, ArchivedEntryKind, ArchivedManifest,
-    ArchivedMetaItem, ArchivedMetaValue, ArchivedSection,
+    ArchivedArrayMeta, ArchivedChunk, ArchivedEntry, ArchivedManifest, ArchivedMetaItem,
+    ArchivedMetaValue, ArchivedSection, KIND_ARRAY,
 };
 use brine::{AlignedBuf, Codec, Dtype, EntryOptions, MetaRef, MetaValue, Reader, Writer};
 use half::{bf16, f16};
@@ -494,8 +494,11 @@ fn describe_with_brine(path: &Path, reader: &Reader, vector: &Vector) -> Value {
     .expect("manifest");
 
     let mut entries = Vec::new();
-    for (e, archived) in reader.entries().zip(m.entries.iter()) {
-        assert_eq!(e.name(), archived.name.as_str());
+    assert_eq!(reader.entries().len(), m.entries.len());
+    for (i, (e, archived)) in reader.entries().zip(m.entries.iter()).enumerate() {
+        assert_eq!(e.name(), m.name(i));
+        assert_eq!(archived.kind, KIND_ARRAY);
+        let meta = &m.arrays[archived.index.to_native() as usize];
         let a = e.as_array().expect("array entry");
         let mut o = Map::new();
         o.insert("name".into(), json!(e.name()));
@@ -503,7 +506,6 @@ fn describe_with_brine(path: &Path, reader: &Reader, vector: &Vector) -> Value {
         o.insert("dtype".into(), json!(a.dtype().name()));
         o.insert("shape".into(), json!(a.shape()));
         o.insert("codec".into(), json!(a.codec()));
-        let ArchivedEntryKind::Array(meta) = &archived.kind;
         o.insert("section".into(), json!(meta.section.to_native()));
         o.insert("metadata".into(), metadata_json(e.metadata().iter()));
         macro_rules! read {
@@ -531,7 +533,12 @@ fn describe_with_brine(path: &Path, reader: &Reader, vector: &Vector) -> Value {
         }
         entries.push(Value::Object(o));
     }
-    let sections: Vec<Value> = m.sections.iter().map(section_json_brine).collect();
+    let sections: Vec<Value> = m
+        .sections
+        .iter()
+        .enumerate()
+        .map(|(i, s)| section_json_brine(s, m.section_chunks(i)))
+        .collect();
     json!({
         "vector": vector.name,
         "description": vector.about,
@@ -549,9 +556,8 @@ fn describe_with_brine(path: &Path, reader: &Reader, vector: &Vector) -> Value {
     })
 }
 
-fn section_json_brine(s: &ArchivedSection) -> Value {
-    let chunks: Vec<Value> = s
-        .chunks
+fn section_json_brine(s: &ArchivedSection, chunks: &[ArchivedChunk]) -> Value {
+    let chunks: Vec<Value> = chunks
         .iter()
         .map(|c: &ArchivedChunk| {
             json!({
@@ -582,6 +588,8 @@ fn section_json_brine(s: &ArchivedSection) -> Value {
 /// (by reading every vector), and the canonical layout of §5.8 (by writing the parsed manifest
 /// again with that procedure and comparing bytes).
 mod by_spec {
+    use std::ops::Range;
+
     use super::*;
 
     fn u16_at(b: &[u8], at: usize) -> u16 {
@@ -608,6 +616,12 @@ mod by_spec {
         (follow(m, at, at), u32_at(m, at + 4) as usize)
     }
 
+    /// The positions of the `size`-byte records of the `ArchivedVec` at `at`.
+    fn table(m: &[u8], at: usize, size: usize) -> impl Iterator<Item = usize> {
+        let (p, n) = vec_at(m, at);
+        (0..n).map(move |i| p + size * i)
+    }
+
     /// An `ArchivedString` at `at` (§5.5).
     fn string_at(m: &[u8], at: usize) -> String {
         let bytes = if m[at] & 0xc0 != 0x80 {
@@ -624,6 +638,21 @@ mod by_spec {
         String::from_utf8(bytes.to_vec()).expect("utf-8")
     }
 
+    /// Item `i` of a run delimited by end offsets (§5.1): `ends[i - 1]..ends[i]`, and
+    /// `0..ends[0]` for the first.
+    fn span(ends: &[u32], i: usize) -> Range<usize> {
+        let start = if i == 0 { 0 } else { ends[i - 1] as usize };
+        let end = ends[i] as usize;
+        assert!(start <= end, "end offsets decrease at row {i}");
+        start..end
+    }
+
+    /// The last end offset of a column, 0 for an empty table: the length of the table the
+    /// offsets delimit (§5.1: nothing is left unreferenced).
+    fn last(ends: &[u32]) -> usize {
+        ends.last().map_or(0, |&e| e as usize)
+    }
+
     #[derive(Debug)]
     enum Val {
         Str(String),
@@ -633,43 +662,56 @@ mod by_spec {
         Bytes(Vec<u8>),
     }
 
-    struct Entry {
-        name: String,
-        shape: Vec<u64>,
-        section: u32,
-        dtype: u8,
-        metadata: Vec<(String, Val)>,
+    /// A row of the entry table (§5.7, `ArchivedEntry`).
+    struct EntryRow {
+        name_end: u32,
+        metadata_end: u32,
+        index: u32,
+        kind: u8,
     }
 
+    /// A row of the array table (`ArchivedArrayMeta`).
+    struct ArrayRow {
+        section: u32,
+        dims_end: u32,
+        dtype: u8,
+    }
+
+    /// A row of the section table (`ArchivedSection`).
+    struct SectionRow {
+        offset: u64,
+        length: u64,
+        checksum: u64,
+        raw_length: u64,
+        chunks_end: u32,
+        chunk_length: u32,
+        codec: u8,
+        shuffle: u8,
+    }
+
+    /// A row of the chunk table (`ArchivedChunk`).
     struct Chunk {
         offset: u64,
         length: u64,
         checksum: u64,
     }
 
-    struct Section {
-        offset: u64,
-        length: u64,
-        checksum: u64,
-        raw_length: u64,
-        chunk_length: u64,
+    /// The root's tables, as stored (§5.1).
+    struct Tables {
+        names: String,
+        entries: Vec<EntryRow>,
+        arrays: Vec<ArrayRow>,
+        dims: Vec<u64>,
+        sections: Vec<SectionRow>,
         chunks: Vec<Chunk>,
-        codec: u8,
-        shuffle: u8,
-    }
-
-    struct Manifest {
-        entries: Vec<Entry>,
-        sections: Vec<Section>,
         metadata: Vec<(String, Val)>,
+        entry_metadata: Vec<(String, Val)>,
     }
 
     /// `Vec<ArchivedMetaItem>` at `at` (items of 24 bytes; values of 16 bytes at item + 8).
     fn metadata_at(m: &[u8], at: usize) -> Vec<(String, Val)> {
-        let (p, n) = vec_at(m, at);
-        (0..n)
-            .map(|i| {
-                let item = p + 24 * i;
+        table(m, at, 24)
+            .map(|item| {
                 let v = item + 8;
                 let value = match m[v] {
                     0 => Val::Str(string_at(m, v + 4)),
@@ -691,54 +733,57 @@ mod by_spec {
             .collect()
     }
 
-    fn parse(m: &[u8]) -> Manifest {
-        let root = m.len() - 24; // §5.8: the root is the last 24 bytes
-        let (ep, en) = vec_at(m, root);
-        let entries = (0..en)
-            .map(|i| {
-                let e = ep + 24 * i; // ArchivedEntry
-                assert_eq!(m[e + 8], 0, "kind tag: array");
-                let a = follow(m, e + 12, e + 12); // the boxed ArchivedArrayMeta
-                let (shp, shn) = vec_at(m, a);
-                Entry {
-                    name: string_at(m, e),
-                    shape: (0..shn).map(|k| u64_at(m, shp + 8 * k)).collect(),
-                    section: u32_at(m, a + 8),
-                    dtype: m[a + 12],
-                    metadata: metadata_at(m, e + 16),
-                }
-            })
-            .collect();
-        let (sp, sn) = vec_at(m, root + 8);
-        let sections = (0..sn)
-            .map(|i| {
-                let s = sp + 56 * i; // ArchivedSection
-                let (cp, cn) = vec_at(m, s + 40);
-                Section {
-                    offset: u64_at(m, s),
-                    length: u64_at(m, s + 8),
-                    checksum: u64_at(m, s + 16),
-                    raw_length: u64_at(m, s + 24),
-                    chunk_length: u64_at(m, s + 32),
-                    chunks: (0..cn)
-                        .map(|k| {
-                            let c = cp + 24 * k; // ArchivedChunk
-                            Chunk {
-                                offset: u64_at(m, c),
-                                length: u64_at(m, c + 8),
-                                checksum: u64_at(m, c + 16),
-                            }
-                        })
-                        .collect(),
-                    codec: m[s + 48],
-                    shuffle: m[s + 49],
-                }
-            })
-            .collect();
-        Manifest {
-            entries,
-            sections,
-            metadata: metadata_at(m, root + 16),
+    fn parse(m: &[u8]) -> Tables {
+        let root = m.len() - 64; // §5.8: the root is the last 64 bytes
+        let zero = |r: Range<usize>| m[r].iter().all(|&b| b == 0);
+        Tables {
+            names: string_at(m, root),
+            entries: table(m, root + 8, 16) // ArchivedEntry
+                .map(|e| {
+                    assert!(zero(e + 13..e + 16), "entry reserved bytes");
+                    EntryRow {
+                        name_end: u32_at(m, e),
+                        metadata_end: u32_at(m, e + 4),
+                        index: u32_at(m, e + 8),
+                        kind: m[e + 12],
+                    }
+                })
+                .collect(),
+            arrays: table(m, root + 16, 12) // ArchivedArrayMeta
+                .map(|a| {
+                    assert!(zero(a + 9..a + 12), "array reserved bytes");
+                    ArrayRow {
+                        section: u32_at(m, a),
+                        dims_end: u32_at(m, a + 4),
+                        dtype: m[a + 8],
+                    }
+                })
+                .collect(),
+            dims: table(m, root + 24, 8).map(|d| u64_at(m, d)).collect(),
+            sections: table(m, root + 32, 48) // ArchivedSection
+                .map(|s| {
+                    assert!(zero(s + 42..s + 48), "section reserved bytes");
+                    SectionRow {
+                        offset: u64_at(m, s),
+                        length: u64_at(m, s + 8),
+                        checksum: u64_at(m, s + 16),
+                        raw_length: u64_at(m, s + 24),
+                        chunks_end: u32_at(m, s + 32),
+                        chunk_length: u32_at(m, s + 36),
+                        codec: m[s + 40],
+                        shuffle: m[s + 41],
+                    }
+                })
+                .collect(),
+            chunks: table(m, root + 40, 24) // ArchivedChunk
+                .map(|c| Chunk {
+                    offset: u64_at(m, c),
+                    length: u64_at(m, c + 8),
+                    checksum: u64_at(m, c + 16),
+                })
+                .collect(),
+            metadata: metadata_at(m, root + 48),
+            entry_metadata: metadata_at(m, root + 56),
         }
     }
 
@@ -789,6 +834,19 @@ mod by_spec {
                 b[4..].copy_from_slice(&Self::rel(at, target));
             }
             b
+        }
+        /// A table of plain records: pad to the record alignment, then the records.
+        fn records<const N: usize>(
+            &mut self,
+            align: usize,
+            rows: impl Iterator<Item = [u8; N]>,
+        ) -> usize {
+            self.pad(align);
+            let start = self.pos();
+            for row in rows {
+                self.put(&row);
+            }
+            start
         }
         /// `Vec<MetaItem>`: children of every item, then the items.
         fn metadata(&mut self, items: &[(String, Val)]) -> usize {
@@ -843,77 +901,85 @@ mod by_spec {
         }
     }
 
-    fn canonical(m: &Manifest) -> Vec<u8> {
+    /// Writes `t` again in the canonical layout: the children of the root's fields in field
+    /// order (the names' bytes, then each table), then the root.
+    fn canonical(t: &Tables) -> Vec<u8> {
         let mut o = Out::default();
-        // entries: children of every entry (name, boxed ArrayMeta, metadata), then the entries.
-        let mut children = Vec::new();
-        for e in &m.entries {
-            let name = o.string_children(&e.name);
-            o.pad(8);
-            let shape = o.pos();
-            for d in &e.shape {
-                o.put(&d.to_le_bytes());
-            }
-            o.pad(4);
-            let meta = o.pos();
-            let mut a = [0u8; 16];
-            a[..8].copy_from_slice(&Out::vec(meta, shape, e.shape.len()));
-            a[8..12].copy_from_slice(&e.section.to_le_bytes());
-            a[12] = e.dtype;
-            o.put(&a);
-            let metadata = o.metadata(&e.metadata);
-            children.push((name, meta, metadata));
-        }
-        o.pad(4);
-        let entries = o.pos();
-        for (e, (name, meta, metadata)) in m.entries.iter().zip(children) {
-            let at = o.pos();
-            let mut b = [0u8; 24];
-            b[..8].copy_from_slice(&Out::string(at, &e.name, name));
-            b[8] = 0; // kind tag: array
-            b[12..16].copy_from_slice(&Out::rel(at + 12, meta));
-            b[16..24].copy_from_slice(&Out::vec(at + 16, metadata, e.metadata.len()));
-            o.put(&b);
-        }
-        // sections: children (chunk arrays), then the sections.
-        let mut chunk_arrays = Vec::new();
-        for s in &m.sections {
-            o.pad(8);
-            chunk_arrays.push(o.pos());
-            for c in &s.chunks {
-                for x in [c.offset, c.length, c.checksum] {
-                    o.put(&x.to_le_bytes());
+        let names = o.string_children(&t.names);
+        let entries = o.records(
+            4,
+            t.entries.iter().map(|e| {
+                let mut b = [0u8; 16];
+                b[..4].copy_from_slice(&e.name_end.to_le_bytes());
+                b[4..8].copy_from_slice(&e.metadata_end.to_le_bytes());
+                b[8..12].copy_from_slice(&e.index.to_le_bytes());
+                b[12] = e.kind;
+                b
+            }),
+        );
+        let arrays = o.records(
+            4,
+            t.arrays.iter().map(|a| {
+                let mut b = [0u8; 12];
+                b[..4].copy_from_slice(&a.section.to_le_bytes());
+                b[4..8].copy_from_slice(&a.dims_end.to_le_bytes());
+                b[8] = a.dtype;
+                b
+            }),
+        );
+        let dims = o.records(8, t.dims.iter().map(|d| d.to_le_bytes()));
+        let sections = o.records(
+            8,
+            t.sections.iter().map(|s| {
+                let mut b = [0u8; 48];
+                for (i, x) in [s.offset, s.length, s.checksum, s.raw_length]
+                    .into_iter()
+                    .enumerate()
+                {
+                    b[8 * i..8 * i + 8].copy_from_slice(&x.to_le_bytes());
                 }
-            }
-        }
-        o.pad(8);
-        let sections = o.pos();
-        for (s, chunks) in m.sections.iter().zip(chunk_arrays) {
-            let at = o.pos();
-            let mut b = [0u8; 56];
-            for (i, x) in [s.offset, s.length, s.checksum, s.raw_length, s.chunk_length]
-                .into_iter()
-                .enumerate()
-            {
-                b[8 * i..8 * i + 8].copy_from_slice(&x.to_le_bytes());
-            }
-            b[40..48].copy_from_slice(&Out::vec(at + 40, chunks, s.chunks.len()));
-            b[48] = s.codec;
-            b[49] = s.shuffle;
-            o.put(&b);
-        }
-        let metadata = o.metadata(&m.metadata);
+                b[32..36].copy_from_slice(&s.chunks_end.to_le_bytes());
+                b[36..40].copy_from_slice(&s.chunk_length.to_le_bytes());
+                b[40] = s.codec;
+                b[41] = s.shuffle;
+                b
+            }),
+        );
+        let chunks = o.records(
+            8,
+            t.chunks.iter().map(|c| {
+                let mut b = [0u8; 24];
+                for (i, x) in [c.offset, c.length, c.checksum].into_iter().enumerate() {
+                    b[8 * i..8 * i + 8].copy_from_slice(&x.to_le_bytes());
+                }
+                b
+            }),
+        );
+        let metadata = o.metadata(&t.metadata);
+        let entry_metadata = o.metadata(&t.entry_metadata);
         // The root.
         o.pad(4);
         let root = o.pos();
-        o.put(&Out::vec(root, entries, m.entries.len()));
-        o.put(&Out::vec(root + 8, sections, m.sections.len()));
-        o.put(&Out::vec(root + 16, metadata, m.metadata.len()));
+        o.put(&Out::string(root, &t.names, names));
+        for (i, (target, len)) in [
+            (entries, t.entries.len()),
+            (arrays, t.arrays.len()),
+            (dims, t.dims.len()),
+            (sections, t.sections.len()),
+            (chunks, t.chunks.len()),
+            (metadata, t.metadata.len()),
+            (entry_metadata, t.entry_metadata.len()),
+        ]
+        .into_iter()
+        .enumerate()
+        {
+            o.put(&Out::vec(root + 8 * (i + 1), target, len));
+        }
         o.0
     }
 
     /// The decoded bytes of a section (§8).
-    fn decode(file: &[u8], s: &Section) -> Vec<u8> {
+    fn decode(file: &[u8], s: &SectionRow, chunks: &[Chunk]) -> Vec<u8> {
         let stored = &file[s.offset as usize..(s.offset + s.length) as usize];
         assert_eq!(
             xxhash_rust::xxh3::xxh3_64(stored),
@@ -924,8 +990,14 @@ mod by_spec {
             0 => stored.to_vec(),
             1 => {
                 let mut out = Vec::new();
-                for (i, c) in s.chunks.iter().enumerate() {
-                    let n = s.chunk_length.min(s.raw_length - i as u64 * s.chunk_length);
+                let chunk_length = u64::from(s.chunk_length);
+                assert_eq!(
+                    chunks.len() as u64,
+                    s.raw_length.div_ceil(chunk_length),
+                    "chunk count"
+                );
+                for (i, c) in chunks.iter().enumerate() {
+                    let n = chunk_length.min(s.raw_length - i as u64 * chunk_length);
                     let frame = &stored[c.offset as usize..(c.offset + c.length) as usize];
                     let plain = zstd::bulk::decompress(frame, n as usize).expect("zstd");
                     assert_eq!(plain.len() as u64, n);
@@ -1042,16 +1114,30 @@ mod by_spec {
         assert_eq!(xxhash_rust::xxh3::xxh3_64(m), u64_at(file, 48));
 
         // Manifest (§5), and its canonical layout (§5.8).
-        let manifest = parse(m);
+        let t = parse(m);
         assert!(
-            canonical(&manifest) == m,
+            canonical(&t) == m,
             "the manifest is not in the canonical layout of FORMAT.md §5.8"
         );
+
+        // The end-offset columns delimit their tables exactly (§5.1).
+        let name_ends: Vec<u32> = t.entries.iter().map(|e| e.name_end).collect();
+        let metadata_ends: Vec<u32> = t.entries.iter().map(|e| e.metadata_end).collect();
+        let dims_ends: Vec<u32> = t.arrays.iter().map(|a| a.dims_end).collect();
+        let chunks_ends: Vec<u32> = t.sections.iter().map(|s| s.chunks_end).collect();
+        assert_eq!(last(&name_ends), t.names.len(), "names");
+        assert_eq!(
+            last(&metadata_ends),
+            t.entry_metadata.len(),
+            "entry metadata"
+        );
+        assert_eq!(last(&dims_ends), t.dims.len(), "dims");
+        assert_eq!(last(&chunks_ends), t.chunks.len(), "chunks");
 
         // Sections (§6): in bounds, sorted, aligned, zero bytes in between.
         let unit = u64::from(u32_at(file, 24));
         let mut end = 128;
-        for s in &manifest.sections {
+        for s in &t.sections {
             assert!(s.offset >= end && s.offset + s.length <= mo as u64);
             let align = if s.raw_length >= 4096 { unit } else { 64 };
             assert_eq!(s.offset % align, 0, "section alignment");
@@ -1063,36 +1149,53 @@ mod by_spec {
         }
         assert!(zero(end as usize..mo), "padding before the manifest");
 
-        let entries: Vec<Value> = manifest
+        // Entries (§7): kind 0, and the `index`-th array entry has array row `index`.
+        let mut arrays = 0;
+        let entries: Vec<Value> = t
             .entries
             .iter()
-            .map(|e| {
-                let s = &manifest.sections[e.section as usize];
-                let (dtype, size) = DTYPES[e.dtype as usize];
-                assert_eq!(size * e.shape.iter().product::<u64>(), s.raw_length);
+            .enumerate()
+            .map(|(i, e)| {
+                assert_eq!(e.kind, 0, "entry kind: array");
+                assert_eq!(e.index, arrays, "array row of entry {i}");
+                arrays += 1;
+                let a = &t.arrays[e.index as usize];
+                let shape = &t.dims[span(&dims_ends, e.index as usize)];
+                let s = &t.sections[a.section as usize];
+                let chunks = &t.chunks[span(&chunks_ends, a.section as usize)];
+                let (dtype, size) = DTYPES[a.dtype as usize];
+                assert_eq!(size * shape.iter().product::<u64>(), s.raw_length);
                 let codec = match (s.codec, s.shuffle) {
                     (0, _) => "raw",
                     (1, 0) => "zstd",
                     _ => "zstd+shuffle",
                 };
                 let mut o = Map::new();
-                o.insert("name".into(), json!(e.name));
+                o.insert("name".into(), json!(&t.names[span(&name_ends, i)]));
                 o.insert("kind".into(), json!("array"));
                 o.insert("dtype".into(), json!(dtype));
-                o.insert("shape".into(), json!(e.shape));
+                o.insert("shape".into(), json!(shape));
                 o.insert("codec".into(), json!(codec));
-                o.insert("section".into(), json!(e.section));
-                o.insert("metadata".into(), metadata_json(&e.metadata));
-                values(e.dtype, &decode(file, s), &mut o);
+                o.insert("section".into(), json!(a.section));
+                o.insert(
+                    "metadata".into(),
+                    metadata_json(&t.entry_metadata[span(&metadata_ends, i)]),
+                );
+                values(a.dtype, &decode(file, s, chunks), &mut o);
                 Value::Object(o)
             })
             .collect();
-        let sections: Vec<Value> = manifest
+        assert_eq!(
+            arrays as usize,
+            t.arrays.len(),
+            "one array row per array entry"
+        );
+        let sections: Vec<Value> = t
             .sections
             .iter()
-            .map(|s| {
-                let chunks: Vec<Value> = s
-                    .chunks
+            .enumerate()
+            .map(|(i, s)| {
+                let chunks: Vec<Value> = t.chunks[span(&chunks_ends, i)]
                     .iter()
                     .map(|c| {
                         json!({
@@ -1125,7 +1228,7 @@ mod by_spec {
                 "manifest_checksum": checksum_json(u64_at(file, 48)),
                 "file_length": file.len(),
             },
-            "metadata": metadata_json(&manifest.metadata),
+            "metadata": metadata_json(&t.metadata),
             "entries": entries,
             "sections": sections,
         })
@@ -1456,9 +1559,10 @@ fn vector(name: &str) -> Vector {
             ];
             let mut v = Vector::new(
                 "long-names",
-                "entry names of 0, 1, 2, 4 and 8 bytes (rkyv's inline string representation) \
-                 and of 9, 18 and 100 bytes (out-of-line representation), ASCII and not; a \
-                 long metadata key and value",
+                "entry names of 0, 1, 2, 4, 8, 9, 18 and 100 bytes, ASCII and multi-byte UTF-8, \
+                 concatenated in the names string (the empty name sorts first, so entry 0 has \
+                 name_end 0); a long metadata key and value (rkyv's out-of-line string \
+                 representation)",
             )
             .meta(
                 "a-metadata-key-longer-than-8-bytes",
@@ -1622,21 +1726,28 @@ fn archived_layout_matches_spec() {
             $(assert_eq!(offset_of!($t, $field), $at, "offset of {}.{}", stringify!($t), stringify!($field));)*
         };
     }
-    layout!(ArchivedManifest, 24, 4, entries @ 0, sections @ 8, metadata @ 16);
-    layout!(ArchivedEntry, 24, 4, name @ 0, kind @ 8, metadata @ 16);
-    layout!(ArchivedEntryKind, 8, 4);
-    layout!(ArchivedArrayMeta, 16, 4, shape @ 0, section @ 8, dtype @ 12);
     layout!(
-        ArchivedSection, 56, 8,
-        offset @ 0, length @ 8, checksum @ 16, raw_length @ 24, chunk_length @ 32, chunks @ 40,
-        codec @ 48, shuffle @ 49
+        ArchivedManifest, 64, 4,
+        names @ 0, entries @ 8, arrays @ 16, dims @ 24, sections @ 32, chunks @ 40,
+        metadata @ 48, entry_metadata @ 56
+    );
+    layout!(
+        ArchivedEntry, 16, 4,
+        name_end @ 0, metadata_end @ 4, index @ 8, kind @ 12, reserved @ 13
+    );
+    layout!(ArchivedArrayMeta, 12, 4, section @ 0, dims_end @ 4, dtype @ 8, reserved @ 9);
+    layout!(
+        ArchivedSection, 48, 8,
+        offset @ 0, length @ 8, checksum @ 16, raw_length @ 24, chunks_end @ 32,
+        chunk_length @ 36, codec @ 40, shuffle @ 41, reserved @ 42
     );
     layout!(ArchivedChunk, 24, 8, offset @ 0, length @ 8, checksum @ 16);
     layout!(ArchivedMetaItem, 24, 8, key @ 0, value @ 8);
     layout!(ArchivedMetaValue, 16, 8);
     layout!(rkyv::string::ArchivedString, 8, 4);
     layout!(rkyv::vec::ArchivedVec<u8>, 8, 4);
-    layout!(rkyv::boxed::ArchivedBox<ArchivedArrayMeta>, 4, 4);
+    layout!(rkyv::vec::ArchivedVec<rkyv::rend::u64_le>, 8, 4);
+    layout!(rkyv::rend::u64_le, 8, 8);
 }
 
 /// Every file in spec/vectors/ belongs to a vector, and the README describes every vector.

@@ -6,51 +6,66 @@
 
 use rkyv::{Archive, Deserialize, Serialize};
 
-/// The root of the manifest archive.
+/// The root of the manifest archive: flat tables, so that the archive validates in O(1) per
+/// table plus one UTF-8 check, and a reader in another language can view each table as an
+/// array of fixed-size records. Variable-length parts (names, dimensions, chunks, per-entry
+/// metadata) are concatenated in one vector each and delimited by `*_end` offsets, as Arrow
+/// delimits strings: item `i` spans `end[i - 1]..end[i]` (`0..end[0]` for the first).
 #[derive(Archive, Serialize, Deserialize, Debug, Clone, PartialEq, Default)]
 #[rkyv(derive(Debug))]
 pub struct Manifest {
-    /// Entries, sorted by name (byte-wise), names unique.
+    /// Every entry's name, concatenated in entry order.
+    pub names: String,
+    /// The entry table, sorted by name (byte-wise), names unique.
     pub entries: Vec<Entry>,
+    /// The array table: one row per array entry, in entry order.
+    pub arrays: Vec<ArrayMeta>,
+    /// Every array's dimensions, concatenated in array order.
+    pub dims: Vec<u64>,
     /// The section table, sorted by offset, non-overlapping; each section belongs to exactly
     /// one entry.
     pub sections: Vec<Section>,
+    /// Every compressed section's chunk index, concatenated in section order.
+    pub chunks: Vec<Chunk>,
     /// File-level metadata, sorted by key, keys unique.
     pub metadata: Vec<MetaItem>,
+    /// Every entry's metadata, concatenated in entry order; each entry's run sorted by key.
+    pub entry_metadata: Vec<MetaItem>,
 }
 
-/// One named entry.
-#[derive(Archive, Serialize, Deserialize, Debug, Clone, PartialEq)]
+/// Entry kind code: an n-dimensional array; its details are a row of [`Manifest::arrays`].
+pub const KIND_ARRAY: u8 = 0;
+
+/// One row of the entry table.
+#[derive(Archive, Serialize, Deserialize, Debug, Clone, PartialEq, Default)]
 #[rkyv(derive(Debug))]
 pub struct Entry {
-    /// The entry's name: any UTF-8 string, unique in the file.
-    pub name: String,
-    /// What the entry is, with its kind-specific metadata.
-    pub kind: EntryKind,
-    /// The entry's own metadata, sorted by key, keys unique.
-    pub metadata: Vec<MetaItem>,
+    /// End of the entry's name in [`Manifest::names`].
+    pub name_end: u32,
+    /// End of the entry's metadata in [`Manifest::entry_metadata`].
+    pub metadata_end: u32,
+    /// Row of the kind's table holding the entry's details: for the `i`-th entry of a kind,
+    /// `i`.
+    pub index: u32,
+    /// [`KIND_ARRAY`].
+    pub kind: u8,
+    /// Zero.
+    pub reserved: [u8; 3],
 }
 
-/// The kind of an entry. Payloads are boxed so that every variant has the same size and
-/// adding a kind does not move the bytes of the others.
-#[derive(Archive, Serialize, Deserialize, Debug, Clone, PartialEq)]
-#[rkyv(derive(Debug))]
-#[repr(u8)]
-pub enum EntryKind {
-    /// An n-dimensional array (tag 0).
-    Array(Box<ArrayMeta>),
-}
-
-/// Metadata of an array entry.
-#[derive(Archive, Serialize, Deserialize, Debug, Clone, PartialEq)]
+/// One row of the array table.
+#[derive(Archive, Serialize, Deserialize, Debug, Clone, PartialEq, Default)]
 #[rkyv(derive(Debug))]
 pub struct ArrayMeta {
-    /// Shape, outermost dimension first (C order). Empty for a 0-d scalar.
-    pub shape: Vec<u64>,
     /// Index of the data section in the section table.
     pub section: u32,
+    /// End of the array's dimensions in [`Manifest::dims`]: outermost first (C order); none
+    /// for a 0-d scalar.
+    pub dims_end: u32,
     /// Dtype code ([`crate::format::Dtype::code`]).
     pub dtype: u8,
+    /// Zero.
+    pub reserved: [u8; 3],
 }
 
 /// Codec code: the section holds the raw bytes.
@@ -59,7 +74,7 @@ pub const CODEC_RAW: u8 = 0;
 pub const CODEC_ZSTD: u8 = 1;
 
 /// A byte range of the file holding one buffer of one entry.
-#[derive(Archive, Serialize, Deserialize, Debug, Clone, PartialEq)]
+#[derive(Archive, Serialize, Deserialize, Debug, Clone, PartialEq, Default)]
 #[rkyv(derive(Debug))]
 pub struct Section {
     /// Offset of the first byte in the file.
@@ -70,14 +85,16 @@ pub struct Section {
     pub checksum: u64,
     /// Length of the data once decoded (equal to `length` for raw sections).
     pub raw_length: u64,
+    /// End of the section's chunks in [`Manifest::chunks`] (raw sections have none).
+    pub chunks_end: u32,
     /// Decoded bytes per chunk (every chunk but the last); 0 for raw sections.
-    pub chunk_length: u64,
-    /// Chunk index of a compressed section; empty for raw sections.
-    pub chunks: Vec<Chunk>,
+    pub chunk_length: u32,
     /// [`CODEC_RAW`] or [`CODEC_ZSTD`].
     pub codec: u8,
     /// Byte-shuffle element size applied before compression; 0 for none.
     pub shuffle: u8,
+    /// Zero.
+    pub reserved: [u8; 6],
 }
 
 /// One independently compressed chunk of a section.
@@ -187,6 +204,44 @@ impl ArchivedSection {
     /// Whether reading the section needs decoding (and so a copy).
     pub fn is_compressed(&self) -> bool {
         self.codec != CODEC_RAW
+    }
+}
+
+/// Item `i` of a run delimited by `end` offsets: `end(i - 1)..end(i)`. Empty if the offsets
+/// are inconsistent, which tier-1 validation rules out.
+fn run<T>(items: &[T], i: usize, end: impl Fn(usize) -> u32) -> &[T] {
+    let start = if i == 0 { 0 } else { end(i - 1) as usize };
+    items.get(start..end(i) as usize).unwrap_or_default()
+}
+
+impl ArchivedManifest {
+    /// The name of entry `i`.
+    pub fn name(&self, i: usize) -> &str {
+        let start = if i == 0 {
+            0
+        } else {
+            self.entries[i - 1].name_end.to_native() as usize
+        };
+        self.names
+            .get(start..self.entries[i].name_end.to_native() as usize)
+            .unwrap_or_default()
+    }
+
+    /// The metadata of entry `i`.
+    pub fn entry_metadata(&self, i: usize) -> &[ArchivedMetaItem] {
+        run(&self.entry_metadata, i, |j| {
+            self.entries[j].metadata_end.to_native()
+        })
+    }
+
+    /// The dimensions of array row `i`.
+    pub fn dims(&self, i: usize) -> &[rkyv::rend::u64_le] {
+        run(&self.dims, i, |j| self.arrays[j].dims_end.to_native())
+    }
+
+    /// The chunk index of section `i`.
+    pub fn section_chunks(&self, i: usize) -> &[ArchivedChunk] {
+        run(&self.chunks, i, |j| self.sections[j].chunks_end.to_native())
     }
 }
 

@@ -9,8 +9,8 @@ use crate::format::dtype::Dtype;
 use crate::format::header::{FORMAT_VERSION, HEADER_LEN, Header};
 use crate::format::limits::{MAX_CHUNK_LEN, MAX_NDIM, PAGE, SMALL_ALIGNMENT};
 use crate::format::manifest::{
-    ArchivedArrayMeta, ArchivedEntryKind, ArchivedManifest, ArchivedMetaItem, ArchivedSection,
-    CODEC_RAW, CODEC_ZSTD,
+    ArchivedArrayMeta, ArchivedChunk, ArchivedManifest, ArchivedMetaItem, ArchivedSection,
+    CODEC_RAW, CODEC_ZSTD, KIND_ARRAY,
 };
 
 /// Checks the manifest bytes (length limit, checksum, rkyv validity) and returns the archive.
@@ -41,7 +41,7 @@ pub fn access_manifest<'a>(
     // The low-level validator: the manifest has no shared pointers (`Rc`/`Arc`), so it needs
     // no shared-pointer registry.
     rkyv::api::low::access::<ArchivedManifest, ArchiveError>(bytes).map_err(|e| {
-        // A newer minor version may add entry kinds or metadata types, whose enum tags fail
+        // A newer minor version may add tables to the root or metadata types, which fail
         // validation here: say so, rather than calling the manifest corrupt.
         if header.version > FORMAT_VERSION {
             Error::UnsupportedFeature {
@@ -62,314 +62,473 @@ pub fn access_manifest<'a>(
 
 /// Checks every rule of the manifest that needs no data page.
 pub fn validate_manifest(file: &Path, header: &Header, m: &ArchivedManifest) -> Result<()> {
-    let field = |location: String, field: &'static str, reason: String| Error::InvalidField {
-        file: file.to_path_buf(),
-        location,
-        field,
-        reason,
-    };
+    let v = Validator { file, header, m };
+    v.check_sorted_keys(|| "file metadata".into(), &m.metadata)?;
+    v.check_entries()?;
+    v.check_sections()?;
+    v.check_arrays()?;
+    v.check_ownership()
+}
 
-    check_sorted_keys(file, || "file metadata".into(), &m.metadata)?;
+struct Validator<'a> {
+    file: &'a Path,
+    header: &'a Header,
+    m: &'a ArchivedManifest,
+}
 
-    // M4: entries strictly sorted by name, so lookups can binary-search and names are unique.
-    for pair in m.entries.windows(2) {
-        if pair[0].name.as_bytes() >= pair[1].name.as_bytes() {
-            return Err(if pair[0].name == pair[1].name {
-                Error::Duplicate {
-                    file: file.to_path_buf(),
-                    what: "entry name",
-                    name: pair[1].name.to_string(),
-                }
-            } else {
-                field(
-                    format!("entry {:?}", pair[1].name.as_str()),
-                    "name",
-                    format!(
-                        "entries are not sorted: it follows {:?}",
-                        pair[0].name.as_str()
-                    ),
-                )
-            });
+impl Validator<'_> {
+    fn field(&self, location: String, field: &'static str, reason: String) -> Error {
+        Error::InvalidField {
+            file: self.file.to_path_buf(),
+            location,
+            field,
+            reason,
         }
     }
 
-    validate_sections(file, header, &m.sections)?;
+    fn unsupported(&self, what: String, value: u64) -> Error {
+        Error::UnsupportedFeature {
+            file: self.file.to_path_buf(),
+            what,
+            value,
+            found: self.header.version,
+            supported: FORMAT_VERSION,
+        }
+    }
 
-    // S4: each section belongs to exactly one entry. One bit per section: bounded by the
-    // manifest's size, which is bounded by `max_manifest_len`.
-    let mut owned = vec![0u64; m.sections.len().div_ceil(64)];
-    for entry in m.entries.iter() {
-        let location = || format!("entry {:?}", entry.name.as_str());
-        check_sorted_keys(file, location, &entry.metadata)?;
-        let sections: &[u32] = match &entry.kind {
-            ArchivedEntryKind::Array(a) => {
-                validate_array(file, header, entry.name.as_str(), a, &m.sections)?;
-                &[a.section.to_native()]
+    /// Rules M4 to M6: names and per-entry metadata runs, sort order, kinds. One pass over
+    /// the entry table; names are sliced from running offsets, without re-checking them.
+    fn check_entries(&self) -> Result<()> {
+        let m = self.m;
+        let names = m.names.as_bytes();
+        let entry = |i: usize| format!("entry {i}");
+        let (mut name_start, mut meta_start) = (0usize, 0usize);
+        let mut previous: &[u8] = &[];
+        let mut arrays = 0u32;
+        for (i, e) in m.entries.iter().enumerate() {
+            let name_end = e.name_end.to_native() as usize;
+            // Names are slices of one UTF-8 string; each must end on a character (and so start
+            // on one: where the previous name ended).
+            if name_end < name_start || !m.names.is_char_boundary(name_end) {
+                return Err(self.field(
+                    entry(i),
+                    "name_end",
+                    format!(
+                        "{name_end} is below the previous end {name_start}, past the names' {} bytes, or splits a UTF-8 character",
+                        names.len()
+                    ),
+                ));
             }
-        };
-        for &s in sections {
+            let name = &names[name_start..name_end];
+            let display = || String::from_utf8_lossy(name).into_owned();
+            if i > 0 && previous >= name {
+                return Err(if previous == name {
+                    Error::Duplicate {
+                        file: self.file.to_path_buf(),
+                        what: "entry name",
+                        name: display(),
+                    }
+                } else {
+                    self.field(
+                        format!("entry {:?}", display()),
+                        "name_end",
+                        format!(
+                            "entries are not sorted: {:?} follows {:?}",
+                            display(),
+                            String::from_utf8_lossy(previous)
+                        ),
+                    )
+                });
+            }
+            let meta_end = e.metadata_end.to_native() as usize;
+            let Some(metadata) = m.entry_metadata.get(meta_start..meta_end) else {
+                return Err(self.field(
+                    format!("entry {:?}", display()),
+                    "metadata_end",
+                    format!(
+                        "{meta_end} is below the previous end {meta_start} or past the {} items",
+                        m.entry_metadata.len()
+                    ),
+                ));
+            };
+            self.check_sorted_keys(|| format!("entry {:?}", display()), metadata)?;
+            if e.reserved != [0; 3] {
+                return Err(self.field(
+                    format!("entry {:?}", display()),
+                    "reserved",
+                    "must be zero".into(),
+                ));
+            }
+            match e.kind {
+                KIND_ARRAY => {
+                    if e.index != arrays {
+                        return Err(self.field(
+                            format!("entry {:?}", display()),
+                            "index",
+                            format!(
+                                "is {}, but this is array number {arrays} in entry order",
+                                e.index
+                            ),
+                        ));
+                    }
+                    arrays += 1;
+                }
+                other => {
+                    return Err(self
+                        .unsupported(format!("kind of entry {:?}", display()), u64::from(other)));
+                }
+            }
+            previous = name;
+            (name_start, meta_start) = (name_end, meta_end);
+        }
+        if name_start != names.len() {
+            return Err(self.field(
+                "entry table".into(),
+                "name_end",
+                format!(
+                    "the last name ends at byte {name_start}, but the names are {} bytes",
+                    names.len()
+                ),
+            ));
+        }
+        if meta_start != m.entry_metadata.len() {
+            return Err(self.field(
+                "entry table".into(),
+                "metadata_end",
+                format!(
+                    "the last entry's metadata ends at item {meta_start}, but there are {}",
+                    m.entry_metadata.len()
+                ),
+            ));
+        }
+        if arrays as usize != m.arrays.len() {
+            return Err(self.field(
+                "array table".into(),
+                "arrays",
+                format!("{} rows, but {arrays} entries are arrays", m.arrays.len()),
+            ));
+        }
+        Ok(())
+    }
+
+    fn check_sorted_keys(
+        &self,
+        location: impl Fn() -> String,
+        items: &[ArchivedMetaItem],
+    ) -> Result<()> {
+        for pair in items.windows(2) {
+            if pair[0].key.as_bytes() >= pair[1].key.as_bytes() {
+                return Err(if pair[0].key == pair[1].key {
+                    Error::Duplicate {
+                        file: self.file.to_path_buf(),
+                        what: "metadata key",
+                        name: pair[1].key.to_string(),
+                    }
+                } else {
+                    self.field(
+                        location(),
+                        "metadata",
+                        format!(
+                            "keys are not sorted: {:?} follows {:?}",
+                            pair[1].key.as_str(),
+                            pair[0].key.as_str()
+                        ),
+                    )
+                });
+            }
+        }
+        Ok(())
+    }
+
+    /// Rules S1 to S3 and C1 to C3: bounds, alignment, order, and the codec fields of each
+    /// section on its own.
+    fn check_sections(&self) -> Result<()> {
+        let m = self.m;
+        let data_end = self.header.manifest_offset;
+        let mut previous_end = HEADER_LEN as u64;
+        let mut chunks_start = 0;
+        for (i, s) in m.sections.iter().enumerate() {
+            let field = |field, reason| self.field(format!("section {i}"), field, reason);
+            let (offset, length) = (s.offset.to_native(), s.length.to_native());
+            if offset > data_end || length > data_end - offset || offset < HEADER_LEN as u64 {
+                return Err(Error::SectionOutOfBounds {
+                    file: self.file.to_path_buf(),
+                    section: i as u32,
+                    offset,
+                    len: length,
+                    limit: data_end,
+                });
+            }
+            if offset < previous_end {
+                return Err(Error::SectionsOverlap {
+                    file: self.file.to_path_buf(),
+                    first: i as u32 - 1,
+                    second: i as u32,
+                });
+            }
+            previous_end = offset + length;
+            // The rule follows the decoded length, which a writer knows before it writes the
+            // first byte; aligning compressed bytes would gain nothing.
+            let align = if s.raw_length >= PAGE {
+                u64::from(self.header.alignment)
+            } else {
+                u64::from(SMALL_ALIGNMENT)
+            };
+            // `align` is a power of two (H8): a mask instead of a division.
+            if offset & (align - 1) != 0 {
+                return Err(field(
+                    "offset",
+                    format!("{offset} is not a multiple of {align}"),
+                ));
+            }
+            if s.reserved != [0; 6] {
+                return Err(field("reserved", "must be zero".into()));
+            }
+            let chunks_end = s.chunks_end.to_native() as usize;
+            let Some(chunks) = m.chunks.get(chunks_start..chunks_end) else {
+                return Err(field(
+                    "chunks_end",
+                    format!(
+                        "{chunks_end} is below the previous end {chunks_start} or past the {} chunks",
+                        m.chunks.len()
+                    ),
+                ));
+            };
+            chunks_start = chunks_end;
+            match s.codec {
+                CODEC_RAW => {
+                    if s.raw_length != length
+                        || s.chunk_length != 0
+                        || s.shuffle != 0
+                        || !chunks.is_empty()
+                    {
+                        return Err(field(
+                            "codec",
+                            "a raw section has raw_length == length, chunk_length 0, shuffle 0 and no chunks"
+                                .into(),
+                        ));
+                    }
+                }
+                CODEC_ZSTD => self.check_chunks(i, s, chunks)?,
+                other => {
+                    return Err(self.unsupported(format!("codec of section {i}"), u64::from(other)));
+                }
+            }
+        }
+        if chunks_start != m.chunks.len() {
+            return Err(self.field(
+                "section table".into(),
+                "chunks_end",
+                format!(
+                    "the last section's chunks end at {chunks_start}, but there are {}",
+                    m.chunks.len()
+                ),
+            ));
+        }
+        Ok(())
+    }
+
+    /// Rules C2 and C3: the chunk index covers the section exactly and the declared sizes are
+    /// bounded before anything is allocated from them.
+    fn check_chunks(&self, i: usize, s: &ArchivedSection, chunks: &[ArchivedChunk]) -> Result<()> {
+        let field = |field, reason| self.field(format!("section {i}"), field, reason);
+        let chunk_length = u64::from(s.chunk_length.to_native());
+        let raw_length = s.raw_length.to_native();
+        if chunk_length == 0 {
+            return Err(field("chunk_length", "must not be 0".into()));
+        }
+        if chunk_length > MAX_CHUNK_LEN {
+            return Err(Error::LimitExceeded {
+                file: self.file.to_path_buf(),
+                what: format!("chunk_length of section {i}"),
+                value: chunk_length,
+                limit: MAX_CHUNK_LEN,
+                setting: "format limit MAX_CHUNK_LEN",
+            });
+        }
+        let expected = raw_length.div_ceil(chunk_length);
+        if chunks.len() as u64 != expected {
+            return Err(field(
+                "chunks_end",
+                format!(
+                    "{} chunks, but raw_length {raw_length} in chunks of {chunk_length} needs {expected}",
+                    chunks.len()
+                ),
+            ));
+        }
+        let mut next = 0u64;
+        for (c, chunk) in chunks.iter().enumerate() {
+            if chunk.offset != next {
+                return Err(field(
+                    "chunks",
+                    format!(
+                        "chunk {c} starts at {} but the previous one ends at {next}",
+                        chunk.offset
+                    ),
+                ));
+            }
+            next = next
+                .checked_add(chunk.length.to_native())
+                .ok_or_else(|| field("chunks", format!("chunk {c} length overflows")))?;
+        }
+        if next != s.length {
+            return Err(field(
+                "chunks",
+                format!("chunks end at {next} but the section is {} long", s.length),
+            ));
+        }
+        Ok(())
+    }
+
+    /// Rules A1 to A5, for every row of the array table.
+    fn check_arrays(&self) -> Result<()> {
+        let m = self.m;
+        let mut dims_start = 0;
+        for (row, a) in m.arrays.iter().enumerate() {
+            let dims_end = a.dims_end.to_native() as usize;
+            let Some(dims) = m.dims.get(dims_start..dims_end) else {
+                return Err(self.field(
+                    format!("entry {:?}", self.array_name(row)),
+                    "dims_end",
+                    format!(
+                        "{dims_end} is below the previous end {dims_start} or past the {} dimensions",
+                        m.dims.len()
+                    ),
+                ));
+            };
+            self.check_array(row, a, dims)?;
+            dims_start = dims_end;
+        }
+        if dims_start != m.dims.len() {
+            return Err(self.field(
+                "array table".into(),
+                "dims_end",
+                format!(
+                    "the last array's dimensions end at {dims_start}, but there are {}",
+                    m.dims.len()
+                ),
+            ));
+        }
+        Ok(())
+    }
+
+    /// The name of the entry of array row `row` (for messages: a linear search).
+    fn array_name(&self, row: usize) -> String {
+        let m = self.m;
+        m.entries
+            .iter()
+            .position(|e| e.kind == KIND_ARRAY && e.index == row as u32)
+            .map_or_else(|| format!("of array row {row}"), |i| m.name(i).to_owned())
+    }
+
+    fn check_array(
+        &self,
+        row: usize,
+        a: &ArchivedArrayMeta,
+        dims: &[rkyv::rend::u64_le],
+    ) -> Result<()> {
+        let m = self.m;
+        let field =
+            |field, reason| self.field(format!("entry {:?}", self.array_name(row)), field, reason);
+        let dtype = Dtype::from_code(a.dtype).ok_or_else(|| {
+            self.unsupported(
+                format!("dtype of entry {:?}", self.array_name(row)),
+                u64::from(a.dtype),
+            )
+        })?;
+        if a.reserved != [0; 3] {
+            return Err(field("reserved", "must be zero".into()));
+        }
+        if dims.len() > MAX_NDIM {
+            return Err(field(
+                "dims_end",
+                format!("{} dimensions, more than {MAX_NDIM}", dims.len()),
+            ));
+        }
+        let bytes = dims
+            .iter()
+            .try_fold(dtype.size() as u64, |acc, d| acc.checked_mul(d.to_native()))
+            .ok_or_else(|| {
+                field(
+                    "dims",
+                    "element count times element size overflows u64".into(),
+                )
+            })?;
+        if usize::try_from(bytes).is_err() {
+            return Err(Error::LimitExceeded {
+                file: self.file.to_path_buf(),
+                what: format!("size of entry {:?}", self.array_name(row)),
+                value: bytes,
+                limit: usize::MAX as u64,
+                setting: "this platform's address space",
+            });
+        }
+        let index = a.section.to_native();
+        let section = m.sections.get(index as usize).ok_or_else(|| {
+            field(
+                "section",
+                format!(
+                    "{index} is not below the section count {}",
+                    m.sections.len()
+                ),
+            )
+        })?;
+        if section.raw_length != bytes {
+            return Err(field(
+                "section",
+                format!(
+                    "section {index} decodes to {} bytes, but {dtype} x shape needs {bytes}",
+                    section.raw_length
+                ),
+            ));
+        }
+        let shuffle = u64::from(section.shuffle);
+        if shuffle != 0 && (shuffle != dtype.size() as u64 || shuffle < 2) {
+            return Err(field(
+                "section",
+                format!(
+                    "section {index} shuffles by {shuffle} bytes, but {dtype} elements are {} bytes",
+                    dtype.size()
+                ),
+            ));
+        }
+        if section.codec == CODEC_ZSTD && section.chunk_length % dtype.size() as u32 != 0 {
+            return Err(field(
+                "section",
+                format!(
+                    "section {index} chunk_length {} is not a multiple of the {dtype} element size",
+                    section.chunk_length
+                ),
+            ));
+        }
+        Ok(())
+    }
+
+    /// Rule S4: each section belongs to exactly one entry. One bit per section: bounded by the
+    /// manifest's size, which is bounded by `max_manifest_len`.
+    fn check_ownership(&self) -> Result<()> {
+        let m = self.m;
+        let mut owned = vec![0u64; m.sections.len().div_ceil(64)];
+        for (row, a) in m.arrays.iter().enumerate() {
+            let s = a.section.to_native();
             let (word, bit) = ((s / 64) as usize, s % 64);
             if owned[word] & (1 << bit) != 0 {
-                return Err(field(
-                    location(),
+                return Err(self.field(
+                    format!("entry {:?}", self.array_name(row)),
                     "section",
                     format!("section {s} already belongs to another entry"),
                 ));
             }
             owned[word] |= 1 << bit;
         }
-    }
-    if let Some(orphan) = (0..m.sections.len()).find(|&s| owned[s / 64] & (1 << (s % 64)) == 0) {
-        return Err(field(
-            format!("section {orphan}"),
-            "sections",
-            "belongs to no entry".into(),
-        ));
-    }
-    Ok(())
-}
-
-fn check_sorted_keys(
-    file: &Path,
-    location: impl Fn() -> String,
-    items: &[ArchivedMetaItem],
-) -> Result<()> {
-    for pair in items.windows(2) {
-        if pair[0].key.as_bytes() >= pair[1].key.as_bytes() {
-            return Err(if pair[0].key == pair[1].key {
-                Error::Duplicate {
-                    file: file.to_path_buf(),
-                    what: "metadata key",
-                    name: pair[1].key.to_string(),
-                }
-            } else {
-                Error::InvalidField {
-                    file: file.to_path_buf(),
-                    location: location(),
-                    field: "metadata",
-                    reason: format!(
-                        "keys are not sorted: {:?} follows {:?}",
-                        pair[1].key.as_str(),
-                        pair[0].key.as_str()
-                    ),
-                }
-            });
-        }
-    }
-    Ok(())
-}
-
-/// Rules S1 to S3 and C1 to C3: bounds, alignment, order, and the codec fields of each
-/// section on its own.
-fn validate_sections(file: &Path, header: &Header, sections: &[ArchivedSection]) -> Result<()> {
-    let field = |index: usize, field: &'static str, reason: String| Error::InvalidField {
-        file: file.to_path_buf(),
-        location: format!("section {index}"),
-        field,
-        reason,
-    };
-    let data_end = header.manifest_offset;
-    let mut previous_end = HEADER_LEN as u64;
-    for (i, s) in sections.iter().enumerate() {
-        let (offset, length) = (s.offset.to_native(), s.length.to_native());
-        if offset > data_end || length > data_end - offset || offset < HEADER_LEN as u64 {
-            return Err(Error::SectionOutOfBounds {
-                file: file.to_path_buf(),
-                section: i as u32,
-                offset,
-                len: length,
-                limit: data_end,
-            });
-        }
-        if offset < previous_end {
-            return Err(Error::SectionsOverlap {
-                file: file.to_path_buf(),
-                first: i as u32 - 1,
-                second: i as u32,
-            });
-        }
-        previous_end = offset + length;
-        // The rule follows the decoded length, which a writer knows before it writes the first
-        // byte; aligning compressed bytes would gain nothing.
-        let align = if s.raw_length >= PAGE {
-            u64::from(header.alignment)
-        } else {
-            u64::from(SMALL_ALIGNMENT)
-        };
-        if offset % align != 0 {
-            return Err(field(
-                i,
-                "offset",
-                format!("{offset} is not a multiple of {align}"),
+        if let Some(orphan) = (0..m.sections.len()).find(|&s| owned[s / 64] & (1 << (s % 64)) == 0)
+        {
+            return Err(self.field(
+                format!("section {orphan}"),
+                "sections",
+                "belongs to no entry".into(),
             ));
         }
-        match s.codec {
-            CODEC_RAW => {
-                if s.raw_length != length
-                    || s.chunk_length != 0
-                    || s.shuffle != 0
-                    || !s.chunks.is_empty()
-                {
-                    return Err(field(
-                        i,
-                        "codec",
-                        "a raw section has raw_length == length, chunk_length 0, shuffle 0 and no chunks"
-                            .into(),
-                    ));
-                }
-            }
-            CODEC_ZSTD => validate_chunks(file, i, s)?,
-            other => {
-                return Err(Error::UnsupportedFeature {
-                    file: file.to_path_buf(),
-                    what: format!("codec of section {i}"),
-                    value: u64::from(other),
-                    found: header.version,
-                    supported: FORMAT_VERSION,
-                });
-            }
-        }
+        Ok(())
     }
-    Ok(())
-}
-
-/// Rules C2 and C3: the chunk index covers the section exactly and the declared sizes are
-/// bounded before anything is allocated from them.
-fn validate_chunks(file: &Path, i: usize, s: &ArchivedSection) -> Result<()> {
-    let field = |field: &'static str, reason: String| Error::InvalidField {
-        file: file.to_path_buf(),
-        location: format!("section {i}"),
-        field,
-        reason,
-    };
-    let chunk_length = s.chunk_length.to_native();
-    let raw_length = s.raw_length.to_native();
-    if chunk_length == 0 {
-        return Err(field("chunk_length", "must not be 0".into()));
-    }
-    if chunk_length > MAX_CHUNK_LEN {
-        return Err(Error::LimitExceeded {
-            file: file.to_path_buf(),
-            what: format!("chunk_length of section {i}"),
-            value: chunk_length,
-            limit: MAX_CHUNK_LEN,
-            setting: "format limit MAX_CHUNK_LEN",
-        });
-    }
-    let expected = raw_length.div_ceil(chunk_length);
-    if s.chunks.len() as u64 != expected {
-        return Err(field(
-            "chunks",
-            format!(
-                "{} chunks, but raw_length {raw_length} in chunks of {chunk_length} needs {expected}",
-                s.chunks.len()
-            ),
-        ));
-    }
-    let mut next = 0u64;
-    for (c, chunk) in s.chunks.iter().enumerate() {
-        if chunk.offset != next {
-            return Err(field(
-                "chunks",
-                format!(
-                    "chunk {c} starts at {} but the previous one ends at {next}",
-                    chunk.offset
-                ),
-            ));
-        }
-        next = next
-            .checked_add(chunk.length.to_native())
-            .ok_or_else(|| field("chunks", format!("chunk {c} length overflows")))?;
-    }
-    if next != s.length {
-        return Err(field(
-            "chunks",
-            format!("chunks end at {next} but the section is {} long", s.length),
-        ));
-    }
-    Ok(())
-}
-
-/// Rules A1 to A4.
-fn validate_array(
-    file: &Path,
-    header: &Header,
-    name: &str,
-    a: &ArchivedArrayMeta,
-    sections: &[ArchivedSection],
-) -> Result<()> {
-    let field = |field: &'static str, reason: String| Error::InvalidField {
-        file: file.to_path_buf(),
-        location: format!("entry {name:?}"),
-        field,
-        reason,
-    };
-    let dtype = Dtype::from_code(a.dtype).ok_or_else(|| Error::UnsupportedFeature {
-        file: file.to_path_buf(),
-        what: format!("dtype of entry {name:?}"),
-        value: u64::from(a.dtype),
-        found: header.version,
-        supported: FORMAT_VERSION,
-    })?;
-    if a.shape.len() > MAX_NDIM {
-        return Err(field(
-            "shape",
-            format!("{} dimensions, more than {MAX_NDIM}", a.shape.len()),
-        ));
-    }
-    let bytes = a
-        .shape
-        .iter()
-        .try_fold(dtype.size() as u64, |acc, d| acc.checked_mul(d.to_native()))
-        .ok_or_else(|| {
-            field(
-                "shape",
-                "element count times element size overflows u64".into(),
-            )
-        })?;
-    if usize::try_from(bytes).is_err() {
-        return Err(Error::LimitExceeded {
-            file: file.to_path_buf(),
-            what: format!("size of entry {name:?}"),
-            value: bytes,
-            limit: usize::MAX as u64,
-            setting: "this platform's address space",
-        });
-    }
-    let index = a.section.to_native();
-    let section = sections.get(index as usize).ok_or_else(|| {
-        field(
-            "section",
-            format!("{index} is not below the section count {}", sections.len()),
-        )
-    })?;
-    if section.raw_length != bytes {
-        return Err(field(
-            "section",
-            format!(
-                "section {index} decodes to {} bytes, but {dtype} x shape needs {bytes}",
-                section.raw_length
-            ),
-        ));
-    }
-    let shuffle = u64::from(section.shuffle);
-    if shuffle != 0 && (shuffle != dtype.size() as u64 || shuffle < 2) {
-        return Err(field(
-            "section",
-            format!(
-                "section {index} shuffles by {shuffle} bytes, but {dtype} elements are {} bytes",
-                dtype.size()
-            ),
-        ));
-    }
-    if section.codec == CODEC_ZSTD && section.chunk_length % dtype.size() as u64 != 0 {
-        return Err(field(
-            "section",
-            format!(
-                "section {index} chunk_length {} is not a multiple of the {dtype} element size",
-                section.chunk_length
-            ),
-        ));
-    }
-    Ok(())
 }
