@@ -222,10 +222,11 @@ impl Reader {
             Some(buf) => buf.as_slice(),
             None => &self.backing.bytes()[self.header.manifest_offset as usize..],
         };
-        // SAFETY: these exact bytes passed `rkyv::access` (bytecheck) in `from_backing`, and
-        // they cannot have changed since: they are an owned buffer, or a read-only map under
-        // the contract in `io::map`.
-        unsafe { rkyv::access_unchecked::<ArchivedManifest>(bytes) }
+        let root = bytes.len() - self.header.root_length as usize;
+        // SAFETY: these exact bytes, with the root at this position, passed `access_pos`
+        // (bytecheck) in `from_backing`, and they cannot have changed since: they are an owned
+        // buffer, or a read-only map under the contract in `io::map`.
+        unsafe { rkyv::api::access_pos_unchecked::<ArchivedManifest>(bytes, root) }
     }
 
     /// The path (or the name given to [`OpenOptions::open_buffer`]).

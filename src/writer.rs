@@ -18,7 +18,7 @@ use crate::format::limits::{
 };
 use crate::format::manifest::{
     ArrayMeta, CODEC_RAW, CODEC_ZSTD, Chunk, Entry, KIND_ARRAY, Manifest, MetaItem, MetaValue,
-    Section,
+    ROOT_LEN, Section,
 };
 use crate::format::{Dtype, align_up};
 use crate::io::atomic::AtomicFile;
@@ -562,6 +562,7 @@ impl Writer {
             required_flags: 0,
             optional_flags: 0,
             alignment: self.alignment,
+            root_length: ROOT_LEN,
             manifest_offset,
             manifest_len: bytes.len() as u64,
             manifest_checksum: checksum::xxh3(&bytes),

@@ -18,7 +18,7 @@ use brine::format::header::MAGIC;
 use brine::format::limits::{MAX_CHUNK_LEN, MAX_NDIM, PAGE};
 use brine::format::manifest::{
     ArrayMeta, CODEC_RAW, CODEC_ZSTD, Chunk, Entry, KIND_ARRAY, Manifest, MetaItem, MetaValue,
-    Section,
+    ROOT_LEN, Section,
 };
 use brine::format::{Dtype, FORMAT_VERSION, HEADER_LEN, Header, Version};
 use brine::{AlignedBuf, Codec, Element, EntryOptions, Error, OpenOptions, Reader, Result, Writer};
@@ -62,6 +62,8 @@ impl DerefMut for CraftSection {
 /// and metadata whose fields the test may set to anything.
 struct Craft {
     alignment: u32,
+    /// The header's `root_length`.
+    root_length: u32,
     version: Version,
     required_flags: u32,
     optional_flags: u32,
@@ -81,6 +83,7 @@ impl Craft {
     fn new() -> Craft {
         Craft {
             alignment: 4096,
+            root_length: ROOT_LEN,
             version: FORMAT_VERSION,
             required_flags: 0,
             optional_flags: 0,
@@ -277,6 +280,7 @@ impl Craft {
             required_flags: self.required_flags,
             optional_flags: self.optional_flags,
             alignment: self.alignment,
+            root_length: self.root_length,
             manifest_offset,
             manifest_len: manifest.len() as u64,
             manifest_checksum: xxh3(manifest),
@@ -731,7 +735,7 @@ fn wrong_rkyv_layout_byte() {
 #[test]
 fn nonzero_reserved_header_byte() {
     let good = baseline().bytes();
-    let reserved = [23].into_iter().chain(28..32).chain(64..at::CHECKSUM);
+    let reserved = [23].into_iter().chain(64..at::CHECKSUM);
     for offset in reserved {
         let mut bytes = good.clone();
         bytes[offset] = 0x01;
@@ -1041,7 +1045,14 @@ fn manifest_too_short_for_its_root() {
         let len = bytes.len() as u64;
         set_u64(&mut bytes, at::FILE_LEN, len);
         reseal_manifest(&mut bytes);
-        assert_err!(open(&bytes), Error::InvalidManifest { .. });
+        // The header's root_length (64) does not fit in the manifest.
+        assert_err!(
+            open(&bytes),
+            Error::InvalidHeader {
+                field: "root_length",
+                ..
+            }
+        );
     }
 }
 
@@ -2653,55 +2664,97 @@ struct GrownManifest {
     frames: Vec<u64>,
 }
 
+fn grown_manifests() -> Vec<Vec<u8>> {
+    let m = baseline_with_entry_metadata().manifest();
+    [vec![], vec![7u64; 3]]
+        .into_iter()
+        .map(|frames| {
+            let grown = GrownManifest {
+                names: m.names.clone(),
+                entries: m.entries.clone(),
+                arrays: m.arrays.clone(),
+                dims: m.dims.clone(),
+                sections: m.sections.clone(),
+                chunks: m.chunks.clone(),
+                metadata: m.metadata.clone(),
+                entry_metadata: m.entry_metadata.clone(),
+                frames,
+            };
+            rkyv::to_bytes::<rancor::Error>(&grown).unwrap().to_vec()
+        })
+        .collect()
+}
+
+#[test]
+fn newer_minor_root_with_more_tables_is_read() {
+    assert_eq!(ROOT_LEN, 64);
+    for archive in grown_manifests() {
+        let mut c = baseline_with_entry_metadata();
+        c.version.minor = FORMAT_VERSION.minor + 1;
+        c.root_length = ROOT_LEN + 8;
+        let r = open(&c.bytes_with_archive(&archive)).unwrap();
+        read_baseline(&r).unwrap();
+        r.verify().unwrap();
+        // The same bytes claiming this version: its root is exactly 64 bytes.
+        c.version = FORMAT_VERSION;
+        assert_err!(
+            open(&c.bytes_with_archive(&archive)),
+            Error::InvalidHeader {
+                field: "root_length",
+                value: 72,
+                ..
+            }
+        );
+        // Read with this version's root size, the last 64 bytes are not a valid root.
+        c.root_length = ROOT_LEN;
+        assert_err!(
+            open(&c.bytes_with_archive(&archive)),
+            Error::InvalidManifest { .. }
+        );
+    }
+}
+
+#[test]
+fn root_length_out_of_range() {
+    let archive = rkyv::to_bytes::<rancor::Error>(&baseline().manifest())
+        .unwrap()
+        .to_vec();
+    for (minor, root_length) in [
+        (FORMAT_VERSION.minor, 0),
+        (FORMAT_VERSION.minor, 60),
+        (FORMAT_VERSION.minor, 68),
+        (FORMAT_VERSION.minor + 1, 60),
+        (FORMAT_VERSION.minor + 1, 66),
+        (FORMAT_VERSION.minor + 1, archive.len() as u32 + 4),
+        (FORMAT_VERSION.minor + 1, u32::MAX),
+    ] {
+        let mut c = baseline();
+        c.version.minor = minor;
+        c.root_length = root_length;
+        assert_err!(
+            open(&c.bytes_with_archive(&archive)),
+            Error::InvalidHeader {
+                field: "root_length",
+                ..
+            }
+        );
+    }
+}
+
 #[test]
 fn newer_minor_manifest_that_fails_validation_is_unsupported_feature() {
-    let c = baseline_with_entry_metadata();
-    let m = c.manifest();
-    let mut archives: Vec<(&str, Vec<u8>)> = Vec::new();
-    for frames in [vec![], vec![7u64; 3]] {
-        let grown = GrownManifest {
-            names: m.names.clone(),
-            entries: m.entries.clone(),
-            arrays: m.arrays.clone(),
-            dims: m.dims.clone(),
-            sections: m.sections.clone(),
-            chunks: m.chunks.clone(),
-            metadata: m.metadata.clone(),
-            entry_metadata: m.entry_metadata.clone(),
-            frames,
-        };
-        let bytes = rkyv::to_bytes::<rancor::Error>(&grown).unwrap().to_vec();
-        assert_eq!(bytes.len() % 8, 0);
-        archives.push(("a root with one more table", bytes));
-    }
-    // The root grown by 8 zero bytes.
-    let mut bytes = rkyv::to_bytes::<rancor::Error>(&m).unwrap().to_vec();
-    bytes.extend_from_slice(&[0; 8]);
-    archives.push(("a root grown by 8 zero bytes", bytes));
-    // Garbage.
-    archives.push(("garbage", vec![0xA5; 256]));
-
-    for (what, archive) in archives {
+    for archive in [vec![0xA5; 256], vec![0; 64]] {
         let mut c = baseline_with_entry_metadata();
-        // From this version: a corrupt manifest.
-        assert!(
-            matches!(
-                open(&c.bytes_with_archive(&archive)),
-                Err(Error::InvalidManifest { .. })
-            ),
-            "{what}: expected InvalidManifest"
+        assert_err!(
+            open(&c.bytes_with_archive(&archive)),
+            Error::InvalidManifest { .. }
         );
-        // From a newer minor version: content this reader does not know.
-        c.version = Version {
-            major: FORMAT_VERSION.major,
-            minor: FORMAT_VERSION.minor + 1,
-        };
-        match open(&c.bytes_with_archive(&archive)) {
-            Err(Error::UnsupportedFeature {
-                found, supported, ..
-            }) if found == c.version && supported == FORMAT_VERSION => {}
-            other => panic!("{what}: expected UnsupportedFeature, got {other:?}"),
-        }
+        c.version.minor = FORMAT_VERSION.minor + 1;
+        assert_err!(
+            open(&c.bytes_with_archive(&archive)),
+            Error::UnsupportedFeature { found, supported, .. }
+                if found.minor == FORMAT_VERSION.minor + 1 && supported == FORMAT_VERSION
+        );
     }
 }
 

@@ -9,6 +9,7 @@ use std::path::Path;
 use crate::error::{Error, Result};
 use crate::format::checksum;
 use crate::format::limits::{MAX_ALIGNMENT, MIN_ALIGNMENT, SMALL_ALIGNMENT};
+use crate::format::manifest::ROOT_LEN;
 
 /// Size of the header in bytes.
 pub const HEADER_LEN: usize = 128;
@@ -59,6 +60,10 @@ pub struct Header {
     pub optional_flags: u32,
     /// Alignment unit for sections of at least a page, in bytes.
     pub alignment: u32,
+    /// Size of the manifest's root object, which ends the manifest. A later minor version may
+    /// append tables to the root; a reader finds the root at `manifest_length - root_length`
+    /// and reads the prefix it knows.
+    pub root_length: u32,
     /// Offset of the manifest archive.
     pub manifest_offset: u64,
     /// Exact length of the manifest archive.
@@ -98,6 +103,7 @@ impl Header {
         b[21] = RKYV_ALIGNED;
         b[22] = RKYV_POINTER_WIDTH;
         b[24..28].copy_from_slice(&self.alignment.to_le_bytes());
+        b[28..32].copy_from_slice(&self.root_length.to_le_bytes());
         b[32..40].copy_from_slice(&self.manifest_offset.to_le_bytes());
         b[40..48].copy_from_slice(&self.manifest_len.to_le_bytes());
         b[48..56].copy_from_slice(&self.manifest_checksum.to_le_bytes());
@@ -187,10 +193,7 @@ impl Header {
                 });
             }
         }
-        if b[23] != 0
-            || b[28..32] != [0; 4]
-            || b[64..HEADER_CHECKSUM_OFFSET].iter().any(|&x| x != 0)
-        {
+        if b[23] != 0 || b[64..HEADER_CHECKSUM_OFFSET].iter().any(|&x| x != 0) {
             return Err(invalid("reserved", 0, "reserved header bytes must be zero"));
         }
         let alignment = u32_at(b, 24);
@@ -206,6 +209,7 @@ impl Header {
             required_flags,
             optional_flags: u32_at(b, 16),
             alignment,
+            root_length: u32_at(b, 28),
             manifest_offset: u64_at(b, 32),
             manifest_len: u64_at(b, 40),
             manifest_checksum: u64_at(b, 48),
@@ -242,6 +246,21 @@ impl Header {
                 "the manifest must end exactly at the end of the file",
             ));
         }
+        // The root of a version this build knows has exactly its size; a newer minor version
+        // may have appended tables to it.
+        let root = u64::from(header.root_length);
+        let known = header.version <= FORMAT_VERSION;
+        if (known && header.root_length != ROOT_LEN)
+            || root < u64::from(ROOT_LEN)
+            || root % 4 != 0
+            || root > header.manifest_len
+        {
+            return Err(invalid(
+                "root_length",
+                root,
+                "must be the size of the manifest root of the file's version (64 for 1.0), a multiple of 4, within the manifest",
+            ));
+        }
         Ok(header)
     }
 }
@@ -257,6 +276,7 @@ mod tests {
             required_flags: 0,
             optional_flags: 0,
             alignment: 4096,
+            root_length: ROOT_LEN,
             manifest_offset: 4096,
             manifest_len: 100,
             manifest_checksum: 7,

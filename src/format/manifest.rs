@@ -33,6 +33,10 @@ pub struct Manifest {
     pub entry_metadata: Vec<MetaItem>,
 }
 
+/// Size of the archived root ([`ArchivedManifest`]) in this format version, recorded in the
+/// header as `root_length`.
+pub const ROOT_LEN: u32 = std::mem::size_of::<ArchivedManifest>() as u32;
+
 /// Entry kind code: an n-dimensional array; its details are a row of [`Manifest::arrays`].
 pub const KIND_ARRAY: u8 = 0;
 

@@ -40,9 +40,12 @@ pub fn access_manifest<'a>(
     }
     // The low-level validator: the manifest has no shared pointers (`Rc`/`Arc`), so it needs
     // no shared-pointer registry.
-    rkyv::api::low::access::<ArchivedManifest, ArchiveError>(bytes).map_err(|e| {
-        // A newer minor version may add tables to the root or metadata types, which fail
-        // validation here: say so, rather than calling the manifest corrupt.
+    // `Header::decode` checked ROOT_LEN <= root_length <= manifest length. A newer minor
+    // version's root has this version's root as its prefix.
+    let root = bytes.len() - header.root_length as usize;
+    rkyv::api::low::access_pos::<ArchivedManifest, ArchiveError>(bytes, root).map_err(|e| {
+        // A newer minor version may add metadata value types, which fail validation here:
+        // say so, rather than calling the manifest corrupt.
         if header.version > FORMAT_VERSION {
             Error::UnsupportedFeature {
                 file: file.to_path_buf(),
