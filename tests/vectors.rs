@@ -1257,6 +1257,14 @@ fn vector(name: &str) -> Vector {
             "empty",
             "no entries and no metadata: a header and an empty manifest",
         ),
+        "short-names" => Vector::new(
+            "short-names",
+            "three entries whose names total 8 bytes or less, so the names string is stored \
+             inline in the root",
+        )
+        .array(Array::new("a", Data::U8(vec![1, 2, 3]), &[3]))
+        .array(Array::new("bc", Data::I16(vec![-1]), &[1]))
+        .array(Array::new("d", Data::Bool(vec![true, false]), &[2])),
         "one-entry" => Vector::new(
             "one-entry",
             "the worked example of spec/FORMAT.md: one raw f32 array with an out-of-line \
@@ -1710,6 +1718,7 @@ vector_tests! {
     vector_alignment_64 => "alignment-64",
     vector_alignment_65536 => "alignment-65536",
     vector_long_names => "long-names",
+    vector_short_names => "short-names",
 }
 
 /// The sizes, alignments and field offsets of the archived manifest types, as the byte tables
