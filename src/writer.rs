@@ -321,14 +321,11 @@ impl Writer {
     }
 
     fn write_section(&mut self, s: &mut SectionWriter, mut data: &[u8]) -> Result<()> {
-        let path = self.path().to_path_buf();
-        let too_much = s.raw_written + data.len() as u64 > s.raw_len;
-        if too_much {
-            return Err(Error::InvalidInput {
-                file: path,
-                entry: String::new(),
-                reason: format!("more data than the shape holds ({} bytes)", s.raw_len),
-            });
+        if s.raw_written + data.len() as u64 > s.raw_len {
+            return Err(self.invalid(
+                "",
+                format!("more data than the shape holds ({} bytes)", s.raw_len),
+            ));
         }
         s.raw_written += data.len() as u64;
         let Some(c) = &mut s.compression else {
@@ -345,22 +342,15 @@ impl Writer {
         };
         // Top up a partial chunk first, then compress whole chunks straight from `data`
         // in parallel batches, and keep the tail for later.
+        let (chunk_len, level, shuffle) = (c.chunk_len, c.level, c.shuffle);
         if !c.pending.is_empty() {
-            let take = (c.chunk_len - c.pending.len()).min(data.len());
+            let take = (chunk_len - c.pending.len()).min(data.len());
             c.pending.extend_from_slice(&data[..take]);
             data = &data[take..];
-            if c.pending.len() == c.chunk_len {
-                let chunk = std::mem::take(&mut c.pending);
-                let frame = codec::compress_chunk(&chunk, c.level, c.shuffle, &mut c.scratch)
-                    .map_err(|e| self.compress_error(e))?;
-                Self::emit(&mut self.file, s, &[(frame, checksum::xxh3(&chunk))])?;
+            if c.pending.len() == chunk_len {
+                self.flush_pending(s)?;
             }
         }
-        let c = s
-            .compression
-            .as_ref()
-            .map(|c| (c.chunk_len, c.level, c.shuffle));
-        let (chunk_len, level, shuffle) = c.unwrap_or_default();
         let batch = rayon::current_num_threads().max(1) * 2;
         while data.len() >= chunk_len {
             let n = (data.len() / chunk_len).min(batch);
@@ -380,6 +370,21 @@ impl Writer {
             c.pending.extend_from_slice(data);
         }
         Ok(())
+    }
+
+    /// Compresses and writes the pending partial chunk of a compressed section, if any.
+    fn flush_pending(&mut self, s: &mut SectionWriter) -> Result<()> {
+        let Some(c) = &mut s.compression else {
+            return Ok(());
+        };
+        if c.pending.is_empty() {
+            return Ok(());
+        }
+        let frame = codec::compress_chunk(&c.pending, c.level, c.shuffle, &mut c.scratch)
+            .map_err(|e| self.compress_error(e))?;
+        let raw_checksum = checksum::xxh3(&c.pending);
+        c.pending.clear();
+        Self::emit(&mut self.file, s, &[(frame, raw_checksum)])
     }
 
     fn compress_error(&self, e: std::io::Error) -> Error {
@@ -416,14 +421,7 @@ impl Writer {
                 ),
             ));
         }
-        if let Some(c) = &mut s.compression
-            && !c.pending.is_empty()
-        {
-            let chunk = std::mem::take(&mut c.pending);
-            let frame = codec::compress_chunk(&chunk, c.level, c.shuffle, &mut c.scratch)
-                .map_err(|e| self.compress_error(e))?;
-            Self::emit(&mut self.file, &mut s, &[(frame, checksum::xxh3(&chunk))])?;
-        }
+        self.flush_pending(&mut s)?;
         // chunk_len <= MAX_CHUNK_LEN (64 MiB) fits in u32: clamped in `begin_section`.
         let (codec, shuffle, chunk_length, chunks) = match s.compression {
             None => (CODEC_RAW, 0, 0, Vec::new()),

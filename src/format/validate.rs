@@ -89,6 +89,24 @@ impl Validator<'_> {
         }
     }
 
+    /// The last run of a `*_end` column must end where its table ends: nothing unreferenced.
+    fn check_last_end(
+        &self,
+        table: &str,
+        field: &'static str,
+        end: usize,
+        len: usize,
+    ) -> Result<()> {
+        if end == len {
+            return Ok(());
+        }
+        Err(self.field(
+            format!("{table} table"),
+            field,
+            format!("the last {field} is {end}, but the table it delimits has {len} items"),
+        ))
+    }
+
     fn unsupported(&self, what: String, value: u64) -> Error {
         Error::UnsupportedFeature {
             file: self.file.to_path_buf(),
@@ -184,26 +202,8 @@ impl Validator<'_> {
             previous = name;
             (name_start, meta_start) = (name_end, meta_end);
         }
-        if name_start != names.len() {
-            return Err(self.field(
-                "entry table".into(),
-                "name_end",
-                format!(
-                    "the last name ends at byte {name_start}, but the names are {} bytes",
-                    names.len()
-                ),
-            ));
-        }
-        if meta_start != m.entry_metadata.len() {
-            return Err(self.field(
-                "entry table".into(),
-                "metadata_end",
-                format!(
-                    "the last entry's metadata ends at item {meta_start}, but there are {}",
-                    m.entry_metadata.len()
-                ),
-            ));
-        }
+        self.check_last_end("entry", "name_end", name_start, names.len())?;
+        self.check_last_end("entry", "metadata_end", meta_start, m.entry_metadata.len())?;
         if arrays as usize != m.arrays.len() {
             return Err(self.field(
                 "array table".into(),
@@ -318,17 +318,7 @@ impl Validator<'_> {
                 }
             }
         }
-        if chunks_start != m.chunks.len() {
-            return Err(self.field(
-                "section table".into(),
-                "chunks_end",
-                format!(
-                    "the last section's chunks end at {chunks_start}, but there are {}",
-                    m.chunks.len()
-                ),
-            ));
-        }
-        Ok(())
+        self.check_last_end("section", "chunks_end", chunks_start, m.chunks.len())
     }
 
     /// Rules C2 and C3: the chunk index covers the section exactly and the declared sizes are
@@ -402,17 +392,7 @@ impl Validator<'_> {
             self.check_array(row, a, dims)?;
             dims_start = dims_end;
         }
-        if dims_start != m.dims.len() {
-            return Err(self.field(
-                "array table".into(),
-                "dims_end",
-                format!(
-                    "the last array's dimensions end at {dims_start}, but there are {}",
-                    m.dims.len()
-                ),
-            ));
-        }
-        Ok(())
+        self.check_last_end("array", "dims_end", dims_start, m.dims.len())
     }
 
     /// The name of the entry of array row `row` (for messages: a linear search).
