@@ -10,9 +10,10 @@ use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::sync::OnceLock;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
-use brine::{
-    AlignedBuf, ArrayEntry, Codec, Element, EntryOptions, Error, MetaRef, Reader, Result, Writer,
-};
+mod common;
+use common::Meta;
+
+use brine::{AlignedBuf, ArrayEntry, Codec, Element, EntryOptions, Error, Reader, Result, Writer};
 
 // ---------------------------------------------------------------------------------------------
 // An allocator that remembers the largest single request
@@ -70,26 +71,6 @@ struct Snapshot {
 }
 
 type MetaList = Vec<(String, Meta)>;
-
-/// An owned metadata value, floats compared by bits.
-#[derive(Debug, PartialEq)]
-enum Meta {
-    Str(String),
-    Int(i64),
-    Float(u64),
-    Bool(bool),
-    Bytes(Vec<u8>),
-}
-
-fn owned(m: MetaRef<'_>) -> Meta {
-    match m {
-        MetaRef::Str(s) => Meta::Str(s.to_owned()),
-        MetaRef::Int(v) => Meta::Int(v),
-        MetaRef::Float(v) => Meta::Float(v.to_bits()),
-        MetaRef::Bool(v) => Meta::Bool(v),
-        MetaRef::Bytes(v) => Meta::Bytes(v.to_vec()),
-    }
-}
 
 fn bytes_of<T: bytemuck::NoUninit>(data: &[T]) -> Vec<u8> {
     bytemuck::cast_slice(data).to_vec()
@@ -167,7 +148,9 @@ fn open(bytes: &[u8], verify: bool) -> Result<Reader> {
 }
 
 fn metadata(m: brine::Metadata<'_>) -> MetaList {
-    m.iter().map(|(k, v)| (k.to_owned(), owned(v))).collect()
+    m.iter()
+        .map(|(k, v)| (k.to_owned(), Meta::from(v)))
+        .collect()
 }
 
 fn view_bytes<T: Element + bytemuck::NoUninit>(a: &ArrayEntry<'_>) -> Result<Vec<u8>> {

@@ -6,7 +6,7 @@
 use std::path::Path;
 
 mod common;
-use common::Data;
+use common::{Data, Meta};
 
 use half::{bf16, f16};
 use proptest::prelude::*;
@@ -487,28 +487,6 @@ fn empty_file_round_trips() {
 // ---------------------------------------------------------------------------------------------
 // Metadata
 // ---------------------------------------------------------------------------------------------
-
-/// An owned metadata value, floats compared by bits.
-#[derive(Clone, Debug, PartialEq)]
-enum Meta {
-    Str(String),
-    Int(i64),
-    Float(u64),
-    Bool(bool),
-    Bytes(Vec<u8>),
-}
-
-impl From<MetaRef<'_>> for Meta {
-    fn from(m: MetaRef<'_>) -> Meta {
-        match m {
-            MetaRef::Str(s) => Meta::Str(s.to_owned()),
-            MetaRef::Int(v) => Meta::Int(v),
-            MetaRef::Float(v) => Meta::Float(v.to_bits()),
-            MetaRef::Bool(v) => Meta::Bool(v),
-            MetaRef::Bytes(v) => Meta::Bytes(v.to_vec()),
-        }
-    }
-}
 
 impl From<&MetaValue> for Meta {
     fn from(m: &MetaValue) -> Meta {

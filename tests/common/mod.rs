@@ -2,7 +2,7 @@
 
 #![allow(dead_code)]
 
-use brine::{Dtype, Element};
+use brine::{Dtype, Element, MetaRef};
 use half::{bf16, f16};
 
 /// An array's elements, of any dtype.
@@ -57,5 +57,27 @@ impl Data {
             T::DTYPE
         }
         dispatch!(self, v => of(v))
+    }
+}
+
+/// An owned metadata value, floats compared by bits.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Meta {
+    Str(String),
+    Int(i64),
+    Float(u64),
+    Bool(bool),
+    Bytes(Vec<u8>),
+}
+
+impl From<MetaRef<'_>> for Meta {
+    fn from(m: MetaRef<'_>) -> Meta {
+        match m {
+            MetaRef::Str(s) => Meta::Str(s.to_owned()),
+            MetaRef::Int(v) => Meta::Int(v),
+            MetaRef::Float(v) => Meta::Float(v.to_bits()),
+            MetaRef::Bool(v) => Meta::Bool(v),
+            MetaRef::Bytes(v) => Meta::Bytes(v.to_vec()),
+        }
     }
 }
