@@ -293,6 +293,62 @@ pub enum Error {
         /// The repeated name.
         name: String,
     },
+
+    /// A column of a frame breaks a rule checked on its first access (offsets, UTF-8,
+    /// dictionary codes, validity).
+    #[error("{}: frame {entry:?}, column {column:?}, {field}: {reason}", file.display())]
+    InvalidColumn {
+        /// The file.
+        file: PathBuf,
+        /// The frame entry.
+        entry: String,
+        /// The column.
+        column: String,
+        /// Which buffer or field: `offsets`, `values`, `codes`, `validity`, `dictionary`...
+        field: &'static str,
+        /// The rule it breaks, with the row or byte involved.
+        reason: String,
+    },
+
+    /// The column exists but holds another type than the one asked for.
+    #[error("{}: frame {entry:?}, column {column:?} is {found}, not {expected}", file.display())]
+    WrongColumnType {
+        /// The file.
+        file: PathBuf,
+        /// The frame entry.
+        entry: String,
+        /// The column.
+        column: String,
+        /// The type asked for.
+        expected: String,
+        /// The type stored.
+        found: String,
+    },
+
+    /// A frame has no column of this name.
+    #[error("{}: frame {entry:?} has no column named {column:?}", file.display())]
+    NoSuchColumn {
+        /// The file.
+        file: PathBuf,
+        /// The frame entry.
+        entry: String,
+        /// The name asked for.
+        column: String,
+    },
+
+    /// A CSV file could not be imported.
+    #[error("{}:{line}: {}{reason}", file.display(), column.as_ref().map(|c| format!("column {c:?}: ")).unwrap_or_default())]
+    Csv {
+        /// The CSV file (or the name given for a stream).
+        file: PathBuf,
+        /// The 1-based line number where the record starts.
+        line: u64,
+        /// The column, when the problem is one field.
+        column: Option<String>,
+        /// What is wrong (ragged row, bad quote, a value that does not fit the column's type,
+        /// invalid UTF-8...).
+        reason: String,
+    },
 }
 
 /// A bytecheck/rancor error that keeps the path inside the archive where validation failed.

@@ -6,6 +6,7 @@
 //!   `spec/FORMAT.md`, which is normative.
 //! - [`Writer`] and [`Reader`]: the two front doors.
 //! - [`array`](mod@array): element types and typed views.
+//! - [`frame`](mod@frame): columnar tables, CSV import, Arrow interop.
 //!
 //! # Memory-mapped files
 //!
@@ -20,15 +21,23 @@
     missing_docs
 )]
 
+extern crate self as brine;
+
 pub mod array;
 mod buffer;
 mod error;
 pub mod format;
+pub mod frame;
 mod io;
+pub mod model;
 mod reader;
 mod writer;
 
+/// The rkyv crate brine archives models with (the version and format features of the file).
+pub use rkyv;
+
 pub use array::{ArrayView, Dtype, Element};
+pub use brine_derive::Schema;
 pub use buffer::AlignedBuf;
 pub use error::{ArchiveError, Error, Result};
 pub use format::Version;
@@ -36,3 +45,4 @@ pub use format::manifest::{MetaRef, MetaValue};
 pub use io::map::AccessPattern;
 pub use reader::{ArrayEntry, EntryRef, Kind, Metadata, OpenOptions, Reader};
 pub use writer::{ArrayWriter, Codec, EntryOptions, WriteOptions, Writer};
+pub use frame::{Column, Frame, FrameView};

@@ -17,10 +17,11 @@ use crate::format::codec;
 use crate::format::header::{HEADER_LEN, Header};
 use crate::format::limits::{DEFAULT_MAX_DECOMPRESSED, DEFAULT_MAX_MANIFEST_LEN};
 use crate::format::manifest::{
-    ArchivedEntry, ArchivedManifest, ArchivedMetaItem, ArchivedSection, KIND_ARRAY, MetaRef,
-    codec_name,
+    ArchivedEntry, ArchivedManifest, ArchivedMetaItem, ArchivedSection, KIND_FRAME, KIND_MODEL,
+    MetaRef, codec_name,
 };
 use crate::format::validate;
+use crate::frame::FrameView;
 use crate::io::map::{AccessPattern, Backing, read_at};
 
 /// Manifests up to this size are copied out of the file with `pread` at open; larger ones are
@@ -129,6 +130,8 @@ pub struct Reader {
     /// What first accesses learned about each section, allocated on the first access that
     /// needs it (a compressed section, or a bool array).
     sections: OnceCell<Box<[SectionCache]>>,
+    /// Set per column of the column table once its content passed tier 2.
+    columns_checked: OnceCell<Box<[OnceCell<()>]>>,
     decoded_bytes: AtomicU64,
 }
 
@@ -208,6 +211,7 @@ impl Reader {
             owned_manifest,
             options,
             sections: OnceCell::new(),
+            columns_checked: OnceCell::new(),
             decoded_bytes: AtomicU64::new(0),
         };
         if verify {
@@ -217,7 +221,7 @@ impl Reader {
     }
 
     /// The manifest archive.
-    fn manifest(&self) -> &ArchivedManifest {
+    pub(crate) fn manifest(&self) -> &ArchivedManifest {
         let bytes = match &self.owned_manifest {
             Some(buf) => buf.as_slice(),
             None => &self.backing.bytes()[self.header.manifest_offset as usize..],
@@ -380,14 +384,66 @@ impl Reader {
     /// The name of the entry that owns each section (tier 1 checked there is exactly one).
     fn section_owners(&self) -> Vec<&str> {
         let m = self.manifest();
-        let mut owners = vec![""; m.sections.len()];
+        // Entry index of row `row` of each kind's table.
+        let mut by_kind: [Vec<usize>; 3] = Default::default();
         for (i, e) in m.entries.iter().enumerate() {
-            if e.kind == KIND_ARRAY {
-                let section = m.arrays[e.index.to_native() as usize].section;
-                owners[section.to_native() as usize] = m.name(i);
+            if let Some(rows) = by_kind.get_mut(usize::from(e.kind)) {
+                rows.push(i);
             }
         }
+        let mut owners = vec![""; m.sections.len()];
+        let _ = validate::for_each_owned_section::<()>(m, |kind, row, section| {
+            owners[section as usize] = m.name(by_kind[usize::from(kind)][row]);
+            Ok(())
+        });
         owners
+    }
+
+    /// The frame named `name`.
+    ///
+    /// # Errors
+    /// [`Error::NotFound`], [`Error::WrongKind`].
+    pub fn frame(&self, name: &str) -> Result<FrameView<'_>> {
+        self.entry(name)?.as_frame()
+    }
+
+    /// The whole decoded bytes of section `index` of entry `entry`: a view of the mapping when
+    /// raw; decompressed (once, in parallel, kept by the reader) when compressed.
+    pub(crate) fn section_bytes(&self, entry: &str, index: usize) -> Result<&[u8]> {
+        let s = &self.manifest().sections[index];
+        self.section_range(entry, index, 0, s.raw_length.to_native() as usize)
+    }
+
+    /// Decoded bytes `start..end` of section `index` (in bounds: callers check).
+    pub(crate) fn section_range(
+        &self,
+        entry: &str,
+        index: usize,
+        start: usize,
+        end: usize,
+    ) -> Result<&[u8]> {
+        let s = &self.manifest().sections[index];
+        if !s.is_compressed() {
+            return Ok(&self.stored(s)[start..end]);
+        }
+        if self.options.require_zero_copy {
+            return Err(Error::CopyRequired {
+                file: self.path.clone(),
+                entry: entry.to_owned(),
+                codec: codec_name(s.codec, s.shuffle),
+            });
+        }
+        self.decoded_range(entry, index, start, end)
+    }
+
+    /// Runs `check` once for column `index` of the column table; later calls return at once
+    /// when it passed (a failure is not cached: it is reported again).
+    pub(crate) fn column_checked(&self, index: usize, check: impl FnOnce() -> Result<()>) -> Result<()> {
+        let count = self.manifest().columns.len();
+        let cells = self
+            .columns_checked
+            .get_or_init(|| (0..count).map(|_| OnceCell::new()).collect());
+        cells[index].get_or_try_init(check).map(drop)
     }
 
     /// The stored bytes of a section (bounds checked at open).
@@ -529,13 +585,19 @@ impl std::fmt::Debug for EntryRef<'_> {
 pub enum Kind {
     /// An n-dimensional array.
     Array,
+    /// A frame: a table of named columns.
+    Frame,
+    /// A model: an rkyv archive of a Rust type.
+    Model,
 }
 
 impl Kind {
-    /// `"array"`, ...
+    /// `"array"`, `"frame"` or `"model"`.
     pub fn name(self) -> &'static str {
         match self {
             Kind::Array => "array",
+            Kind::Frame => "frame",
+            Kind::Model => "model",
         }
     }
 }
@@ -553,7 +615,38 @@ impl<'r> EntryRef<'r> {
     /// The entry's kind.
     pub fn kind(&self) -> Kind {
         // Tier 1 refused kinds this build does not know.
-        Kind::Array
+        match self.row().kind {
+            KIND_FRAME => Kind::Frame,
+            KIND_MODEL => Kind::Model,
+            _ => Kind::Array,
+        }
+    }
+
+    /// [`Error::WrongKind`] unless the entry is of kind `kind`.
+    pub(crate) fn expect_kind(&self, kind: Kind) -> Result<usize> {
+        if self.kind() != kind {
+            return Err(Error::WrongKind {
+                file: self.reader.path.clone(),
+                entry: self.name().to_owned(),
+                expected: kind.name(),
+                found: self.kind().name(),
+            });
+        }
+        Ok(self.row().index.to_native() as usize)
+    }
+
+    /// The entry as a frame, or [`Error::WrongKind`].
+    pub fn as_frame(&self) -> Result<FrameView<'r>> {
+        let row = self.expect_kind(Kind::Frame)?;
+        let m = self.reader.manifest();
+        let (first, columns) = m.frame_columns(row);
+        Ok(FrameView {
+            reader: self.reader,
+            name: self.name(),
+            rows: m.frames[row].rows.to_native(),
+            first,
+            columns,
+        })
     }
 
     /// The entry's own metadata.
@@ -565,8 +658,8 @@ impl<'r> EntryRef<'r> {
 
     /// The entry as an array, or [`Error::WrongKind`].
     pub fn as_array(&self) -> Result<ArrayEntry<'r>> {
+        let row = self.expect_kind(Kind::Array)?;
         let m = self.reader.manifest();
-        let row = self.row().index.to_native() as usize;
         let meta = &m.arrays[row];
         let section = meta.section.to_native() as usize;
         Ok(ArrayEntry {
@@ -719,18 +812,8 @@ impl<'r> ArrayEntry<'r> {
     /// Bytes `start..end` of the decoded data: a view of the mapping for raw entries, of the
     /// reader's decompression cache for compressed ones.
     fn bytes(&self, start: usize, end: usize) -> Result<&'r [u8]> {
-        if !self.is_compressed() {
-            return Ok(&self.reader.stored(self.section)[start..end]);
-        }
-        if self.reader.options.require_zero_copy {
-            return Err(Error::CopyRequired {
-                file: self.reader.path.clone(),
-                entry: self.name.to_owned(),
-                codec: self.codec(),
-            });
-        }
         self.reader
-            .decoded_range(self.name, self.section_index, start, end)
+            .section_range(self.name, self.section_index, start, end)
     }
 
     /// The whole array, typed. Zero-copy for raw entries.

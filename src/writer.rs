@@ -16,15 +16,18 @@ use crate::format::limits::{
     DEFAULT_ALIGNMENT, DEFAULT_CHUNK_LEN, DEFAULT_MAX_MANIFEST_LEN, MAX_ALIGNMENT, MAX_NDIM,
     MIN_ALIGNMENT, PAGE, SMALL_ALIGNMENT,
 };
+use crate::format::align_up;
 use crate::format::manifest::{
-    ArrayMeta, CODEC_RAW, CODEC_ZSTD, Chunk, Entry, KIND_ARRAY, Manifest, MetaItem, MetaValue,
-    ROOT_LEN, Section,
+    ArrayMeta, CODEC_RAW, CODEC_ZSTD, Chunk, ColumnMeta, Entry, FrameMeta, KIND_ARRAY,
+    KIND_FRAME, KIND_MODEL, Manifest, MetaItem, MetaValue, ModelMeta, ROOT_LEN, Section,
 };
-use crate::format::{Dtype, align_up};
 use crate::io::atomic::AtomicFile;
 
 /// Raw writes at least this large are checksummed on another thread while they are written.
 const PARALLEL_HASH_MIN: usize = 1024 * 1024;
+
+/// Bytes copied at a time from a spooled buffer into the file.
+const COPY_BUFFER_LEN: usize = 4 * 1024 * 1024;
 
 /// How an entry's bytes are stored.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
@@ -65,9 +68,9 @@ impl Codec {
 /// Per-entry options.
 #[derive(Clone, Debug, Default)]
 pub struct EntryOptions {
-    codec: Codec,
-    chunk_len: Option<usize>,
-    metadata: BTreeMap<String, MetaValue>,
+    pub(crate) codec: Codec,
+    pub(crate) chunk_len: Option<usize>,
+    pub(crate) metadata: BTreeMap<String, MetaValue>,
 }
 
 impl EntryOptions {
@@ -189,7 +192,7 @@ impl Writer {
         self.file.target()
     }
 
-    fn invalid(&self, entry: &str, reason: impl Into<String>) -> Error {
+    pub(crate) fn invalid(&self, entry: &str, reason: impl Into<String>) -> Error {
         Error::InvalidInput {
             file: self.path().to_path_buf(),
             entry: entry.to_owned(),
@@ -263,7 +266,7 @@ impl Writer {
             .try_fold(size, |acc, &d| acc.checked_mul(d as u64))
             .filter(|&b| usize::try_from(b).is_ok())
             .ok_or_else(|| self.invalid(name, "shape overflows the address space"))?;
-        let section = self.begin_section(raw_len, T::DTYPE, options)?;
+        let section = self.begin_section(raw_len, T::DTYPE.size(), options.codec, options.chunk_len)?;
         self.poisoned = true;
         Ok(ArrayWriter {
             writer: self,
@@ -275,11 +278,14 @@ impl Writer {
         })
     }
 
-    fn begin_section(
+    /// Starts a section of `raw_len` decoded bytes, made of elements of `size` bytes (the unit
+    /// of shuffling and of chunk boundaries).
+    pub(crate) fn begin_section(
         &mut self,
         raw_len: u64,
-        dtype: Dtype,
-        options: &EntryOptions,
+        size: usize,
+        codec: Codec,
+        chunk_len: Option<usize>,
     ) -> Result<SectionWriter> {
         let align = if raw_len >= PAGE {
             u64::from(self.alignment)
@@ -289,15 +295,13 @@ impl Writer {
         let offset = align_up(self.file.position(), align)
             .ok_or_else(|| self.invalid("", "file offset overflows"))?;
         self.file.pad_to(offset)?;
-        if options.codec == Codec::Raw && raw_len >= PARALLEL_HASH_MIN as u64 {
+        if codec == Codec::Raw && raw_len >= PARALLEL_HASH_MIN as u64 {
             self.file.preallocate(offset, raw_len);
         }
-        let compression = match options.codec {
+        let compression = match codec {
             Codec::Raw => None,
             Codec::Zstd { level, shuffle } => {
-                let size = dtype.size();
-                let chunk_len = options
-                    .chunk_len
+                let chunk_len = chunk_len
                     .unwrap_or(DEFAULT_CHUNK_LEN as usize)
                     .clamp(size, crate::format::limits::MAX_CHUNK_LEN as usize);
                 Some(Compression {
@@ -320,7 +324,8 @@ impl Writer {
         })
     }
 
-    fn write_section(&mut self, s: &mut SectionWriter, mut data: &[u8]) -> Result<()> {
+    /// Appends decoded bytes to a section.
+    pub(crate) fn write_section(&mut self, s: &mut SectionWriter, mut data: &[u8]) -> Result<()> {
         if s.raw_written + data.len() as u64 > s.raw_len {
             return Err(self.invalid(
                 "",
@@ -411,7 +416,8 @@ impl Writer {
         Ok(())
     }
 
-    fn end_section(&mut self, mut s: SectionWriter, entry: &str) -> Result<u32> {
+    /// Completes a section; returns its index in the section table.
+    pub(crate) fn end_section(&mut self, mut s: SectionWriter, entry: &str) -> Result<u32> {
         if s.raw_written != s.raw_len {
             return Err(self.invalid(
                 entry,
@@ -444,6 +450,67 @@ impl Writer {
         Ok(index)
     }
 
+    /// Writes one whole buffer as a section; returns its index.
+    pub(crate) fn write_buffer(
+        &mut self,
+        entry: &str,
+        bytes: &[u8],
+        size: usize,
+        codec: Codec,
+        chunk_len: Option<usize>,
+    ) -> Result<u32> {
+        let mut s = self.begin_section(bytes.len() as u64, size, codec, chunk_len)?;
+        self.write_section(&mut s, bytes)?;
+        self.end_section(s, entry)
+    }
+
+    /// Writes `len` bytes read from `source` as a section; returns its index.
+    pub(crate) fn copy_buffer(
+        &mut self,
+        entry: &str,
+        source: &mut dyn std::io::Read,
+        len: u64,
+        size: usize,
+        codec: Codec,
+        chunk_len: Option<usize>,
+    ) -> Result<u32> {
+        let mut s = self.begin_section(len, size, codec, chunk_len)?;
+        let mut buf = vec![0u8; COPY_BUFFER_LEN];
+        let mut left = len;
+        while left > 0 {
+            let n = (left as usize).min(buf.len());
+            source
+                .read_exact(&mut buf[..n])
+                .map_err(|source| Error::Io {
+                    path: self.path().to_path_buf(),
+                    op: "read spooled column",
+                    source,
+                })?;
+            self.write_section(&mut s, &buf[..n])?;
+            left -= n as u64;
+        }
+        self.end_section(s, entry)
+    }
+
+    /// Checks an entry name before writing an entry of any kind and marks the writer busy
+    /// until [`Writer::add_entry`].
+    pub(crate) fn start_entry(&mut self, name: &str) -> Result<()> {
+        self.check_name(name)?;
+        self.poisoned = true;
+        Ok(())
+    }
+
+    /// Records a completed entry.
+    pub(crate) fn add_entry(
+        &mut self,
+        name: String,
+        kind: PendingKind,
+        metadata: BTreeMap<String, MetaValue>,
+    ) {
+        self.entries.insert(name, PendingEntry { kind, metadata });
+        self.poisoned = false;
+    }
+
     /// An upper bound of the archived manifest's size: every record's size rounded up, every
     /// string's and byte value's length, and 64 bytes for each metadata item.
     fn manifest_size_bound(&self) -> u64 {
@@ -466,6 +533,15 @@ impl Writer {
             .map(|(name, e)| {
                 let kind = match &e.kind {
                     PendingKind::Array { dims, .. } => 16 + 8 * dims.len() as u64,
+                    PendingKind::Frame { columns, .. } => {
+                        16 + columns
+                            .iter()
+                            .map(|(_, name, zone)| 64 + (name.len() + zone.len()) as u64)
+                            .sum::<u64>()
+                    }
+                    PendingKind::Model {
+                        type_name, schema, ..
+                    } => 32 + (type_name.len() + schema.len()) as u64,
                 };
                 16 + name.len() as u64 + kind + meta(&e.metadata)
             })
@@ -488,7 +564,7 @@ impl Writer {
         for (name, entry) in std::mem::take(&mut self.entries) {
             m.names.push_str(&name);
             m.entry_metadata.extend(meta_items(entry.metadata));
-            let index = match entry.kind {
+            let (kind, index) = match entry.kind {
                 PendingKind::Array {
                     dtype,
                     dims,
@@ -501,14 +577,41 @@ impl Writer {
                         dtype,
                         reserved: [0; 3],
                     });
-                    m.arrays.len() - 1
+                    (KIND_ARRAY, m.arrays.len() - 1)
+                }
+                PendingKind::Frame { rows, columns } => {
+                    for (mut column, name, zone) in columns {
+                        m.column_text.push_str(&name);
+                        column.name_end = m.column_text.len() as u32;
+                        m.column_text.push_str(&zone);
+                        column.zone_end = m.column_text.len() as u32;
+                        m.columns.push(column);
+                    }
+                    m.frames.push(FrameMeta {
+                        rows,
+                        columns_end: m.columns.len() as u32,
+                        reserved: [0; 4],
+                    });
+                    (KIND_FRAME, m.frames.len() - 1)
+                }
+                PendingKind::Model {
+                    mut meta,
+                    type_name,
+                    schema,
+                } => {
+                    m.model_text.push_str(&type_name);
+                    meta.type_name_end = m.model_text.len() as u32;
+                    m.model_text.push_str(&schema);
+                    meta.schema_end = m.model_text.len() as u32;
+                    m.models.push(meta);
+                    (KIND_MODEL, m.models.len() - 1)
                 }
             };
             m.entries.push(Entry {
                 name_end: m.names.len() as u32,
                 metadata_end: m.entry_metadata.len() as u32,
                 index: index as u32,
-                kind: KIND_ARRAY,
+                kind,
                 reserved: [0; 3],
             });
         }
@@ -585,16 +688,27 @@ struct PendingEntry {
 }
 
 #[derive(Debug)]
-enum PendingKind {
+pub(crate) enum PendingKind {
     Array {
         dtype: u8,
         dims: Vec<u64>,
         section: u32,
     },
+    Frame {
+        rows: u64,
+        /// Each column's row of the column table (without its text offsets), name and zone.
+        columns: Vec<(ColumnMeta, String, String)>,
+    },
+    Model {
+        /// The model's row of the model table, without its text offsets.
+        meta: ModelMeta,
+        type_name: String,
+        schema: String,
+    },
 }
 
 /// A section being written.
-struct SectionWriter {
+pub(crate) struct SectionWriter {
     offset: u64,
     raw_len: u64,
     raw_written: u64,
@@ -662,18 +776,15 @@ impl<T: Element> ArrayWriter<'_, T> {
     /// [`Error::Io`].
     pub fn finish(self) -> Result<()> {
         let section = self.writer.end_section(self.section, &self.name)?;
-        self.writer.entries.insert(
+        self.writer.add_entry(
             self.name,
-            PendingEntry {
-                kind: PendingKind::Array {
-                    dtype: T::DTYPE.code(),
-                    dims: self.shape,
-                    section,
-                },
-                metadata: self.metadata,
+            PendingKind::Array {
+                dtype: T::DTYPE.code(),
+                dims: self.shape,
+                section,
             },
+            self.metadata,
         );
-        self.writer.poisoned = false;
         Ok(())
     }
 }

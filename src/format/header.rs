@@ -278,11 +278,11 @@ mod tests {
             alignment: 4096,
             root_length: ROOT_LEN,
             manifest_offset: 4096,
-            manifest_len: 100,
+            manifest_len: 1000,
             manifest_checksum: 7,
-            file_len: 4196,
+            file_len: 5096,
         };
         let b = h.encode();
-        assert_eq!(Header::decode(Path::new("x"), &b, 4196).unwrap(), h);
+        assert_eq!(Header::decode(Path::new("x"), &b, 5096).unwrap(), h);
     }
 }

@@ -31,6 +31,18 @@ pub struct Manifest {
     pub metadata: Vec<MetaItem>,
     /// Every entry's metadata, concatenated in entry order; each entry's run sorted by key.
     pub entry_metadata: Vec<MetaItem>,
+    /// The frame table: one row per frame entry, in entry order.
+    pub frames: Vec<FrameMeta>,
+    /// Every frame's columns, concatenated in frame order; each frame's in column order.
+    pub columns: Vec<ColumnMeta>,
+    /// Every column's name followed by its time zone (empty for none), concatenated in column
+    /// order.
+    pub column_text: String,
+    /// The model table: one row per model entry, in entry order.
+    pub models: Vec<ModelMeta>,
+    /// Every model's type name followed by its schema description, concatenated in model
+    /// order.
+    pub model_text: String,
 }
 
 /// Size of the archived root ([`ArchivedManifest`]) in this format version, recorded in the
@@ -39,6 +51,100 @@ pub const ROOT_LEN: u32 = std::mem::size_of::<ArchivedManifest>() as u32;
 
 /// Entry kind code: an n-dimensional array; its details are a row of [`Manifest::arrays`].
 pub const KIND_ARRAY: u8 = 0;
+/// Entry kind code: a frame; its details are a row of [`Manifest::frames`].
+pub const KIND_FRAME: u8 = 1;
+/// Entry kind code: a model; its details are a row of [`Manifest::models`].
+pub const KIND_MODEL: u8 = 2;
+
+/// A buffer slot of a column that holds no section.
+pub const NO_SECTION: u32 = u32::MAX;
+
+/// Column kind code: booleans, bit-packed LSB first.
+pub const COLUMN_BOOL: u8 = 0;
+/// Column kind code: fixed-width numbers of the column's dtype.
+pub const COLUMN_PRIMITIVE: u8 = 1;
+/// Column kind code: UTF-8 strings (i64 offsets and bytes).
+pub const COLUMN_UTF8: u8 = 2;
+/// Column kind code: byte strings (i64 offsets and bytes).
+pub const COLUMN_BINARY: u8 = 3;
+/// Column kind code: i64 timestamps with a unit and an optional zone.
+pub const COLUMN_TIMESTAMP: u8 = 4;
+/// Column kind code: i32 days since 1970-01-01.
+pub const COLUMN_DATE: u8 = 5;
+/// Column kind code: i64 durations with a unit.
+pub const COLUMN_DURATION: u8 = 6;
+/// Column kind code: i32 codes into a dictionary of UTF-8 strings.
+pub const COLUMN_CATEGORICAL: u8 = 7;
+
+/// One row of the frame table.
+#[derive(Archive, Serialize, Deserialize, Debug, Clone, PartialEq, Default)]
+#[rkyv(derive(Debug))]
+pub struct FrameMeta {
+    /// Number of rows of every column.
+    pub rows: u64,
+    /// End of the frame's columns in [`Manifest::columns`].
+    pub columns_end: u32,
+    /// Zero.
+    pub reserved: [u8; 4],
+}
+
+/// One row of the column table. Buffer slots hold a section index or [`NO_SECTION`].
+#[derive(Archive, Serialize, Deserialize, Debug, Clone, PartialEq, Default)]
+#[rkyv(derive(Debug))]
+pub struct ColumnMeta {
+    /// End of the column's name in [`Manifest::column_text`].
+    pub name_end: u32,
+    /// End of the column's time zone in [`Manifest::column_text`] (equal to `name_end` for
+    /// none).
+    pub zone_end: u32,
+    /// Validity bitmap: `ceil(rows / 8)` bytes, bit set = value present; [`NO_SECTION`] when
+    /// no row is null.
+    pub validity: u32,
+    /// Values: `rows` elements of `dtype`, bit-packed booleans, string bytes, or codes.
+    pub values: u32,
+    /// String offsets: `rows + 1` little-endian i64.
+    pub offsets: u32,
+    /// Categorical dictionary offsets: `dictionary size + 1` little-endian i64.
+    pub dictionary_offsets: u32,
+    /// Categorical dictionary bytes (UTF-8).
+    pub dictionary_values: u32,
+    /// Zero.
+    pub reserved: u32,
+    /// Number of null rows.
+    pub null_count: u64,
+    /// Smallest non-null value, as i64, u64 or f64 bits by dtype (when `stats` is 1).
+    pub min: u64,
+    /// Largest non-null value, encoded as `min`.
+    pub max: u64,
+    /// Column kind code (`COLUMN_*`).
+    pub kind: u8,
+    /// Dtype code of the values buffer.
+    pub dtype: u8,
+    /// Time unit code of timestamps and durations; 0 otherwise.
+    pub unit: u8,
+    /// 1 when `min` and `max` hold values, 0 otherwise.
+    pub stats: u8,
+    /// Zero.
+    pub reserved2: [u8; 4],
+}
+
+/// One row of the model table.
+#[derive(Archive, Serialize, Deserialize, Debug, Clone, PartialEq, Default)]
+#[rkyv(derive(Debug))]
+pub struct ModelMeta {
+    /// Index of the section holding the rkyv archive, exactly (its root is at the end).
+    pub section: u32,
+    /// End of the model's type name in [`Manifest::model_text`].
+    pub type_name_end: u32,
+    /// End of the model's schema description in [`Manifest::model_text`].
+    pub schema_end: u32,
+    /// Bit 0: `version` holds a user version.
+    pub flags: u32,
+    /// The type's schema fingerprint.
+    pub fingerprint: u64,
+    /// The user's version of the type, when flag bit 0 is set.
+    pub version: u64,
+}
 
 /// One row of the entry table.
 #[derive(Archive, Serialize, Deserialize, Debug, Clone, PartialEq, Default)]
@@ -241,6 +347,50 @@ impl ArchivedManifest {
     /// The dimensions of array row `i`.
     pub fn dims(&self, i: usize) -> &[rkyv::rend::u64_le] {
         run(&self.dims, i, |j| self.arrays[j].dims_end.to_native())
+    }
+
+    /// The columns of frame row `i`, and the index of the first.
+    pub fn frame_columns(&self, i: usize) -> (usize, &[ArchivedColumnMeta]) {
+        let start = if i == 0 {
+            0
+        } else {
+            self.frames[i - 1].columns_end.to_native() as usize
+        };
+        (
+            start,
+            run(&self.columns, i, |j| self.frames[j].columns_end.to_native()),
+        )
+    }
+
+    /// The name and time zone of column `i` (of the whole column table).
+    pub fn column_text(&self, i: usize) -> (&str, &str) {
+        let start = if i == 0 {
+            0
+        } else {
+            self.columns[i - 1].zone_end.to_native() as usize
+        };
+        let c = &self.columns[i];
+        let (name_end, zone_end) = (c.name_end.to_native() as usize, c.zone_end.to_native() as usize);
+        (
+            self.column_text.get(start..name_end).unwrap_or_default(),
+            self.column_text.get(name_end..zone_end).unwrap_or_default(),
+        )
+    }
+
+    /// The type name and schema description of model row `i`.
+    pub fn model_text(&self, i: usize) -> (&str, &str) {
+        let start = if i == 0 {
+            0
+        } else {
+            self.models[i - 1].schema_end.to_native() as usize
+        };
+        let m = &self.models[i];
+        let (name_end, schema_end) =
+            (m.type_name_end.to_native() as usize, m.schema_end.to_native() as usize);
+        (
+            self.model_text.get(start..name_end).unwrap_or_default(),
+            self.model_text.get(name_end..schema_end).unwrap_or_default(),
+        )
     }
 
     /// The chunk index of section `i`.

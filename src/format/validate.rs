@@ -9,8 +9,10 @@ use crate::format::dtype::Dtype;
 use crate::format::header::{FORMAT_VERSION, HEADER_LEN, Header};
 use crate::format::limits::{MAX_CHUNK_LEN, MAX_NDIM, PAGE, SMALL_ALIGNMENT};
 use crate::format::manifest::{
-    ArchivedArrayMeta, ArchivedChunk, ArchivedManifest, ArchivedMetaItem, ArchivedSection,
-    CODEC_RAW, CODEC_ZSTD, KIND_ARRAY,
+    ArchivedArrayMeta, ArchivedChunk, ArchivedColumnMeta, ArchivedManifest, ArchivedMetaItem,
+    ArchivedSection, CODEC_RAW, CODEC_ZSTD, COLUMN_BINARY, COLUMN_BOOL, COLUMN_CATEGORICAL,
+    COLUMN_DATE, COLUMN_DURATION, COLUMN_PRIMITIVE, COLUMN_TIMESTAMP, COLUMN_UTF8, KIND_ARRAY,
+    KIND_FRAME, KIND_MODEL, NO_SECTION,
 };
 
 /// Checks the manifest bytes (length limit, checksum, rkyv validity) and returns the archive.
@@ -70,6 +72,8 @@ pub fn validate_manifest(file: &Path, header: &Header, m: &ArchivedManifest) -> 
     v.check_entries()?;
     v.check_sections()?;
     v.check_arrays()?;
+    v.check_frames()?;
+    v.check_models()?;
     v.check_ownership()
 }
 
@@ -125,7 +129,8 @@ impl Validator<'_> {
         let entry = |i: usize| format!("entry {i}");
         let (mut name_start, mut meta_start) = (0usize, 0usize);
         let mut previous: &[u8] = &[];
-        let mut arrays = 0u32;
+        // Rows of each kind's table seen so far, by kind code.
+        let mut rows = [0u32; 3];
         for (i, e) in m.entries.iter().enumerate() {
             let name_end = e.name_end.to_native() as usize;
             // Names are slices of one UTF-8 string; each must end on a character (and so start
@@ -180,36 +185,42 @@ impl Validator<'_> {
                     "must be zero".into(),
                 ));
             }
-            match e.kind {
-                KIND_ARRAY => {
-                    if e.index != arrays {
-                        return Err(self.field(
-                            format!("entry {:?}", display()),
-                            "index",
-                            format!(
-                                "is {}, but this is array number {arrays} in entry order",
-                                e.index
-                            ),
-                        ));
-                    }
-                    arrays += 1;
-                }
-                other => {
-                    return Err(self
-                        .unsupported(format!("kind of entry {:?}", display()), u64::from(other)));
-                }
+            let Some(seen) = rows.get_mut(usize::from(e.kind)) else {
+                return Err(self.unsupported(
+                    format!("kind of entry {:?}", display()),
+                    u64::from(e.kind),
+                ));
+            };
+            if e.index != *seen {
+                return Err(self.field(
+                    format!("entry {:?}", display()),
+                    "index",
+                    format!(
+                        "is {}, but this is {} number {seen} in entry order",
+                        e.index,
+                        kind_name(e.kind)
+                    ),
+                ));
             }
+            *seen += 1;
             previous = name;
             (name_start, meta_start) = (name_end, meta_end);
         }
         self.check_last_end("entry", "name_end", name_start, names.len())?;
         self.check_last_end("entry", "metadata_end", meta_start, m.entry_metadata.len())?;
-        if arrays as usize != m.arrays.len() {
-            return Err(self.field(
-                "array table".into(),
-                "arrays",
-                format!("{} rows, but {arrays} entries are arrays", m.arrays.len()),
-            ));
+        let tables = [
+            ("arrays", m.arrays.len()),
+            ("frames", m.frames.len()),
+            ("models", m.models.len()),
+        ];
+        for (kind, ((table, len), seen)) in tables.into_iter().zip(rows).enumerate() {
+            if len != seen as usize {
+                return Err(self.field(
+                    format!("{} table", kind_name(kind as u8)),
+                    table,
+                    format!("{len} rows, but {seen} entries are {table}"),
+                ));
+            }
         }
         Ok(())
     }
@@ -397,11 +408,19 @@ impl Validator<'_> {
 
     /// The name of the entry of array row `row` (for messages: a linear search).
     fn array_name(&self, row: usize) -> String {
+        self.entry_name(KIND_ARRAY, row)
+    }
+
+    /// The name of the entry of row `row` of a kind's table (for messages: a linear search).
+    fn entry_name(&self, kind: u8, row: usize) -> String {
         let m = self.m;
         m.entries
             .iter()
-            .position(|e| e.kind == KIND_ARRAY && e.index == row as u32)
-            .map_or_else(|| format!("of array row {row}"), |i| m.name(i).to_owned())
+            .position(|e| e.kind == kind && e.index == row as u32)
+            .map_or_else(
+                || format!("of {} row {row}", kind_name(kind)),
+                |i| m.name(i).to_owned(),
+            )
     }
 
     fn check_array(
@@ -488,22 +507,23 @@ impl Validator<'_> {
     }
 
     /// Rule S4: each section belongs to exactly one entry. One bit per section: bounded by the
-    /// manifest's size, which is bounded by `max_manifest_len`.
+    /// manifest's size, which is bounded by `max_manifest_len`. Section indices were checked
+    /// to be in range by the kinds' checks.
     fn check_ownership(&self) -> Result<()> {
         let m = self.m;
         let mut owned = vec![0u64; m.sections.len().div_ceil(64)];
-        for (row, a) in m.arrays.iter().enumerate() {
-            let s = a.section.to_native();
+        for_each_owned_section(m, |kind, row, s| {
             let (word, bit) = ((s / 64) as usize, s % 64);
             if owned[word] & (1 << bit) != 0 {
                 return Err(self.field(
-                    format!("entry {:?}", self.array_name(row)),
+                    format!("entry {:?}", self.entry_name(kind, row)),
                     "section",
-                    format!("section {s} already belongs to another entry"),
+                    format!("section {s} already belongs to another entry or buffer"),
                 ));
             }
             owned[word] |= 1 << bit;
-        }
+            Ok(())
+        })?;
         if let Some(orphan) = (0..m.sections.len()).find(|&s| owned[s / 64] & (1 << (s % 64)) == 0)
         {
             return Err(self.field(
@@ -514,4 +534,339 @@ impl Validator<'_> {
         }
         Ok(())
     }
+
+    /// Rules F1 to F8, for every frame and column.
+    fn check_frames(&self) -> Result<()> {
+        let m = self.m;
+        let mut columns_start = 0usize;
+        let mut text_start = 0usize;
+        let mut names: Vec<&str> = Vec::new();
+        for (row, f) in m.frames.iter().enumerate() {
+            let entry = || self.entry_name(KIND_FRAME, row);
+            if f.reserved != [0; 4] {
+                return Err(self.field(
+                    format!("entry {:?}", entry()),
+                    "reserved",
+                    "must be zero".into(),
+                ));
+            }
+            let columns_end = f.columns_end.to_native() as usize;
+            if columns_end < columns_start || columns_end > m.columns.len() {
+                return Err(self.field(
+                    format!("entry {:?}", entry()),
+                    "columns_end",
+                    format!(
+                        "{columns_end} is below the previous end {columns_start} or past the {} columns",
+                        m.columns.len()
+                    ),
+                ));
+            }
+            let rows = f.rows.to_native();
+            names.clear();
+            for i in columns_start..columns_end {
+                let c = &m.columns[i];
+                let (name_end, zone_end) =
+                    (c.name_end.to_native() as usize, c.zone_end.to_native() as usize);
+                if name_end < text_start
+                    || zone_end < name_end
+                    || !m.column_text.is_char_boundary(name_end)
+                    || !m.column_text.is_char_boundary(zone_end)
+                {
+                    return Err(self.field(
+                        format!("entry {:?}, column {}", entry(), i - columns_start),
+                        "name_end",
+                        format!(
+                            "name_end {name_end} and zone_end {zone_end} must not decrease, must stay within the {} bytes of column_text and must not split a UTF-8 character",
+                            m.column_text.len()
+                        ),
+                    ));
+                }
+                let name = &m.column_text[text_start..name_end];
+                let zone = &m.column_text[name_end..zone_end];
+                text_start = zone_end;
+                names.push(name);
+                self.check_column(&entry(), name, zone, rows, c)?;
+            }
+            names.sort_unstable();
+            if let Some(pair) = names.windows(2).find(|p| p[0] == p[1]) {
+                return Err(Error::Duplicate {
+                    file: self.file.to_path_buf(),
+                    what: "column name",
+                    name: format!("{} (frame {:?})", pair[0], entry()),
+                });
+            }
+            columns_start = columns_end;
+        }
+        self.check_last_end("frame", "columns_end", columns_start, m.columns.len())?;
+        self.check_last_end("column", "zone_end", text_start, m.column_text.len())
+    }
+
+    fn check_column(
+        &self,
+        entry: &str,
+        name: &str,
+        zone: &str,
+        rows: u64,
+        c: &ArchivedColumnMeta,
+    ) -> Result<()> {
+        let location = || format!("entry {entry:?}, column {name:?}");
+        let field = |field, reason| self.field(location(), field, reason);
+        let dtype = Dtype::from_code(c.dtype).ok_or_else(|| {
+            self.unsupported(format!("dtype of {}", location()), u64::from(c.dtype))
+        })?;
+        let expected_dtype = match c.kind {
+            COLUMN_BOOL => Some(Dtype::Bool),
+            COLUMN_PRIMITIVE => {
+                if matches!(dtype, Dtype::Bool | Dtype::BF16) {
+                    return Err(field(
+                        "dtype",
+                        format!("{dtype} is not a dtype of primitive columns"),
+                    ));
+                }
+                None
+            }
+            COLUMN_UTF8 | COLUMN_BINARY => Some(Dtype::U8),
+            COLUMN_TIMESTAMP | COLUMN_DURATION => Some(Dtype::I64),
+            COLUMN_DATE | COLUMN_CATEGORICAL => Some(Dtype::I32),
+            other => {
+                return Err(self.unsupported(format!("kind of {}", location()), u64::from(other)));
+            }
+        };
+        if let Some(expected) = expected_dtype.filter(|&d| d != dtype) {
+            return Err(field(
+                "dtype",
+                format!("is {dtype}, but this kind of column holds {expected}"),
+            ));
+        }
+        let temporal = matches!(c.kind, COLUMN_TIMESTAMP | COLUMN_DURATION);
+        if temporal && c.unit > 3 {
+            return Err(self.unsupported(format!("time unit of {}", location()), u64::from(c.unit)));
+        }
+        if !temporal && c.unit != 0 {
+            return Err(field("unit", "must be 0 for columns without a time unit".into()));
+        }
+        if !zone.is_empty() {
+            if c.kind != COLUMN_TIMESTAMP {
+                return Err(field("zone_end", "only timestamps have a time zone".into()));
+            }
+            if !crate::frame::is_known_zone(zone) {
+                return Err(field(
+                    "zone_end",
+                    format!("time zone {zone:?} is unknown to this reader's tz database"),
+                ));
+            }
+        }
+        if c.reserved != 0 || c.reserved2 != [0; 4] {
+            return Err(field("reserved", "must be zero".into()));
+        }
+        let null_count = c.null_count.to_native();
+        if null_count > rows {
+            return Err(field(
+                "null_count",
+                format!("{null_count} nulls in {rows} rows"),
+            ));
+        }
+        let stats_allowed = !matches!(c.kind, COLUMN_UTF8 | COLUMN_BINARY | COLUMN_CATEGORICAL);
+        if c.stats > 1 || (c.stats == 1 && !stats_allowed) {
+            return Err(field(
+                "stats",
+                "must be 0, or 1 for bool, numeric and temporal columns".into(),
+            ));
+        }
+        let overflow = || field("rows", format!("{rows} rows overflow the buffer sizes"));
+        let bits = rows.div_ceil(8);
+        let offsets_len = rows
+            .checked_add(1)
+            .and_then(|n| n.checked_mul(8))
+            .ok_or_else(overflow)?;
+        let values_len = match c.kind {
+            COLUMN_BOOL => Some(bits),
+            COLUMN_UTF8 | COLUMN_BINARY => None,
+            _ => Some(rows.checked_mul(dtype.size() as u64).ok_or_else(overflow)?),
+        };
+        let has_offsets = matches!(c.kind, COLUMN_UTF8 | COLUMN_BINARY);
+        let has_dictionary = c.kind == COLUMN_CATEGORICAL;
+        let value_size = match c.kind {
+            COLUMN_BOOL | COLUMN_UTF8 | COLUMN_BINARY => 1,
+            _ => dtype.size(),
+        };
+        if c.validity == NO_SECTION && null_count != 0 {
+            return Err(field(
+                "validity",
+                format!("{null_count} nulls but no validity bitmap"),
+            ));
+        }
+        let slots = [
+            ("validity", c.validity.to_native(), Some(true), Some(bits), 1),
+            ("values", c.values.to_native(), Some(true), values_len, value_size),
+            ("offsets", c.offsets.to_native(), Some(has_offsets), Some(offsets_len), 8),
+            (
+                "dictionary_offsets",
+                c.dictionary_offsets.to_native(),
+                Some(has_dictionary),
+                None,
+                8,
+            ),
+            (
+                "dictionary_values",
+                c.dictionary_values.to_native(),
+                Some(has_dictionary),
+                None,
+                1,
+            ),
+        ];
+        for (slot, index, allowed, raw_len, size) in slots {
+            // The validity slot is optional; the others are required exactly when allowed.
+            let required = slot != "validity" && allowed == Some(true);
+            if index == NO_SECTION {
+                if required {
+                    return Err(field(slot, "this kind of column needs this buffer".into()));
+                }
+                continue;
+            }
+            if allowed == Some(false) {
+                return Err(field(slot, "this kind of column has no such buffer".into()));
+            }
+            self.check_buffer(&location, slot, index, raw_len, size)?;
+        }
+        if has_dictionary {
+            let s = &self.m.sections[c.dictionary_offsets.to_native() as usize];
+            let len = s.raw_length.to_native();
+            if len < 8 || len % 8 != 0 || len / 8 - 1 > i32::MAX as u64 + 1 {
+                return Err(field(
+                    "dictionary_offsets",
+                    format!("{len} bytes is not 8 x (dictionary size + 1) for a dictionary of at most 2^31 strings"),
+                ));
+            }
+        }
+        Ok(())
+    }
+
+    /// A column buffer's section: in range, of the expected decoded length, shuffled (if at
+    /// all) by the element size, and chunked on element boundaries.
+    fn check_buffer(
+        &self,
+        location: &dyn Fn() -> String,
+        slot: &'static str,
+        index: u32,
+        raw_len: Option<u64>,
+        size: usize,
+    ) -> Result<()> {
+        let field = |reason| self.field(location(), slot, reason);
+        let s = self.m.sections.get(index as usize).ok_or_else(|| {
+            field(format!(
+                "section {index} is not below the section count {}",
+                self.m.sections.len()
+            ))
+        })?;
+        let len = s.raw_length.to_native();
+        if let Some(expected) = raw_len.filter(|&e| e != len) {
+            return Err(field(format!(
+                "section {index} decodes to {len} bytes, but the row count needs {expected}"
+            )));
+        }
+        if usize::try_from(len).is_err() {
+            return Err(Error::LimitExceeded {
+                file: self.file.to_path_buf(),
+                what: format!("{slot} of {}", location()),
+                value: len,
+                limit: usize::MAX as u64,
+                setting: "this platform's address space",
+            });
+        }
+        let shuffle = usize::from(s.shuffle);
+        if shuffle != 0 && (shuffle != size || size < 2) {
+            return Err(field(format!(
+                "section {index} shuffles by {shuffle} bytes, but the buffer's elements are {size} bytes"
+            )));
+        }
+        if s.codec == CODEC_ZSTD && s.chunk_length.to_native() as usize % size != 0 {
+            return Err(field(format!(
+                "section {index} chunk_length {} is not a multiple of the element size {size}",
+                s.chunk_length
+            )));
+        }
+        Ok(())
+    }
+
+    /// Rules N1 to N3, for every model.
+    fn check_models(&self) -> Result<()> {
+        let m = self.m;
+        let mut text_start = 0usize;
+        for (row, model) in m.models.iter().enumerate() {
+            let location = || format!("entry {:?}", self.entry_name(KIND_MODEL, row));
+            let field = |field, reason| self.field(location(), field, reason);
+            let (name_end, schema_end) = (
+                model.type_name_end.to_native() as usize,
+                model.schema_end.to_native() as usize,
+            );
+            if name_end < text_start
+                || schema_end < name_end
+                || !m.model_text.is_char_boundary(name_end)
+                || !m.model_text.is_char_boundary(schema_end)
+            {
+                return Err(field(
+                    "type_name_end",
+                    format!(
+                        "type_name_end {name_end} and schema_end {schema_end} must not decrease, must stay within the {} bytes of model_text and must not split a UTF-8 character",
+                        m.model_text.len()
+                    ),
+                ));
+            }
+            text_start = schema_end;
+            let flags = model.flags.to_native();
+            if flags & !1 != 0 {
+                return Err(self.unsupported(format!("flags of {}", location()), u64::from(flags)));
+            }
+            if flags == 0 && model.version != 0 {
+                return Err(field(
+                    "version",
+                    "must be 0 when flag bit 0 (has version) is clear".into(),
+                ));
+            }
+            self.check_buffer(&location, "section", model.section.to_native(), None, 1)?;
+        }
+        self.check_last_end("model", "schema_end", text_start, m.model_text.len())
+    }
+
+}
+
+/// `"array"`, `"frame"` or `"model"`, for messages.
+fn kind_name(kind: u8) -> &'static str {
+    match kind {
+        KIND_ARRAY => "array",
+        KIND_FRAME => "frame",
+        _ => "model",
+    }
+}
+
+/// Calls `f(kind, row, section)` for every section an entry's row references: the section of
+/// each array and model, and every buffer of every column. Rows whose references are out of
+/// range were refused by the kinds' checks.
+pub(crate) fn for_each_owned_section<E>(
+    m: &ArchivedManifest,
+    mut f: impl FnMut(u8, usize, u32) -> std::result::Result<(), E>,
+) -> std::result::Result<(), E> {
+    for (row, a) in m.arrays.iter().enumerate() {
+        f(KIND_ARRAY, row, a.section.to_native())?;
+    }
+    for row in 0..m.frames.len() {
+        for c in m.frame_columns(row).1 {
+            for s in [
+                c.validity,
+                c.values,
+                c.offsets,
+                c.dictionary_offsets,
+                c.dictionary_values,
+            ] {
+                if s != NO_SECTION {
+                    f(KIND_FRAME, row, s.to_native())?;
+                }
+            }
+        }
+    }
+    for (row, model) in m.models.iter().enumerate() {
+        f(KIND_MODEL, row, model.section.to_native())?;
+    }
+    Ok(())
 }

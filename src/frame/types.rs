@@ -1,0 +1,234 @@
+//! Column types and their codes on disk (spec/FORMAT.md, "Frames").
+
+use std::fmt;
+
+use crate::format::Dtype;
+use crate::format::manifest::{
+    COLUMN_BINARY, COLUMN_BOOL, COLUMN_CATEGORICAL, COLUMN_DATE, COLUMN_DURATION,
+    COLUMN_PRIMITIVE, COLUMN_TIMESTAMP, COLUMN_UTF8,
+};
+
+/// The resolution of a timestamp or duration.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum TimeUnit {
+    /// Seconds (code 0).
+    Second,
+    /// Milliseconds (code 1).
+    Millisecond,
+    /// Microseconds (code 2).
+    Microsecond,
+    /// Nanoseconds (code 3).
+    Nanosecond,
+}
+
+impl TimeUnit {
+    /// The code stored in the manifest.
+    pub const fn code(self) -> u8 {
+        match self {
+            TimeUnit::Second => 0,
+            TimeUnit::Millisecond => 1,
+            TimeUnit::Microsecond => 2,
+            TimeUnit::Nanosecond => 3,
+        }
+    }
+
+    /// The unit with this code, if known.
+    pub const fn from_code(code: u8) -> Option<TimeUnit> {
+        match code {
+            0 => Some(TimeUnit::Second),
+            1 => Some(TimeUnit::Millisecond),
+            2 => Some(TimeUnit::Microsecond),
+            3 => Some(TimeUnit::Nanosecond),
+            _ => None,
+        }
+    }
+
+    /// `s`, `ms`, `us` or `ns`.
+    pub const fn name(self) -> &'static str {
+        match self {
+            TimeUnit::Second => "s",
+            TimeUnit::Millisecond => "ms",
+            TimeUnit::Microsecond => "us",
+            TimeUnit::Nanosecond => "ns",
+        }
+    }
+
+    /// Units per second.
+    pub const fn per_second(self) -> i64 {
+        match self {
+            TimeUnit::Second => 1,
+            TimeUnit::Millisecond => 1_000,
+            TimeUnit::Microsecond => 1_000_000,
+            TimeUnit::Nanosecond => 1_000_000_000,
+        }
+    }
+}
+
+/// The logical type of a column.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum ColumnType {
+    /// Booleans, bit-packed LSB first.
+    Bool,
+    /// Fixed-width numbers: any integer dtype, `f16`, `f32` or `f64` (not `bf16` or `bool`).
+    Primitive(Dtype),
+    /// UTF-8 strings: 64-bit offsets plus bytes (Arrow's `LargeUtf8`).
+    Utf8,
+    /// Byte strings: 64-bit offsets plus bytes (Arrow's `LargeBinary`).
+    Binary,
+    /// `i64` counts of `unit` since 1970-01-01T00:00:00 UTC, shown in `zone` (an IANA name
+    /// such as `Europe/Paris`, or a fixed offset such as `+01:00`) when there is one.
+    Timestamp {
+        /// The resolution.
+        unit: TimeUnit,
+        /// The time zone, if any.
+        zone: Option<String>,
+    },
+    /// `i32` days since 1970-01-01 (Arrow's `Date32`).
+    Date,
+    /// `i64` lengths of time in `unit`.
+    Duration(TimeUnit),
+    /// `i32` codes into a dictionary of distinct strings (pandas' `category`, Arrow's
+    /// `Dictionary(Int32, LargeUtf8)`).
+    Categorical,
+}
+
+impl ColumnType {
+    /// The kind code stored in the manifest.
+    pub(crate) fn code(&self) -> u8 {
+        match self {
+            ColumnType::Bool => COLUMN_BOOL,
+            ColumnType::Primitive(_) => COLUMN_PRIMITIVE,
+            ColumnType::Utf8 => COLUMN_UTF8,
+            ColumnType::Binary => COLUMN_BINARY,
+            ColumnType::Timestamp { .. } => COLUMN_TIMESTAMP,
+            ColumnType::Date => COLUMN_DATE,
+            ColumnType::Duration(_) => COLUMN_DURATION,
+            ColumnType::Categorical => COLUMN_CATEGORICAL,
+        }
+    }
+
+    /// The dtype of the values buffer (`bool` for bit-packed booleans, `u8` for string bytes,
+    /// `i32` for categorical codes).
+    pub fn physical(&self) -> Dtype {
+        match self {
+            ColumnType::Bool => Dtype::Bool,
+            ColumnType::Primitive(d) => *d,
+            ColumnType::Utf8 | ColumnType::Binary => Dtype::U8,
+            ColumnType::Timestamp { .. } | ColumnType::Duration(_) => Dtype::I64,
+            ColumnType::Date | ColumnType::Categorical => Dtype::I32,
+        }
+    }
+
+    /// The time unit of timestamps and durations.
+    pub fn unit(&self) -> Option<TimeUnit> {
+        match self {
+            ColumnType::Timestamp { unit, .. } | ColumnType::Duration(unit) => Some(*unit),
+            _ => None,
+        }
+    }
+
+    /// The time zone of timestamps.
+    pub fn zone(&self) -> Option<&str> {
+        match self {
+            ColumnType::Timestamp { zone, .. } => zone.as_deref(),
+            _ => None,
+        }
+    }
+
+    /// Whether values are strings or bytes delimited by offsets.
+    pub fn has_offsets(&self) -> bool {
+        matches!(self, ColumnType::Utf8 | ColumnType::Binary)
+    }
+
+    /// Whether a dtype may be the values of a [`ColumnType::Primitive`] column.
+    pub fn is_primitive_dtype(d: Dtype) -> bool {
+        !matches!(d, Dtype::Bool | Dtype::BF16)
+    }
+}
+
+impl fmt::Display for ColumnType {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            ColumnType::Bool => f.write_str("bool"),
+            ColumnType::Primitive(d) => write!(f, "{d}"),
+            ColumnType::Utf8 => f.write_str("utf8"),
+            ColumnType::Binary => f.write_str("binary"),
+            ColumnType::Timestamp { unit, zone: None } => write!(f, "timestamp[{}]", unit.name()),
+            ColumnType::Timestamp {
+                unit,
+                zone: Some(z),
+            } => write!(f, "timestamp[{}, {z}]", unit.name()),
+            ColumnType::Date => f.write_str("date"),
+            ColumnType::Duration(unit) => write!(f, "duration[{}]", unit.name()),
+            ColumnType::Categorical => f.write_str("categorical"),
+        }
+    }
+}
+
+/// A column's name and type.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Field {
+    /// The column's name.
+    pub name: String,
+    /// The column's type.
+    pub ty: ColumnType,
+}
+
+/// Statistics of a column, computed by the writer and stored in the manifest, readable without
+/// touching the column's data.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct ColumnStats {
+    /// Number of null rows.
+    pub null_count: u64,
+    /// Smallest and largest non-null value, for numeric, temporal and bool columns with at
+    /// least one non-null (and, for floats, non-NaN) value.
+    pub range: Option<StatRange>,
+}
+
+/// The smallest and largest value of a column, in the column's own domain.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum StatRange {
+    /// Signed integers, timestamps, dates, durations and bools (0 or 1).
+    Int(i64, i64),
+    /// Unsigned integers.
+    UInt(u64, u64),
+    /// Floats (NaN is ignored).
+    Float(f64, f64),
+}
+
+impl StatRange {
+    /// How the 8-byte `min` and `max` fields of a column of this physical type are read.
+    pub(crate) fn decode(physical: Dtype, min: u64, max: u64) -> StatRange {
+        match physical {
+            Dtype::U8 | Dtype::U16 | Dtype::U32 | Dtype::U64 => StatRange::UInt(min, max),
+            Dtype::F16 | Dtype::F32 | Dtype::F64 | Dtype::BF16 => {
+                StatRange::Float(f64::from_bits(min), f64::from_bits(max))
+            }
+            _ => StatRange::Int(min as i64, max as i64),
+        }
+    }
+
+    /// The 8-byte `min` and `max` fields.
+    pub(crate) fn encode(self) -> (u64, u64) {
+        match self {
+            StatRange::Int(a, b) => (a as u64, b as u64),
+            StatRange::UInt(a, b) => (a, b),
+            StatRange::Float(a, b) => (a.to_bits(), b.to_bits()),
+        }
+    }
+}
+
+/// Whether a time zone name is one this build knows: an IANA name from the tz database bundled
+/// by `chrono-tz`, or a fixed offset `+HH:MM` / `-HH:MM` (as Arrow accepts).
+pub fn is_known_zone(zone: &str) -> bool {
+    let b = zone.as_bytes();
+    let offset = b.len() == 6
+        && (b[0] == b'+' || b[0] == b'-')
+        && b[1..3].iter().all(u8::is_ascii_digit)
+        && b[3] == b':'
+        && b[4..6].iter().all(u8::is_ascii_digit)
+        && zone[1..3].parse::<u8>().is_ok_and(|h| h <= 23)
+        && zone[4..6].parse::<u8>().is_ok_and(|m| m <= 59);
+    offset || zone.parse::<chrono_tz::Tz>().is_ok()
+}

@@ -1,0 +1,714 @@
+//! Zero-copy views of a frame's columns, validated once per column on first access.
+
+use crate::array::Element;
+use crate::error::{Error, Result};
+use crate::format::Dtype;
+use crate::format::manifest::{
+    ArchivedColumnMeta, COLUMN_BINARY, COLUMN_BOOL, COLUMN_CATEGORICAL, COLUMN_DATE,
+    COLUMN_DURATION, COLUMN_PRIMITIVE, COLUMN_TIMESTAMP, COLUMN_UTF8, NO_SECTION,
+};
+use crate::frame::bitmap::Bitmap;
+use crate::frame::types::{ColumnStats, ColumnType, Field, StatRange, TimeUnit};
+use crate::reader::Reader;
+
+/// A frame entry of an open file: its row count, schema and columns. Costs nothing to make;
+/// columns are validated and viewed on demand.
+#[derive(Clone, Copy)]
+pub struct FrameView<'r> {
+    pub(crate) reader: &'r Reader,
+    pub(crate) name: &'r str,
+    pub(crate) rows: u64,
+    /// Index of the first column in the manifest's column table.
+    pub(crate) first: usize,
+    pub(crate) columns: &'r [ArchivedColumnMeta],
+}
+
+impl std::fmt::Debug for FrameView<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("FrameView")
+            .field("name", &self.name)
+            .field("rows", &self.rows)
+            .field("fields", &self.fields())
+            .finish()
+    }
+}
+
+impl<'r> FrameView<'r> {
+    /// The entry's name.
+    pub fn name(&self) -> &'r str {
+        self.name
+    }
+
+    /// Number of rows.
+    pub fn rows(&self) -> usize {
+        // Fits: tier 1 checked every column's buffers fit the address space.
+        self.rows as usize
+    }
+
+    /// Number of columns.
+    pub fn width(&self) -> usize {
+        self.columns.len()
+    }
+
+    /// Every column's name and type, in order.
+    pub fn fields(&self) -> Vec<Field> {
+        self.iter()
+            .map(|c| Field {
+                name: c.name().to_owned(),
+                ty: c.ty(),
+            })
+            .collect()
+    }
+
+    /// Every column, in order.
+    pub fn iter(&self) -> impl ExactSizeIterator<Item = ColumnView<'r>> + 'r {
+        let this = *self;
+        (0..self.columns.len()).map(move |i| this.column_at(i))
+    }
+
+    /// Column `i`.
+    ///
+    /// # Panics
+    /// If `i >= width()`.
+    pub fn column_at(&self, i: usize) -> ColumnView<'r> {
+        let index = self.first + i;
+        let (name, zone) = self.reader.manifest().column_text(index);
+        ColumnView {
+            reader: self.reader,
+            entry: self.name,
+            name,
+            zone,
+            index,
+            meta: &self.columns[i],
+            rows: self.rows as usize,
+        }
+    }
+
+    /// The column named `name` (a linear search over the frame's columns).
+    ///
+    /// # Errors
+    /// [`Error::NoSuchColumn`].
+    pub fn column(&self, name: &str) -> Result<ColumnView<'r>> {
+        (0..self.columns.len())
+            .map(|i| self.column_at(i))
+            .find(|c| c.name == name)
+            .ok_or_else(|| Error::NoSuchColumn {
+                file: self.reader.path().to_path_buf(),
+                entry: self.name.to_owned(),
+                column: name.to_owned(),
+            })
+    }
+}
+
+/// One column of a frame. The accessors check the column's content on the first access (tier 2:
+/// offsets, UTF-8, dictionary codes, validity), once per column per reader, and then return
+/// views of the mapping (or of the decompressed buffer, for compressed columns).
+#[derive(Clone, Copy)]
+pub struct ColumnView<'r> {
+    reader: &'r Reader,
+    entry: &'r str,
+    name: &'r str,
+    zone: &'r str,
+    index: usize,
+    meta: &'r ArchivedColumnMeta,
+    rows: usize,
+}
+
+impl std::fmt::Debug for ColumnView<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ColumnView")
+            .field("name", &self.name)
+            .field("type", &self.ty())
+            .field("null_count", &self.null_count())
+            .finish()
+    }
+}
+
+impl<'r> ColumnView<'r> {
+    /// The column's name.
+    pub fn name(&self) -> &'r str {
+        self.name
+    }
+
+    /// Number of rows.
+    pub fn len(&self) -> usize {
+        self.rows
+    }
+
+    /// Whether the column has no rows.
+    pub fn is_empty(&self) -> bool {
+        self.rows == 0
+    }
+
+    /// The column's type (allocates the zone's name for timestamps; see [`ColumnView::zone`]).
+    pub fn ty(&self) -> ColumnType {
+        let unit = TimeUnit::from_code(self.meta.unit).unwrap_or(TimeUnit::Second);
+        match self.meta.kind {
+            COLUMN_BOOL => ColumnType::Bool,
+            COLUMN_UTF8 => ColumnType::Utf8,
+            COLUMN_BINARY => ColumnType::Binary,
+            COLUMN_TIMESTAMP => ColumnType::Timestamp {
+                unit,
+                zone: self.zone().map(str::to_owned),
+            },
+            COLUMN_DATE => ColumnType::Date,
+            COLUMN_DURATION => ColumnType::Duration(unit),
+            COLUMN_CATEGORICAL => ColumnType::Categorical,
+            // COLUMN_PRIMITIVE; tier 1 refused unknown kinds.
+            _ => ColumnType::Primitive(self.physical()),
+        }
+    }
+
+    /// The dtype of the values buffer.
+    pub fn physical(&self) -> Dtype {
+        // Checked by tier 1.
+        Dtype::from_code(self.meta.dtype).unwrap_or(Dtype::U8)
+    }
+
+    /// The time unit of timestamps and durations.
+    pub fn unit(&self) -> Option<TimeUnit> {
+        matches!(self.meta.kind, COLUMN_TIMESTAMP | COLUMN_DURATION)
+            .then(|| TimeUnit::from_code(self.meta.unit))
+            .flatten()
+    }
+
+    /// The time zone of timestamps, if any.
+    pub fn zone(&self) -> Option<&'r str> {
+        (!self.zone.is_empty()).then_some(self.zone)
+    }
+
+    /// Number of null rows (from the manifest; checked against the validity bitmap on first
+    /// access).
+    pub fn null_count(&self) -> usize {
+        self.meta.null_count.to_native() as usize
+    }
+
+    /// Null count and value range, from the manifest, without touching the column's data.
+    pub fn stats(&self) -> ColumnStats {
+        ColumnStats {
+            null_count: self.meta.null_count.to_native(),
+            range: (self.meta.stats == 1).then(|| {
+                StatRange::decode(
+                    self.physical(),
+                    self.meta.min.to_native(),
+                    self.meta.max.to_native(),
+                )
+            }),
+        }
+    }
+
+    /// Whether the column's buffers are compressed (reading them decompresses into memory).
+    pub fn is_compressed(&self) -> bool {
+        let m = self.reader.manifest();
+        self.slots()
+            .iter()
+            .any(|&s| s != NO_SECTION && m.sections[s as usize].is_compressed())
+    }
+
+    fn slots(&self) -> [u32; 5] {
+        let c = self.meta;
+        [
+            c.validity.to_native(),
+            c.values.to_native(),
+            c.offsets.to_native(),
+            c.dictionary_offsets.to_native(),
+            c.dictionary_values.to_native(),
+        ]
+    }
+
+    fn invalid(&self, field: &'static str, reason: String) -> Error {
+        Error::InvalidColumn {
+            file: self.reader.path().to_path_buf(),
+            entry: self.entry.to_owned(),
+            column: self.name.to_owned(),
+            field,
+            reason,
+        }
+    }
+
+    fn wrong_type(&self, expected: &str) -> Error {
+        Error::WrongColumnType {
+            file: self.reader.path().to_path_buf(),
+            entry: self.entry.to_owned(),
+            column: self.name.to_owned(),
+            expected: expected.to_owned(),
+            found: self.ty().to_string(),
+        }
+    }
+
+    /// The decoded bytes of a buffer slot (tier 1 checked the slot and the section's length).
+    fn buffer(&self, slot: u32) -> Result<&'r [u8]> {
+        if slot == NO_SECTION {
+            return Ok(&[]);
+        }
+        self.reader.section_bytes(self.entry, slot as usize)
+    }
+
+    /// The decoded bytes of a buffer slot viewed as `T`s.
+    fn typed<T: Element>(&self, slot: u32, field: &'static str) -> Result<&'r [T]> {
+        T::cast_slice(self.buffer(slot)?).map_err(|_| {
+            self.invalid(
+                field,
+                format!("not an aligned, whole number of {} values", T::DTYPE),
+            )
+        })
+    }
+
+    /// Runs tier 2 on the column once per reader: validity against `null_count`, offsets,
+    /// UTF-8 and dictionary codes.
+    fn validate(&self) -> Result<()> {
+        self.reader
+            .column_checked(self.index, || self.check_content())
+    }
+
+    fn check_content(&self) -> Result<()> {
+        let validity = self.validity_unchecked()?;
+        if let Some(bits) = validity {
+            let nulls = bits.count_zeros();
+            if nulls != self.null_count() {
+                return Err(self.invalid(
+                    "validity",
+                    format!(
+                        "the bitmap has {nulls} nulls, the manifest says {}",
+                        self.null_count()
+                    ),
+                ));
+            }
+        }
+        match self.meta.kind {
+            COLUMN_UTF8 | COLUMN_BINARY => {
+                let offsets = self.typed::<i64>(self.meta.offsets.to_native(), "offsets")?;
+                let data = self.buffer(self.meta.values.to_native())?;
+                self.check_offsets("offsets", offsets, data)?;
+                if self.meta.kind == COLUMN_UTF8 {
+                    self.check_utf8("values", offsets, data)?;
+                }
+            }
+            COLUMN_CATEGORICAL => {
+                let offsets = self.typed::<i64>(
+                    self.meta.dictionary_offsets.to_native(),
+                    "dictionary_offsets",
+                )?;
+                let data = self.buffer(self.meta.dictionary_values.to_native())?;
+                self.check_offsets("dictionary_offsets", offsets, data)?;
+                self.check_utf8("dictionary_values", offsets, data)?;
+                let size = (offsets.len() - 1) as i64;
+                let codes = self.typed::<i32>(self.meta.values.to_native(), "codes")?;
+                let bad = match validity {
+                    None => codes.iter().position(|&c| !(0..size).contains(&i64::from(c))),
+                    Some(bits) => codes.iter().enumerate().position(|(i, &c)| {
+                        bits.get(i) && !(0..size).contains(&i64::from(c))
+                    }),
+                };
+                if let Some(row) = bad {
+                    return Err(self.invalid(
+                        "codes",
+                        format!(
+                            "row {row} has code {}, but the dictionary has {size} strings",
+                            codes[row]
+                        ),
+                    ));
+                }
+            }
+            _ => {}
+        }
+        Ok(())
+    }
+
+    /// Offsets start at 0, never decrease, and end at the data's length.
+    fn check_offsets(&self, field: &'static str, offsets: &[i64], data: &[u8]) -> Result<()> {
+        if offsets.first() != Some(&0) {
+            return Err(self.invalid(field, "the first offset must be 0".into()));
+        }
+        if let Some(i) = offsets.windows(2).position(|w| w[1] < w[0]) {
+            return Err(self.invalid(
+                field,
+                format!(
+                    "offset {} ({}) is below offset {i} ({})",
+                    i + 1,
+                    offsets[i + 1],
+                    offsets[i]
+                ),
+            ));
+        }
+        let last = offsets[offsets.len() - 1];
+        if last as u64 != data.len() as u64 {
+            return Err(self.invalid(
+                field,
+                format!(
+                    "the last offset is {last}, but the data has {} bytes",
+                    data.len()
+                ),
+            ));
+        }
+        Ok(())
+    }
+
+    /// The whole buffer is UTF-8 (SIMD validator), and every offset falls on a character
+    /// boundary, so every string between two offsets is UTF-8.
+    fn check_utf8(&self, field: &'static str, offsets: &[i64], data: &[u8]) -> Result<()> {
+        if let Err(e) = simdutf8::compat::from_utf8(data) {
+            let at = e.valid_up_to();
+            // Offsets are monotone and in bounds here: find the string for the message.
+            let row = offsets.partition_point(|&o| o as usize <= at).saturating_sub(1);
+            return Err(self.invalid(
+                field,
+                format!("string {row} is not UTF-8 (byte {at} of the buffer)"),
+            ));
+        }
+        // A continuation byte (0b10xx_xxxx) is never the start of a character.
+        if let Some(row) = offsets
+            .iter()
+            .position(|&o| data.get(o as usize).is_some_and(|&b| b & 0xC0 == 0x80))
+        {
+            return Err(self.invalid(
+                field,
+                format!("offset {row} splits a UTF-8 character"),
+            ));
+        }
+        Ok(())
+    }
+
+    fn validity_unchecked(&self) -> Result<Option<Bitmap<'r>>> {
+        let slot = self.meta.validity.to_native();
+        if slot == NO_SECTION {
+            return Ok(None);
+        }
+        let bytes = self.buffer(slot)?;
+        // Tier 1 checked the section decodes to ceil(rows / 8) bytes.
+        Bitmap::new(bytes, self.rows)
+            .map(Some)
+            .ok_or_else(|| self.invalid("validity", "shorter than the row count".into()))
+    }
+
+    /// The validity bitmap (bit set = value present), `None` when no row is null.
+    ///
+    /// # Errors
+    /// [`Error::InvalidColumn`] when the column's content is invalid; for compressed
+    /// columns, the errors of decompression.
+    pub fn validity(&self) -> Result<Option<Bitmap<'r>>> {
+        self.validate()?;
+        self.validity_unchecked()
+    }
+
+    /// The values of a fixed-width column as a slice (nulls hold unspecified values; see
+    /// [`ColumnView::validity`]). Works for numbers, timestamps and durations (`i64`) and
+    /// dates (`i32`).
+    ///
+    /// # Errors
+    /// [`Error::WrongColumnType`] when the column does not hold `T`s; as
+    /// [`ColumnView::validity`].
+    pub fn values<T: Element>(&self) -> Result<&'r [T]> {
+        let fixed = matches!(
+            self.meta.kind,
+            COLUMN_PRIMITIVE | COLUMN_TIMESTAMP | COLUMN_DATE | COLUMN_DURATION
+        );
+        if !fixed || self.physical() != T::DTYPE {
+            return Err(self.wrong_type(T::DTYPE.name()));
+        }
+        self.validate()?;
+        self.typed::<T>(self.meta.values.to_native(), "values")
+    }
+
+    /// Values and validity of a fixed-width column.
+    ///
+    /// # Errors
+    /// As [`ColumnView::values`].
+    pub fn primitive<T: Element>(&self) -> Result<PrimitiveColumn<'r, T>> {
+        Ok(PrimitiveColumn {
+            values: self.values::<T>()?,
+            validity: self.validity()?,
+        })
+    }
+
+    /// A timestamp or duration column: `i64` values, their unit and the zone.
+    ///
+    /// # Errors
+    /// [`Error::WrongColumnType`]; as [`ColumnView::validity`].
+    pub fn timestamps(&self) -> Result<TemporalColumn<'r>> {
+        if !matches!(self.meta.kind, COLUMN_TIMESTAMP | COLUMN_DURATION) {
+            return Err(self.wrong_type("timestamp or duration"));
+        }
+        Ok(TemporalColumn {
+            values: self.primitive::<i64>()?,
+            unit: self.unit().unwrap_or(TimeUnit::Second),
+            zone: self.zone(),
+        })
+    }
+
+    /// A date column: `i32` days since 1970-01-01.
+    ///
+    /// # Errors
+    /// [`Error::WrongColumnType`]; as [`ColumnView::validity`].
+    pub fn dates(&self) -> Result<PrimitiveColumn<'r, i32>> {
+        if self.meta.kind != COLUMN_DATE {
+            return Err(self.wrong_type("date"));
+        }
+        self.primitive::<i32>()
+    }
+
+    /// A bool column: bit-packed values and validity.
+    ///
+    /// # Errors
+    /// [`Error::WrongColumnType`]; as [`ColumnView::validity`].
+    pub fn bools(&self) -> Result<BoolColumn<'r>> {
+        if self.meta.kind != COLUMN_BOOL {
+            return Err(self.wrong_type("bool"));
+        }
+        let validity = self.validity()?;
+        let bytes = self.buffer(self.meta.values.to_native())?;
+        let values = Bitmap::new(bytes, self.rows)
+            .ok_or_else(|| self.invalid("values", "shorter than the row count".into()))?;
+        Ok(BoolColumn { values, validity })
+    }
+
+    /// A UTF-8 column: strings viewed in place, without copying.
+    ///
+    /// # Errors
+    /// [`Error::WrongColumnType`]; as [`ColumnView::validity`].
+    pub fn strings(&self) -> Result<StrColumn<'r>> {
+        if self.meta.kind != COLUMN_UTF8 {
+            return Err(self.wrong_type("utf8"));
+        }
+        let validity = self.validity()?;
+        let offsets = self.typed::<i64>(self.meta.offsets.to_native(), "offsets")?;
+        let data = self.buffer(self.meta.values.to_native())?;
+        // SAFETY: `validity()` ran `check_content` on this column (or found it cached, which
+        // happens only after it passed), and `check_utf8` accepted these exact bytes: the
+        // decoded section never changes (read-only map under the contract of `io::map`, or a
+        // decoded buffer whose chunks are never written again).
+        let data = unsafe { std::str::from_utf8_unchecked(data) };
+        Ok(StrColumn {
+            offsets,
+            data,
+            validity,
+        })
+    }
+
+    /// A binary column: byte strings viewed in place.
+    ///
+    /// # Errors
+    /// [`Error::WrongColumnType`]; as [`ColumnView::validity`].
+    pub fn binary(&self) -> Result<BinaryColumn<'r>> {
+        if self.meta.kind != COLUMN_BINARY {
+            return Err(self.wrong_type("binary"));
+        }
+        Ok(BinaryColumn {
+            validity: self.validity()?,
+            offsets: self.typed::<i64>(self.meta.offsets.to_native(), "offsets")?,
+            data: self.buffer(self.meta.values.to_native())?,
+        })
+    }
+
+    /// A categorical column: codes and the dictionary, viewed in place.
+    ///
+    /// # Errors
+    /// [`Error::WrongColumnType`]; as [`ColumnView::validity`].
+    pub fn categorical(&self) -> Result<CategoricalColumn<'r>> {
+        if self.meta.kind != COLUMN_CATEGORICAL {
+            return Err(self.wrong_type("categorical"));
+        }
+        let validity = self.validity()?;
+        let offsets = self.typed::<i64>(
+            self.meta.dictionary_offsets.to_native(),
+            "dictionary_offsets",
+        )?;
+        let data = self.buffer(self.meta.dictionary_values.to_native())?;
+        // SAFETY: as in `strings`: `check_content` accepted these exact dictionary bytes as
+        // UTF-8 before `validity()` returned, and they never change.
+        let data = unsafe { std::str::from_utf8_unchecked(data) };
+        Ok(CategoricalColumn {
+            codes: self.typed::<i32>(self.meta.values.to_native(), "codes")?,
+            dictionary: StrColumn {
+                offsets,
+                data,
+                validity: None,
+            },
+            validity,
+        })
+    }
+
+    /// The raw decoded bytes of the column's buffers, by role: validity, values, offsets,
+    /// dictionary offsets, dictionary values (empty when absent). Checked like the typed
+    /// accessors; for Arrow interop and other-format writers.
+    ///
+    /// # Errors
+    /// As [`ColumnView::validity`].
+    pub fn buffers(&self) -> Result<[&'r [u8]; 5]> {
+        self.validate()?;
+        let s = self.slots();
+        Ok([
+            self.buffer(s[0])?,
+            self.buffer(s[1])?,
+            self.buffer(s[2])?,
+            self.buffer(s[3])?,
+            self.buffer(s[4])?,
+        ])
+    }
+}
+
+fn valid(validity: Option<Bitmap<'_>>, i: usize) -> bool {
+    validity.is_none_or(|v| v.get(i))
+}
+
+/// A fixed-width column: values (nulls hold unspecified values) and validity.
+#[derive(Clone, Copy, Debug)]
+pub struct PrimitiveColumn<'r, T> {
+    /// Every row's value.
+    pub values: &'r [T],
+    /// Bit set = value present; `None` when no row is null.
+    pub validity: Option<Bitmap<'r>>,
+}
+
+impl<'r, T: Copy> PrimitiveColumn<'r, T> {
+    /// Row `i`, or `None` for a null.
+    ///
+    /// # Panics
+    /// If `i` is out of range.
+    pub fn get(&self, i: usize) -> Option<T> {
+        valid(self.validity, i).then(|| self.values[i])
+    }
+
+    /// Every row.
+    pub fn iter(&self) -> impl ExactSizeIterator<Item = Option<T>> + 'r {
+        let (values, validity) = (self.values, self.validity);
+        (0..values.len()).map(move |i| valid(validity, i).then(|| values[i]))
+    }
+
+    /// Number of rows.
+    pub fn len(&self) -> usize {
+        self.values.len()
+    }
+
+    /// Whether there are no rows.
+    pub fn is_empty(&self) -> bool {
+        self.values.is_empty()
+    }
+}
+
+/// A timestamp or duration column.
+#[derive(Clone, Copy, Debug)]
+pub struct TemporalColumn<'r> {
+    /// Values and validity.
+    pub values: PrimitiveColumn<'r, i64>,
+    /// The resolution.
+    pub unit: TimeUnit,
+    /// The time zone of timestamps, if any.
+    pub zone: Option<&'r str>,
+}
+
+/// A bool column.
+#[derive(Clone, Copy, Debug)]
+pub struct BoolColumn<'r> {
+    /// Every row's value, bit-packed.
+    pub values: Bitmap<'r>,
+    /// Bit set = value present; `None` when no row is null.
+    pub validity: Option<Bitmap<'r>>,
+}
+
+impl<'r> BoolColumn<'r> {
+    /// Row `i`, or `None` for a null.
+    pub fn get(&self, i: usize) -> Option<bool> {
+        valid(self.validity, i).then(|| self.values.get(i))
+    }
+
+    /// Every row.
+    pub fn iter(&self) -> impl ExactSizeIterator<Item = Option<bool>> + 'r {
+        let this = *self;
+        (0..self.values.len()).map(move |i| this.get(i))
+    }
+}
+
+/// A UTF-8 column, viewed in place: `offsets[i]..offsets[i + 1]` of `data` is row `i`.
+#[derive(Clone, Copy, Debug)]
+pub struct StrColumn<'r> {
+    /// `rows + 1` offsets into `data`.
+    pub offsets: &'r [i64],
+    /// Every row's bytes, concatenated.
+    pub data: &'r str,
+    /// Bit set = value present; `None` when no row is null.
+    pub validity: Option<Bitmap<'r>>,
+}
+
+impl<'r> StrColumn<'r> {
+    /// Number of rows.
+    pub fn len(&self) -> usize {
+        self.offsets.len() - 1
+    }
+
+    /// Whether there are no rows.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// Row `i`'s string, null or not (a null's string is empty).
+    ///
+    /// # Panics
+    /// If `i` is out of range.
+    #[inline]
+    pub fn value(&self, i: usize) -> &'r str {
+        // Offsets were checked monotone, in bounds and on character boundaries.
+        &self.data[self.offsets[i] as usize..self.offsets[i + 1] as usize]
+    }
+
+    /// Row `i`, or `None` for a null.
+    pub fn get(&self, i: usize) -> Option<&'r str> {
+        valid(self.validity, i).then(|| self.value(i))
+    }
+
+    /// Every row.
+    pub fn iter(&self) -> impl ExactSizeIterator<Item = Option<&'r str>> + 'r {
+        let this = *self;
+        (0..self.len()).map(move |i| this.get(i))
+    }
+}
+
+/// A binary column, viewed in place.
+#[derive(Clone, Copy, Debug)]
+pub struct BinaryColumn<'r> {
+    /// `rows + 1` offsets into `data`.
+    pub offsets: &'r [i64],
+    /// Every row's bytes, concatenated.
+    pub data: &'r [u8],
+    /// Bit set = value present; `None` when no row is null.
+    pub validity: Option<Bitmap<'r>>,
+}
+
+impl<'r> BinaryColumn<'r> {
+    /// Row `i`, or `None` for a null.
+    pub fn get(&self, i: usize) -> Option<&'r [u8]> {
+        valid(self.validity, i)
+            .then(|| &self.data[self.offsets[i] as usize..self.offsets[i + 1] as usize])
+    }
+
+    /// Every row.
+    pub fn iter(&self) -> impl ExactSizeIterator<Item = Option<&'r [u8]>> + 'r {
+        let this = *self;
+        (0..self.offsets.len() - 1).map(move |i| this.get(i))
+    }
+}
+
+/// A categorical column, viewed in place.
+#[derive(Clone, Copy, Debug)]
+pub struct CategoricalColumn<'r> {
+    /// Every row's code (nulls hold unspecified codes).
+    pub codes: &'r [i32],
+    /// The distinct strings; code `c` is `dictionary.value(c)`.
+    pub dictionary: StrColumn<'r>,
+    /// Bit set = value present; `None` when no row is null.
+    pub validity: Option<Bitmap<'r>>,
+}
+
+impl<'r> CategoricalColumn<'r> {
+    /// Row `i`'s string, or `None` for a null.
+    pub fn get(&self, i: usize) -> Option<&'r str> {
+        // Codes of non-null rows were checked to be below the dictionary's length.
+        valid(self.validity, i).then(|| self.dictionary.value(self.codes[i] as usize))
+    }
+
+    /// Every row.
+    pub fn iter(&self) -> impl ExactSizeIterator<Item = Option<&'r str>> + 'r {
+        let this = *self;
+        (0..self.codes.len()).map(move |i| this.get(i))
+    }
+}

@@ -1,0 +1,528 @@
+//! Writing frames: a whole [`Frame`] at once, or batch by batch through a [`FrameWriter`] whose
+//! columns are spooled to temporary files, so a frame larger than memory can be written.
+
+use std::collections::{BTreeMap, HashMap};
+use std::fs::File;
+use std::io::{BufWriter, Seek, SeekFrom, Write};
+
+use crate::error::{Error, Result};
+use crate::format::manifest::{ColumnMeta, MetaValue, NO_SECTION};
+use crate::frame::bitmap::{Bitmap, BitmapBuilder};
+use crate::frame::column::{Buffers, Column, Frame};
+use crate::frame::types::{ColumnType, Field, StatRange};
+use crate::writer::{Codec, PendingKind, Writer};
+
+/// Options of a frame entry: codecs (for all columns or per column) and metadata.
+#[derive(Clone, Debug, Default)]
+pub struct FrameOptions {
+    codec: Codec,
+    columns: HashMap<String, Codec>,
+    chunk_len: Option<usize>,
+    metadata: BTreeMap<String, MetaValue>,
+}
+
+impl FrameOptions {
+    /// Every column raw, no metadata.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// The codec of every column without its own ([`Codec::Raw`] by default): hot columns raw,
+    /// cold ones zstd.
+    pub fn codec(mut self, codec: Codec) -> Self {
+        self.codec = codec;
+        self
+    }
+
+    /// The codec of one column.
+    pub fn column_codec(mut self, column: impl Into<String>, codec: Codec) -> Self {
+        self.columns.insert(column.into(), codec);
+        self
+    }
+
+    /// Raw bytes per compressed chunk (default 1 MiB).
+    pub fn chunk_len(mut self, bytes: usize) -> Self {
+        self.chunk_len = Some(bytes);
+        self
+    }
+
+    /// Adds a metadata pair to the entry.
+    pub fn metadata(mut self, key: impl Into<String>, value: impl Into<MetaValue>) -> Self {
+        self.metadata.insert(key.into(), value.into());
+        self
+    }
+
+    fn codec_of(&self, column: &str) -> Codec {
+        self.columns.get(column).copied().unwrap_or(self.codec)
+    }
+}
+
+/// The manifest row of a column, without its text offsets and buffers.
+fn column_meta(ty: &ColumnType, null_count: u64, range: Option<StatRange>) -> ColumnMeta {
+    let (min, max) = range.map_or((0, 0), StatRange::encode);
+    ColumnMeta {
+        validity: NO_SECTION,
+        values: NO_SECTION,
+        offsets: NO_SECTION,
+        dictionary_offsets: NO_SECTION,
+        dictionary_values: NO_SECTION,
+        null_count,
+        min,
+        max,
+        kind: ty.code(),
+        dtype: ty.physical().code(),
+        unit: ty.unit().map_or(0, |u| u.code()),
+        stats: u8::from(range.is_some()),
+        ..ColumnMeta::default()
+    }
+}
+
+fn check_zones(writer: &Writer, entry: &str, fields: &[Field]) -> Result<()> {
+    for f in fields {
+        if let Some(zone) = f.ty.zone() {
+            if !crate::frame::types::is_known_zone(zone) {
+                return Err(writer.invalid(
+                    entry,
+                    format!(
+                        "column {:?}: unknown time zone {zone:?} (an IANA name or +HH:MM)",
+                        f.name
+                    ),
+                ));
+            }
+        }
+    }
+    Ok(())
+}
+
+fn fields(frame: &Frame) -> Vec<Field> {
+    frame
+        .columns()
+        .map(|(name, c)| Field {
+            name: name.to_owned(),
+            ty: c.ty().clone(),
+        })
+        .collect()
+}
+
+impl Writer {
+    /// Writes a frame with every column raw.
+    ///
+    /// # Errors
+    /// [`Error::Duplicate`] for a name already written; [`Error::InvalidInput`] for an
+    /// unknown time zone; [`Error::Io`].
+    pub fn put_frame(&mut self, name: &str, frame: &Frame) -> Result<()> {
+        self.put_frame_with(name, frame, &FrameOptions::default())
+    }
+
+    /// Writes a frame with options (codecs, metadata). Each buffer of each column becomes one
+    /// section, written straight from the frame's memory.
+    ///
+    /// # Errors
+    /// As [`Writer::put_frame`].
+    pub fn put_frame_with(&mut self, name: &str, frame: &Frame, options: &FrameOptions) -> Result<()> {
+        check_zones(self, name, &fields(frame))?;
+        self.start_entry(name)?;
+        let mut columns = Vec::with_capacity(frame.columns.len());
+        for (column_name, c) in frame.columns() {
+            let codec = options.codec_of(column_name);
+            let mut meta = column_meta(c.ty(), c.null_count() as u64, c.range());
+            let b: Buffers<'_> = c.buffers();
+            let chunk = options.chunk_len;
+            if let Some(v) = b.validity {
+                meta.validity = self.write_buffer(name, v, 1, codec, chunk)?;
+            }
+            meta.values = self.write_buffer(name, b.values, b.value_size.max(1), codec, chunk)?;
+            if let Some(offsets) = b.offsets {
+                let bytes = bytemuck::cast_slice(offsets);
+                meta.offsets = self.write_buffer(name, bytes, 8, codec, chunk)?;
+            }
+            if let Some((offsets, bytes)) = b.dictionary {
+                let o = bytemuck::cast_slice(offsets);
+                meta.dictionary_offsets = self.write_buffer(name, o, 8, codec, chunk)?;
+                meta.dictionary_values = self.write_buffer(name, bytes, 1, codec, chunk)?;
+            }
+            columns.push((meta, column_name.to_owned(), zone_of(c.ty())));
+        }
+        self.add_entry(
+            name.to_owned(),
+            PendingKind::Frame {
+                rows: frame.rows() as u64,
+                columns,
+            },
+            options.metadata.clone(),
+        );
+        Ok(())
+    }
+
+    /// Starts a frame written in batches of rows ([`FrameWriter::write_batch`]), for frames
+    /// produced from a stream or larger than memory. Each column's buffers are spooled to
+    /// unnamed temporary files beside the target and copied into place (compressed, if asked)
+    /// by [`FrameWriter::finish`]; memory holds one batch and the categorical dictionaries.
+    ///
+    /// # Errors
+    /// [`Error::Duplicate`] for a name already written.
+    pub fn frame_writer(&mut self, name: &str, options: &FrameOptions) -> Result<FrameWriter<'_>> {
+        self.start_entry(name)?;
+        Ok(FrameWriter {
+            writer: self,
+            name: name.to_owned(),
+            options: options.clone(),
+            fields: Vec::new(),
+            spools: Vec::new(),
+            rows: 0,
+        })
+    }
+}
+
+fn zone_of(ty: &ColumnType) -> String {
+    ty.zone().unwrap_or_default().to_owned()
+}
+
+/// A frame being written batch by batch; see [`Writer::frame_writer`]. Dropping it without
+/// [`FrameWriter::finish`] makes the whole file unfinishable (the target stays untouched).
+#[derive(Debug)]
+pub struct FrameWriter<'w> {
+    writer: &'w mut Writer,
+    name: String,
+    options: FrameOptions,
+    fields: Vec<Field>,
+    spools: Vec<ColumnSpool>,
+    rows: u64,
+}
+
+impl FrameWriter<'_> {
+    /// The columns' names and types (those of the first batch; empty before it).
+    pub fn fields(&self) -> &[Field] {
+        &self.fields
+    }
+
+    /// Rows written so far.
+    pub fn rows(&self) -> u64 {
+        self.rows
+    }
+
+    /// Appends a batch of rows. The first batch sets the columns; every later one must have
+    /// the same names and types, in the same order.
+    ///
+    /// # Errors
+    /// [`Error::InvalidInput`] for a batch whose columns differ from the first's or for an
+    /// unknown time zone; [`Error::Io`].
+    pub fn write_batch(&mut self, batch: &Frame) -> Result<()> {
+        let batch_fields = fields(batch);
+        if self.spools.is_empty() && self.rows == 0 && self.fields.is_empty() {
+            check_zones(self.writer, &self.name, &batch_fields)?;
+            let dir = self
+                .writer
+                .path()
+                .parent()
+                .filter(|p| !p.as_os_str().is_empty())
+                .unwrap_or(std::path::Path::new("."))
+                .to_path_buf();
+            for f in &batch_fields {
+                self.spools.push(ColumnSpool::new(&dir, &f.ty).map_err(|source| {
+                    Error::Io {
+                        path: dir.clone(),
+                        op: "create spool file",
+                        source,
+                    }
+                })?);
+            }
+            self.fields = batch_fields;
+        } else if batch_fields != self.fields {
+            let describe = |fs: &[Field]| {
+                fs.iter()
+                    .map(|f| format!("{}: {}", f.name, f.ty))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            };
+            return Err(self.writer.invalid(
+                &self.name,
+                format!(
+                    "a batch has columns [{}], the first batch had [{}]",
+                    describe(&batch_fields),
+                    describe(&self.fields)
+                ),
+            ));
+        }
+        for ((_, column), spool) in batch.columns().zip(&mut self.spools) {
+            spool.append(column).map_err(|source| Error::Io {
+                path: self.writer.path().to_path_buf(),
+                op: "write spool file",
+                source,
+            })?;
+        }
+        self.rows += batch.rows() as u64;
+        Ok(())
+    }
+
+    /// Copies the spooled columns into the file and completes the frame.
+    ///
+    /// # Errors
+    /// [`Error::Io`].
+    pub fn finish(self) -> Result<()> {
+        let FrameWriter {
+            writer,
+            name,
+            options,
+            fields,
+            spools,
+            rows,
+        } = self;
+        let path = writer.path().to_path_buf();
+        let io = |source| Error::Io {
+            path: path.clone(),
+            op: "read spool file",
+            source,
+        };
+        let mut columns = Vec::with_capacity(fields.len());
+        for (field, spool) in fields.into_iter().zip(spools) {
+            let codec = options.codec_of(&field.name);
+            let chunk = options.chunk_len;
+            let mut meta = column_meta(&field.ty, spool.null_count, spool.range);
+            let ColumnSpool {
+                mut validity,
+                mut values,
+                value_size,
+                mut offsets,
+                dictionary,
+                ..
+            } = spool;
+            if meta.null_count > 0 {
+                let (file, len) = validity.finish().map_err(io)?;
+                meta.validity = writer.copy_buffer(&name, file, len, 1, codec, chunk)?;
+            }
+            let (file, len) = values.finish().map_err(io)?;
+            meta.values = writer.copy_buffer(&name, file, len, value_size, codec, chunk)?;
+            if let Some(o) = &mut offsets {
+                let (file, len) = o.spool.finish().map_err(io)?;
+                meta.offsets = writer.copy_buffer(&name, file, len, 8, codec, chunk)?;
+            }
+            if let Some(d) = dictionary {
+                let o = bytemuck::cast_slice(&d.offsets);
+                meta.dictionary_offsets = writer.write_buffer(&name, o, 8, codec, chunk)?;
+                meta.dictionary_values = writer.write_buffer(&name, &d.bytes, 1, codec, chunk)?;
+            }
+            columns.push((meta, field.name, zone_of(&field.ty)));
+        }
+        writer.add_entry(name, PendingKind::Frame { rows, columns }, options.metadata);
+        Ok(())
+    }
+}
+
+/// An append-only temporary file (unlinked at creation: nothing is left behind on a crash).
+#[derive(Debug)]
+struct Spool {
+    file: BufWriter<File>,
+    len: u64,
+}
+
+impl Spool {
+    fn new(dir: &std::path::Path) -> std::io::Result<Spool> {
+        Ok(Spool {
+            file: BufWriter::with_capacity(1 << 20, tempfile::tempfile_in(dir)?),
+            len: 0,
+        })
+    }
+
+    fn append(&mut self, bytes: &[u8]) -> std::io::Result<()> {
+        self.file.write_all(bytes)?;
+        self.len += bytes.len() as u64;
+        Ok(())
+    }
+
+    /// The file, rewound, and its length.
+    fn finish(&mut self) -> std::io::Result<(&mut File, u64)> {
+        self.file.flush()?;
+        let file = self.file.get_mut();
+        file.seek(SeekFrom::Start(0))?;
+        Ok((file, self.len))
+    }
+}
+
+/// A bitmap spooled whole bytes at a time; the partial last byte stays in memory.
+#[derive(Debug)]
+struct BitSpool {
+    spool: Spool,
+    tail: BitmapBuilder,
+}
+
+impl BitSpool {
+    fn append(&mut self, bits: Bitmap<'_>) -> std::io::Result<()> {
+        self.tail.extend_from_bitmap(bits);
+        let whole = self.tail.take_whole_bytes();
+        self.spool.append(&whole)
+    }
+
+    fn append_ones(&mut self, n: usize) -> std::io::Result<()> {
+        // In pieces: a batch of a billion rows must not allocate a billion bits at once.
+        let mut left = n;
+        while left > 0 {
+            let step = left.min(1 << 23);
+            self.tail.push_n(true, step);
+            let whole = self.tail.take_whole_bytes();
+            self.spool.append(&whole)?;
+            left -= step;
+        }
+        Ok(())
+    }
+
+    fn finish(&mut self) -> std::io::Result<(&mut File, u64)> {
+        let tail = std::mem::take(&mut self.tail).finish().0;
+        self.spool.append(&tail)?;
+        self.spool.finish()
+    }
+}
+
+/// String offsets, rebased batch by batch onto the bytes spooled so far.
+#[derive(Debug)]
+struct OffsetSpool {
+    spool: Spool,
+    base: i64,
+}
+
+/// A categorical dictionary merged across batches.
+#[derive(Debug, Default)]
+struct Dictionary {
+    lookup: HashMap<String, i32>,
+    offsets: Vec<i64>,
+    bytes: Vec<u8>,
+}
+
+#[derive(Debug)]
+struct ColumnSpool {
+    validity: BitSpool,
+    /// Values, bit-packed booleans, string bytes or codes.
+    values: ValueSpool,
+    value_size: usize,
+    offsets: Option<OffsetSpool>,
+    dictionary: Option<Dictionary>,
+    null_count: u64,
+    range: Option<StatRange>,
+}
+
+#[derive(Debug)]
+enum ValueSpool {
+    Bytes(Spool),
+    Bits(BitSpool),
+}
+
+impl ValueSpool {
+    fn finish(&mut self) -> std::io::Result<(&mut File, u64)> {
+        match self {
+            ValueSpool::Bytes(s) => s.finish(),
+            ValueSpool::Bits(b) => b.finish(),
+        }
+    }
+}
+
+impl ColumnSpool {
+    fn new(dir: &std::path::Path, ty: &ColumnType) -> std::io::Result<ColumnSpool> {
+        let bits = |dir| -> std::io::Result<BitSpool> {
+            Ok(BitSpool {
+                spool: Spool::new(dir)?,
+                tail: BitmapBuilder::new(),
+            })
+        };
+        Ok(ColumnSpool {
+            validity: bits(dir)?,
+            values: match ty {
+                ColumnType::Bool => ValueSpool::Bits(bits(dir)?),
+                _ => ValueSpool::Bytes(Spool::new(dir)?),
+            },
+            value_size: match ty {
+                ColumnType::Bool | ColumnType::Utf8 | ColumnType::Binary => 1,
+                _ => ty.physical().size(),
+            },
+            offsets: if ty.has_offsets() {
+                let mut spool = Spool::new(dir)?;
+                spool.append(&0i64.to_le_bytes())?;
+                Some(OffsetSpool { spool, base: 0 })
+            } else {
+                None
+            },
+            dictionary: (*ty == ColumnType::Categorical).then(|| Dictionary {
+                offsets: vec![0],
+                ..Dictionary::default()
+            }),
+            null_count: 0,
+            range: None,
+        })
+    }
+
+    fn append(&mut self, column: &Column) -> std::io::Result<()> {
+        match column.validity() {
+            Some(bits) => self.validity.append(bits)?,
+            None => self.validity.append_ones(column.len())?,
+        }
+        self.null_count += column.null_count() as u64;
+        self.range = merge(self.range, column.range());
+        let b = column.buffers();
+        match (&mut self.values, &mut self.offsets, &mut self.dictionary) {
+            (ValueSpool::Bits(bits), _, _) => {
+                let values = Bitmap::new(b.values, column.len()).unwrap_or_else(|| {
+                    unreachable!("a bool column holds one bit per row")
+                });
+                bits.append(values)?;
+            }
+            (ValueSpool::Bytes(spool), Some(o), _) => {
+                let offsets = b.offsets.unwrap_or(&[0]);
+                let rebased: Vec<u8> = offsets[1..]
+                    .iter()
+                    .flat_map(|&x| (x + o.base).to_le_bytes())
+                    .collect();
+                o.spool.append(&rebased)?;
+                o.base += b.values.len() as i64;
+                spool.append(b.values)?;
+            }
+            (ValueSpool::Bytes(spool), None, Some(dict)) => {
+                let Some((codes, offsets, bytes)) = column.codes() else {
+                    unreachable!("a categorical column has codes")
+                };
+                // The batch's codes are rewritten into the merged dictionary's.
+                let remap: Vec<i32> = (0..offsets.len() - 1)
+                    .map(|i| {
+                        let s = Column::dictionary_entry(offsets, bytes, i).unwrap_or_default();
+                        dict.code(s)
+                    })
+                    .collect();
+                let codes: Vec<u8> = codes
+                    .iter()
+                    .flat_map(|&c| remap.get(c as usize).copied().unwrap_or(0).to_le_bytes())
+                    .collect();
+                spool.append(&codes)?;
+            }
+            (ValueSpool::Bytes(spool), None, None) => spool.append(b.values)?,
+        }
+        Ok(())
+    }
+}
+
+impl Dictionary {
+    fn code(&mut self, s: &str) -> i32 {
+        if let Some(&c) = self.lookup.get(s) {
+            return c;
+        }
+        let code = self.lookup.len() as i32;
+        self.lookup.insert(s.to_owned(), code);
+        self.bytes.extend_from_slice(s.as_bytes());
+        self.offsets.push(self.bytes.len() as i64);
+        code
+    }
+}
+
+fn merge(a: Option<StatRange>, b: Option<StatRange>) -> Option<StatRange> {
+    match (a, b) {
+        (None, x) | (x, None) => x,
+        (Some(StatRange::Int(a0, a1)), Some(StatRange::Int(b0, b1))) => {
+            Some(StatRange::Int(a0.min(b0), a1.max(b1)))
+        }
+        (Some(StatRange::UInt(a0, a1)), Some(StatRange::UInt(b0, b1))) => {
+            Some(StatRange::UInt(a0.min(b0), a1.max(b1)))
+        }
+        (Some(StatRange::Float(a0, a1)), Some(StatRange::Float(b0, b1))) => {
+            Some(StatRange::Float(a0.min(b0), a1.max(b1)))
+        }
+        // Batches of one column share a type, so their ranges share a domain.
+        (Some(a), Some(_)) => Some(a),
+    }
+}
