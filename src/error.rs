@@ -184,12 +184,15 @@ pub enum Error {
     },
 
     /// Decompressing a chunk failed.
-    #[error("{}: entry {entry:?}: chunk {chunk}: {reason}", file.display())]
+    #[error("{}: entry {entry:?}{part}: chunk {chunk}: {reason}", file.display())]
     Decompress {
         /// The file.
         file: PathBuf,
         /// The entry.
         entry: String,
+        /// The buffer of the entry the chunk belongs to: `, column "name" offsets` for a
+        /// frame's column, empty for arrays and models.
+        part: String,
         /// The chunk's index.
         chunk: usize,
         /// What went wrong.
@@ -336,6 +339,22 @@ pub enum Error {
         column: String,
     },
 
+    /// A model was written by a type whose schema differs from the one asked for (pickle's
+    /// version-skew trap, refused before any byte of the archive is read).
+    #[error("{0}")]
+    SchemaMismatch(Box<SchemaMismatch>),
+
+    /// A model's archive failed validation (bytecheck) or deserialization.
+    #[error("{}: model {entry:?}: {detail}", file.display())]
+    InvalidModel {
+        /// The file.
+        file: PathBuf,
+        /// The model entry.
+        entry: String,
+        /// What failed, with the path inside the archive (`field 'trees', index 3, ...`).
+        detail: String,
+    },
+
     /// A CSV file could not be imported.
     #[error("{}:{line}: {}{reason}", file.display(), column.as_ref().map(|c| format!("column {c:?}: ")).unwrap_or_default())]
     Csv {
@@ -404,5 +423,62 @@ impl rancor::Source for ArchiveError {
             message: source.to_string(),
             trace: Vec::new(),
         }))
+    }
+}
+
+/// The details of [`Error::SchemaMismatch`]: both schemas and where they first differ.
+#[derive(Debug)]
+pub struct SchemaMismatch {
+    /// The file.
+    pub file: PathBuf,
+    /// The model entry.
+    pub entry: String,
+    /// The type name recorded in the file.
+    pub stored_type: String,
+    /// The type asked for.
+    pub expected_type: String,
+    /// The user version recorded in the file, if any.
+    pub stored_version: Option<u64>,
+    /// The fingerprint recorded in the file.
+    pub stored_fingerprint: u64,
+    /// The fingerprint of the type asked for.
+    pub expected_fingerprint: u64,
+    /// The schema description recorded in the file.
+    pub stored_schema: String,
+    /// The schema description of the type asked for.
+    pub expected_schema: String,
+    /// Where the two descriptions first differ (`None` when the texts are equal and only the
+    /// fingerprints differ: a hash collision or a hand-edited file).
+    pub diff: Option<crate::model::SchemaDiff>,
+}
+
+impl fmt::Display for SchemaMismatch {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "{}: model {:?} was written as {}",
+            self.file.display(),
+            self.entry,
+            self.stored_type
+        )?;
+        if let Some(v) = self.stored_version {
+            write!(f, ", version {v}")?;
+        }
+        write!(
+            f,
+            " (fingerprint {:#018x}); this program expects {} (fingerprint {:#018x}); ",
+            self.stored_fingerprint, self.expected_type, self.expected_fingerprint
+        )?;
+        match &self.diff {
+            Some(d) => write!(f, "first difference at {d}")?,
+            None => f.write_str(
+                "the schema texts are equal but the fingerprints differ (a hash collision or a hand-edited file)",
+            )?,
+        }
+        write!(
+            f,
+            "\nstored schema:\n{}\nexpected schema:\n{}",
+            self.stored_schema, self.expected_schema
+        )
     }
 }

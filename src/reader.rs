@@ -132,6 +132,8 @@ pub struct Reader {
     sections: OnceCell<Box<[SectionCache]>>,
     /// Set per column of the column table once its content passed tier 2.
     columns_checked: OnceCell<Box<[OnceCell<()>]>>,
+    /// Per model: the type its archive was validated as.
+    models_validated: OnceCell<Box<[OnceCell<std::any::TypeId>]>>,
     decoded_bytes: AtomicU64,
 }
 
@@ -212,6 +214,7 @@ impl Reader {
             options,
             sections: OnceCell::new(),
             columns_checked: OnceCell::new(),
+            models_validated: OnceCell::new(),
             decoded_bytes: AtomicU64::new(0),
         };
         if verify {
@@ -231,6 +234,13 @@ impl Reader {
         // (bytecheck) in `from_backing`, and they cannot have changed since: they are an owned
         // buffer, or a read-only map under the contract in `io::map`.
         unsafe { rkyv::api::access_pos_unchecked::<ArchivedManifest>(bytes, root) }
+    }
+
+    /// The addresses of the file's bytes in memory (the mapping, or the buffer): a view whose
+    /// pointer lies inside was not copied. For tests and zero-copy assertions.
+    pub fn mapped_range(&self) -> Range<usize> {
+        let bytes = self.backing.bytes();
+        bytes.as_ptr() as usize..bytes.as_ptr() as usize + bytes.len()
     }
 
     /// The path (or the name given to [`OpenOptions::open_buffer`]).
@@ -349,7 +359,11 @@ impl Reader {
             if got != s.checksum {
                 return Err(Error::ChecksumMismatch {
                     file: self.path.clone(),
-                    what: format!("section {i} of entry {:?}", owners[i]),
+                    what: format!(
+                        "section {i} of entry {:?}{}",
+                        owners[i].0,
+                        validate::buffer_part(m, owners[i].1)
+                    ),
                     expected: s.checksum.to_native(),
                     got,
                 });
@@ -360,7 +374,7 @@ impl Reader {
                     .try_for_each_init(Vec::new, |scratch, c| {
                         let len = self.chunk_raw_len(s, c);
                         let mut out = vec![0u8; len];
-                        self.decode_chunk(owners[i], i, c, &mut out, scratch)
+                        self.decode_chunk(owners[i].0, i, c, &mut out, scratch)
                     })?;
             }
         }
@@ -381,8 +395,9 @@ impl Reader {
         }
     }
 
-    /// The name of the entry that owns each section (tier 1 checked there is exactly one).
-    fn section_owners(&self) -> Vec<&str> {
+    /// The name of the entry that owns each section, and the part of it the section holds
+    /// (tier 1 checked there is exactly one owner).
+    fn section_owners(&self) -> Vec<(&str, Option<(usize, &'static str)>)> {
         let m = self.manifest();
         // Entry index of row `row` of each kind's table.
         let mut by_kind: [Vec<usize>; 3] = Default::default();
@@ -391,12 +406,26 @@ impl Reader {
                 rows.push(i);
             }
         }
-        let mut owners = vec![""; m.sections.len()];
-        let _ = validate::for_each_owned_section::<()>(m, |kind, row, section| {
-            owners[section as usize] = m.name(by_kind[usize::from(kind)][row]);
+        let mut owners = vec![("", None); m.sections.len()];
+        let _ = validate::for_each_owned_section::<()>(m, |kind, row, section, buffer| {
+            owners[section as usize] = (m.name(by_kind[usize::from(kind)][row]), buffer);
             Ok(())
         });
         owners
+    }
+
+    /// `, column "name" slot` when section `index` is a column's buffer (for messages; cold).
+    #[cold]
+    fn section_part(&self, index: usize) -> String {
+        let m = self.manifest();
+        let mut part = None;
+        let _ = validate::for_each_owned_section::<()>(m, |_, _, section, buffer| {
+            if section as usize == index {
+                part = buffer;
+            }
+            Ok(())
+        });
+        validate::buffer_part(m, part)
     }
 
     /// The frame named `name`.
@@ -436,9 +465,21 @@ impl Reader {
         self.decoded_range(entry, index, start, end)
     }
 
+    /// The validation cache of model row `row`.
+    pub(crate) fn model_validated(&self, row: usize) -> &OnceCell<std::any::TypeId> {
+        let count = self.manifest().models.len();
+        &self
+            .models_validated
+            .get_or_init(|| (0..count).map(|_| OnceCell::new()).collect())[row]
+    }
+
     /// Runs `check` once for column `index` of the column table; later calls return at once
     /// when it passed (a failure is not cached: it is reported again).
-    pub(crate) fn column_checked(&self, index: usize, check: impl FnOnce() -> Result<()>) -> Result<()> {
+    pub(crate) fn column_checked(
+        &self,
+        index: usize,
+        check: impl FnOnce() -> Result<()>,
+    ) -> Result<()> {
         let count = self.manifest().columns.len();
         let cells = self
             .columns_checked
@@ -477,6 +518,7 @@ impl Reader {
             Error::Decompress {
                 file: self.path.clone(),
                 entry: entry.to_owned(),
+                part: self.section_part(index),
                 chunk: c,
                 reason,
             }
@@ -485,7 +527,10 @@ impl Reader {
         if got != chunk.checksum {
             return Err(Error::ChecksumMismatch {
                 file: self.path.clone(),
-                what: format!("entry {entry:?} chunk {c} (decoded)"),
+                what: format!(
+                    "entry {entry:?}{} chunk {c} (decoded)",
+                    self.section_part(index)
+                ),
                 expected: chunk.checksum.to_native(),
                 got,
             });
@@ -633,6 +678,12 @@ impl<'r> EntryRef<'r> {
             });
         }
         Ok(self.row().index.to_native() as usize)
+    }
+
+    /// The entry as a model, or [`Error::WrongKind`].
+    pub fn as_model(&self) -> Result<crate::model::ModelEntry<'r>> {
+        let row = self.expect_kind(Kind::Model)?;
+        Ok(crate::model::ModelEntry::new(self.reader, self.name(), row))
     }
 
     /// The entry as a frame, or [`Error::WrongKind`].

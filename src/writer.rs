@@ -9,6 +9,7 @@ use rayon::prelude::*;
 
 use crate::array::Element;
 use crate::error::{Error, Result};
+use crate::format::align_up;
 use crate::format::checksum::{self, Hasher};
 use crate::format::codec;
 use crate::format::header::{FORMAT_VERSION, HEADER_LEN, Header};
@@ -16,10 +17,9 @@ use crate::format::limits::{
     DEFAULT_ALIGNMENT, DEFAULT_CHUNK_LEN, DEFAULT_MAX_MANIFEST_LEN, MAX_ALIGNMENT, MAX_NDIM,
     MIN_ALIGNMENT, PAGE, SMALL_ALIGNMENT,
 };
-use crate::format::align_up;
 use crate::format::manifest::{
-    ArrayMeta, CODEC_RAW, CODEC_ZSTD, Chunk, ColumnMeta, Entry, FrameMeta, KIND_ARRAY,
-    KIND_FRAME, KIND_MODEL, Manifest, MetaItem, MetaValue, ModelMeta, ROOT_LEN, Section,
+    ArrayMeta, CODEC_RAW, CODEC_ZSTD, Chunk, ColumnMeta, Entry, FrameMeta, KIND_ARRAY, KIND_FRAME,
+    KIND_MODEL, Manifest, MetaItem, MetaValue, ModelMeta, ROOT_LEN, Section,
 };
 use crate::io::atomic::AtomicFile;
 
@@ -266,7 +266,8 @@ impl Writer {
             .try_fold(size, |acc, &d| acc.checked_mul(d as u64))
             .filter(|&b| usize::try_from(b).is_ok())
             .ok_or_else(|| self.invalid(name, "shape overflows the address space"))?;
-        let section = self.begin_section(raw_len, T::DTYPE.size(), options.codec, options.chunk_len)?;
+        let section =
+            self.begin_section(raw_len, T::DTYPE.size(), options.codec, options.chunk_len)?;
         self.poisoned = true;
         Ok(ArrayWriter {
             writer: self,

@@ -17,10 +17,11 @@ use brine::format::codec;
 use brine::format::header::MAGIC;
 use brine::format::limits::{MAX_CHUNK_LEN, MAX_NDIM, PAGE};
 use brine::format::manifest::{
-    ArrayMeta, CODEC_RAW, CODEC_ZSTD, Chunk, Entry, KIND_ARRAY, Manifest, MetaItem, MetaValue,
-    ROOT_LEN, Section,
+    ArrayMeta, CODEC_RAW, CODEC_ZSTD, Chunk, ColumnMeta, Entry, FrameMeta, KIND_ARRAY, KIND_FRAME,
+    Manifest, MetaItem, MetaValue, ModelMeta, ROOT_LEN, Section,
 };
 use brine::format::{Dtype, FORMAT_VERSION, HEADER_LEN, Header, Version};
+use brine::frame::{Column, Frame, TimeUnit};
 use brine::{AlignedBuf, Codec, Element, EntryOptions, Error, OpenOptions, Reader, Result, Writer};
 
 // ---------------------------------------------------------------------------------------------
@@ -915,10 +916,11 @@ fn manifest_checksum_mismatch() {
 }
 
 /// The manifest's root (`ArchivedManifest`), which ends the file (spec/FORMAT.md, "rkyv
-/// layout"): eight 8-byte fields, the names string then seven vectors, each vector an i32
-/// offset relative to the field itself and a u32 length.
+/// layout"): thirteen 8-byte fields in declaration order, strings (names, column text, model
+/// text) and vectors; each vector is an i32 offset relative to the field itself and a u32
+/// length.
 mod root {
-    pub const LEN: usize = 64;
+    pub const LEN: usize = 104;
     pub const NAMES: usize = 0;
     pub const ENTRIES: usize = 8;
     pub const ARRAYS: usize = 16;
@@ -927,6 +929,11 @@ mod root {
     pub const CHUNKS: usize = 40;
     pub const METADATA: usize = 48;
     pub const ENTRY_METADATA: usize = 56;
+    pub const FRAMES: usize = 64;
+    pub const COLUMNS: usize = 72;
+    pub const COLUMN_TEXT: usize = 80;
+    pub const MODELS: usize = 88;
+    pub const MODEL_TEXT: usize = 96;
 }
 
 /// The file offset of the root.
@@ -959,6 +966,16 @@ fn manifest_root_layout_is_as_documented() {
     for (field, len) in lengths {
         assert_eq!(table(&bytes, field).1, len, "root field at {field}");
     }
+    // An array-only file: the tables of the other kinds are empty, their strings empty and
+    // inline (all 0xFF).
+    assert_eq!(root::LEN, ROOT_LEN as usize);
+    for field in [root::FRAMES, root::COLUMNS, root::MODELS] {
+        assert_eq!(table(&bytes, field).1, 0, "root field at {field}");
+    }
+    for field in [root::COLUMN_TEXT, root::MODEL_TEXT] {
+        let at = root_at(&bytes) + field;
+        assert_eq!(bytes[at..at + 8], [0xFF; 8], "root field at {field}");
+    }
     // Entry rows are 16 bytes: name_end, metadata_end, index, kind, reserved.
     let (entries, _) = table(&bytes, root::ENTRIES);
     for (i, e) in m.entries.iter().enumerate() {
@@ -976,6 +993,33 @@ fn manifest_root_layout_is_as_documented() {
     // "abcd" fits in the string's 8 bytes: stored inline, padded with 0xFF.
     let names = root_at(&bytes) + root::NAMES;
     assert_eq!(bytes[names..names + 8], *b"abcd\xFF\xFF\xFF\xFF");
+
+    // A written file with an array and a frame of two columns: one frame row (16 bytes: rows,
+    // columns_end, reserved), two column rows, and the columns' names and zone in column_text.
+    let bytes = written(|w| {
+        w.put_array("a", &[1u8], &[1])?;
+        let frame = Frame::builder()
+            .column("x", Column::new(vec![1i64, 2]))
+            .column(
+                "t",
+                Column::timestamps(vec![0, 1], TimeUnit::Second, Some("UTC")),
+            )
+            .build()?;
+        w.put_frame("f", &frame)
+    });
+    assert_eq!(table(&bytes, root::ENTRIES).1, 2);
+    assert_eq!(table(&bytes, root::ARRAYS).1, 1);
+    assert_eq!(table(&bytes, root::FRAMES).1, 1);
+    assert_eq!(table(&bytes, root::COLUMNS).1, 2);
+    assert_eq!(table(&bytes, root::MODELS).1, 0);
+    let (entries, _) = table(&bytes, root::ENTRIES);
+    assert_eq!(bytes[entries + 12], KIND_ARRAY);
+    assert_eq!(bytes[entries + 16 + 12], KIND_FRAME);
+    let (frames, _) = table(&bytes, root::FRAMES);
+    let expected = [&2u64.to_le_bytes()[..], &2u32.to_le_bytes(), &[0; 4]].concat();
+    assert_eq!(bytes[frames..frames + 16], expected);
+    let text = root_at(&bytes) + root::COLUMN_TEXT;
+    assert_eq!(bytes[text..text + 8], *b"xtUTC\xFF\xFF\xFF");
 }
 
 #[test]
@@ -1045,7 +1089,7 @@ fn manifest_too_short_for_its_root() {
         let len = bytes.len() as u64;
         set_u64(&mut bytes, at::FILE_LEN, len);
         reseal_manifest(&mut bytes);
-        // The header's root_length (64) does not fit in the manifest.
+        // The header's root_length (104) does not fit in the manifest.
         assert_err!(
             open(&bytes),
             Error::InvalidHeader {
@@ -2124,13 +2168,19 @@ fn not_found() {
 }
 
 #[test]
-fn wrong_kind_is_not_reachable_yet() {
-    // Arrays are the only kind so far: `as_array` succeeds on every entry. Once a second kind
-    // exists, this test should open an entry of it as an array and expect `Error::WrongKind`.
+fn wrong_kind() {
+    // Every entry of the baseline is an array; asked for as a frame, each is refused. (Frames
+    // asked for as arrays: tests/frame_adversarial.rs.)
     let r = open(&baseline().bytes()).unwrap();
     for e in r.entries() {
         assert_eq!(e.kind(), brine::Kind::Array);
         e.as_array().unwrap();
+        assert_err!(
+            e.as_frame(),
+            Error::WrongKind { ref entry, expected: "frame", found: "array", .. }
+                if entry == e.name()
+        );
+        assert_err!(r.frame(e.name()), Error::WrongKind { .. });
     }
 }
 
@@ -2600,7 +2650,8 @@ fn chunk_that_is_not_exactly_one_frame_is_refused() {
 
 #[test]
 fn unknown_entry_kind_is_unsupported_feature() {
-    for kind in [1u8, 2, 200] {
+    // Kinds 0 (array), 1 (frame) and 2 (model) are known.
+    for kind in [3u8, 4, 200, 255] {
         for minor in [FORMAT_VERSION.minor, FORMAT_VERSION.minor + 1] {
             let version = Version {
                 major: FORMAT_VERSION.major,
@@ -2661,14 +2712,20 @@ struct GrownManifest {
     chunks: Vec<Chunk>,
     metadata: Vec<MetaItem>,
     entry_metadata: Vec<MetaItem>,
-    frames: Vec<u64>,
+    frames: Vec<FrameMeta>,
+    columns: Vec<ColumnMeta>,
+    column_text: String,
+    models: Vec<ModelMeta>,
+    model_text: String,
+    /// The table a newer minor version appends.
+    added: Vec<u64>,
 }
 
 fn grown_manifests() -> Vec<Vec<u8>> {
     let m = baseline_with_entry_metadata().manifest();
     [vec![], vec![7u64; 3]]
         .into_iter()
-        .map(|frames| {
+        .map(|added| {
             let grown = GrownManifest {
                 names: m.names.clone(),
                 entries: m.entries.clone(),
@@ -2678,7 +2735,12 @@ fn grown_manifests() -> Vec<Vec<u8>> {
                 chunks: m.chunks.clone(),
                 metadata: m.metadata.clone(),
                 entry_metadata: m.entry_metadata.clone(),
-                frames,
+                frames: m.frames.clone(),
+                columns: m.columns.clone(),
+                column_text: m.column_text.clone(),
+                models: m.models.clone(),
+                model_text: m.model_text.clone(),
+                added,
             };
             rkyv::to_bytes::<rancor::Error>(&grown).unwrap().to_vec()
         })
@@ -2687,7 +2749,7 @@ fn grown_manifests() -> Vec<Vec<u8>> {
 
 #[test]
 fn newer_minor_root_with_more_tables_is_read() {
-    assert_eq!(ROOT_LEN, 64);
+    assert_eq!(ROOT_LEN, 104);
     for archive in grown_manifests() {
         let mut c = baseline_with_entry_metadata();
         c.version.minor = FORMAT_VERSION.minor + 1;
@@ -2695,17 +2757,17 @@ fn newer_minor_root_with_more_tables_is_read() {
         let r = open(&c.bytes_with_archive(&archive)).unwrap();
         read_baseline(&r).unwrap();
         r.verify().unwrap();
-        // The same bytes claiming this version: its root is exactly 64 bytes.
+        // The same bytes claiming this version: its root is exactly ROOT_LEN bytes.
         c.version = FORMAT_VERSION;
         assert_err!(
             open(&c.bytes_with_archive(&archive)),
             Error::InvalidHeader {
                 field: "root_length",
-                value: 72,
+                value,
                 ..
-            }
+            } if value == u64::from(ROOT_LEN + 8)
         );
-        // Read with this version's root size, the last 64 bytes are not a valid root.
+        // Read with this version's root size, the last ROOT_LEN bytes are not a valid root.
         c.root_length = ROOT_LEN;
         assert_err!(
             open(&c.bytes_with_archive(&archive)),
@@ -2721,10 +2783,11 @@ fn root_length_out_of_range() {
         .to_vec();
     for (minor, root_length) in [
         (FORMAT_VERSION.minor, 0),
-        (FORMAT_VERSION.minor, 60),
-        (FORMAT_VERSION.minor, 68),
-        (FORMAT_VERSION.minor + 1, 60),
-        (FORMAT_VERSION.minor + 1, 66),
+        (FORMAT_VERSION.minor, 64),
+        (FORMAT_VERSION.minor, ROOT_LEN - 4),
+        (FORMAT_VERSION.minor, ROOT_LEN + 4),
+        (FORMAT_VERSION.minor + 1, ROOT_LEN - 4),
+        (FORMAT_VERSION.minor + 1, ROOT_LEN + 2),
         (FORMAT_VERSION.minor + 1, archive.len() as u32 + 4),
         (FORMAT_VERSION.minor + 1, u32::MAX),
     ] {
@@ -2743,7 +2806,7 @@ fn root_length_out_of_range() {
 
 #[test]
 fn newer_minor_manifest_that_fails_validation_is_unsupported_feature() {
-    for archive in [vec![0xA5; 256], vec![0; 64]] {
+    for archive in [vec![0xA5; 256], vec![0; ROOT_LEN as usize]] {
         let mut c = baseline_with_entry_metadata();
         assert_err!(
             open(&c.bytes_with_archive(&archive)),

@@ -16,6 +16,7 @@
 //! the new files together with the spec change that explains them.
 
 use std::fmt::Write as _;
+use std::ops::Range;
 use std::path::{Path, PathBuf};
 
 mod common;
@@ -23,10 +24,16 @@ use common::Data;
 
 use brine::format::header::Header;
 use brine::format::manifest::{
-    ArchivedArrayMeta, ArchivedChunk, ArchivedEntry, ArchivedManifest, ArchivedMetaItem,
-    ArchivedMetaValue, ArchivedSection, KIND_ARRAY,
+    ArchivedArrayMeta, ArchivedChunk, ArchivedColumnMeta, ArchivedEntry, ArchivedFrameMeta,
+    ArchivedManifest, ArchivedMetaItem, ArchivedMetaValue, ArchivedModelMeta, ArchivedSection,
+    KIND_ARRAY, KIND_FRAME, KIND_MODEL, NO_SECTION, codec_name as section_codec_name,
 };
-use brine::{AlignedBuf, Codec, Dtype, EntryOptions, MetaRef, MetaValue, Reader, Writer};
+use brine::frame::{ColumnType, ColumnView, FrameOptions, StatRange, TimeUnit};
+use brine::model::{ModelOptions, Schema, schema_text};
+use brine::{
+    AlignedBuf, Codec, Column, Dtype, Element, EntryOptions, Frame, Kind, MetaRef, MetaValue,
+    Reader, Writer,
+};
 use half::{bf16, f16};
 use serde_json::{Map, Value, json};
 
@@ -104,10 +111,547 @@ impl Array {
 
     /// The codec name the reader reports (`ArrayEntry::codec`).
     fn codec_name(&self) -> &'static str {
-        match self.codec {
-            Codec::Zstd { shuffle: true, .. } if self.data.dtype().size() > 1 => "zstd+shuffle",
-            Codec::Zstd { .. } => "zstd",
-            _ => "raw",
+        codec_name(self.codec, self.data.dtype().size())
+    }
+}
+
+/// The codec name of a section of `size`-byte elements written with `codec`: the shuffle
+/// request is dropped for 1-byte elements.
+fn codec_name(codec: Codec, size: usize) -> &'static str {
+    match codec {
+        Codec::Zstd { shuffle: true, .. } if size > 1 => "zstd+shuffle",
+        Codec::Zstd { .. } => "zstd",
+        _ => "raw",
+    }
+}
+
+/// The numbers a primitive column holds, by dtype; `None` is a null.
+#[derive(Clone, Debug, PartialEq)]
+enum Prim {
+    I8(Vec<Option<i8>>),
+    I16(Vec<Option<i16>>),
+    I32(Vec<Option<i32>>),
+    I64(Vec<Option<i64>>),
+    U8(Vec<Option<u8>>),
+    U16(Vec<Option<u16>>),
+    U32(Vec<Option<u32>>),
+    U64(Vec<Option<u64>>),
+    F16(Vec<Option<f16>>),
+    F32(Vec<Option<f32>>),
+    F64(Vec<Option<f64>>),
+}
+
+/// Runs `$body` with `$v` bound to the typed `Vec` inside a [`Prim`].
+macro_rules! prim_dispatch {
+    ($p:expr, $v:ident => $body:expr) => {
+        match $p {
+            Prim::I8($v) => $body,
+            Prim::I16($v) => $body,
+            Prim::I32($v) => $body,
+            Prim::I64($v) => $body,
+            Prim::U8($v) => $body,
+            Prim::U16($v) => $body,
+            Prim::U32($v) => $body,
+            Prim::U64($v) => $body,
+            Prim::F16($v) => $body,
+            Prim::F32($v) => $body,
+            Prim::F64($v) => $body,
+        }
+    };
+}
+
+/// The smallest and largest of values, in the order given: on ties the first stays, as in
+/// brine's writer (which matters only for 0.0 and -0.0).
+fn fold_range<K: PartialOrd + Copy>(keys: impl Iterator<Item = K>) -> Option<(K, K)> {
+    keys.fold(None, |acc, k| {
+        Some(match acc {
+            None => (k, k),
+            Some((lo, hi)) => (if k < lo { k } else { lo }, if k > hi { k } else { hi }),
+        })
+    })
+}
+
+/// A column element type: its statistics domain (spec/FORMAT.md, column statistics).
+trait Stat: Copy {
+    fn range(values: &[Option<Self>]) -> Option<StatRange>;
+}
+
+macro_rules! stat {
+    ($($t:ty => $variant:ident, $key:expr;)*) => {$(
+        impl Stat for $t {
+            fn range(values: &[Option<Self>]) -> Option<StatRange> {
+                fold_range(values.iter().flatten().filter_map(|&v| $key(v)))
+                    .map(|(lo, hi)| StatRange::$variant(lo, hi))
+            }
+        }
+    )*};
+}
+
+stat! {
+    i8 => Int, |v: i8| Some(i64::from(v));
+    i16 => Int, |v: i16| Some(i64::from(v));
+    i32 => Int, |v: i32| Some(i64::from(v));
+    i64 => Int, |v: i64| Some(v);
+    u8 => UInt, |v: u8| Some(u64::from(v));
+    u16 => UInt, |v: u16| Some(u64::from(v));
+    u32 => UInt, |v: u32| Some(u64::from(v));
+    u64 => UInt, |v: u64| Some(v);
+    f16 => Float, |v: f16| Some(f64::from(v)).filter(|x: &f64| !x.is_nan());
+    f32 => Float, |v: f32| Some(f64::from(v)).filter(|x: &f64| !x.is_nan());
+    f64 => Float, |v: f64| Some(v).filter(|x: &f64| !x.is_nan());
+}
+
+/// The content of one column, as a reader finds it: every row, `None` for a null.
+#[derive(Clone, Debug, PartialEq)]
+enum ColData {
+    Bool(Vec<Option<bool>>),
+    Prim(Prim),
+    Utf8(Vec<Option<String>>),
+    Binary(Vec<Option<Vec<u8>>>),
+    Timestamp(Vec<Option<i64>>, TimeUnit, Option<String>),
+    Date(Vec<Option<i32>>),
+    Duration(Vec<Option<i64>>, TimeUnit),
+    /// Codes into `dictionary`.
+    Categorical {
+        codes: Vec<Option<i32>>,
+        dictionary: Vec<String>,
+    },
+}
+
+/// A categorical column of `values`: each distinct string gets the next code in order of
+/// first appearance (brine's writers do the same, also across the batches of a frame).
+fn categorical(values: &[Option<&str>]) -> ColData {
+    let mut dictionary: Vec<String> = Vec::new();
+    let codes = values
+        .iter()
+        .map(|v| {
+            v.map(|s| match dictionary.iter().position(|d| d == s) {
+                Some(i) => i as i32,
+                None => {
+                    dictionary.push(s.to_owned());
+                    dictionary.len() as i32 - 1
+                }
+            })
+        })
+        .collect();
+    ColData::Categorical { codes, dictionary }
+}
+
+fn strings(values: &[Option<&str>]) -> ColData {
+    ColData::Utf8(values.iter().map(|v| v.map(str::to_owned)).collect())
+}
+
+impl ColData {
+    fn len(&self) -> usize {
+        match self {
+            ColData::Bool(v) => v.len(),
+            ColData::Prim(p) => prim_dispatch!(p, v => v.len()),
+            ColData::Utf8(v) => v.len(),
+            ColData::Binary(v) => v.len(),
+            ColData::Timestamp(v, ..) | ColData::Duration(v, _) => v.len(),
+            ColData::Date(v) => v.len(),
+            ColData::Categorical { codes, .. } => codes.len(),
+        }
+    }
+
+    fn null_count(&self) -> usize {
+        fn nulls<T>(v: &[Option<T>]) -> usize {
+            v.iter().filter(|x| x.is_none()).count()
+        }
+        match self {
+            ColData::Bool(v) => nulls(v),
+            ColData::Prim(p) => prim_dispatch!(p, v => nulls(v)),
+            ColData::Utf8(v) => nulls(v),
+            ColData::Binary(v) => nulls(v),
+            ColData::Timestamp(v, ..) | ColData::Duration(v, _) => nulls(v),
+            ColData::Date(v) => nulls(v),
+            ColData::Categorical { codes, .. } => nulls(codes),
+        }
+    }
+
+    fn ty(&self) -> ColumnType {
+        fn of<T: Element>(_: &[Option<T>]) -> Dtype {
+            T::DTYPE
+        }
+        match self {
+            ColData::Bool(_) => ColumnType::Bool,
+            ColData::Prim(p) => ColumnType::Primitive(prim_dispatch!(p, v => of(v))),
+            ColData::Utf8(_) => ColumnType::Utf8,
+            ColData::Binary(_) => ColumnType::Binary,
+            ColData::Timestamp(_, unit, zone) => ColumnType::Timestamp {
+                unit: *unit,
+                zone: zone.clone(),
+            },
+            ColData::Date(_) => ColumnType::Date,
+            ColData::Duration(_, unit) => ColumnType::Duration(*unit),
+            ColData::Categorical { .. } => ColumnType::Categorical,
+        }
+    }
+
+    /// Bytes per element of the values buffer (1 for bit-packed booleans and string bytes).
+    fn value_size(&self) -> usize {
+        match self.ty() {
+            ColumnType::Bool | ColumnType::Utf8 | ColumnType::Binary => 1,
+            t => t.physical().size(),
+        }
+    }
+
+    /// The statistics a writer stores: the range of the non-null (and non-NaN) values of
+    /// bool, numeric and temporal columns.
+    fn stats(&self) -> Option<StatRange> {
+        match self {
+            ColData::Bool(v) => fold_range(v.iter().flatten().map(|&b| i64::from(b)))
+                .map(|(lo, hi)| StatRange::Int(lo, hi)),
+            ColData::Prim(p) => prim_dispatch!(p, v => Stat::range(v)),
+            ColData::Timestamp(v, ..) | ColData::Duration(v, _) => Stat::range(v),
+            ColData::Date(v) => Stat::range(v),
+            ColData::Utf8(_) | ColData::Binary(_) | ColData::Categorical { .. } => None,
+        }
+    }
+
+    /// Rows `rows` as a brine column.
+    fn column(&self, rows: Range<usize>) -> Column {
+        match self {
+            ColData::Bool(v) => Column::bools_opt(v[rows].iter().copied()),
+            ColData::Prim(p) => {
+                prim_dispatch!(p, v => Column::from_options(v[rows].iter().copied()))
+            }
+            ColData::Utf8(v) => Column::strings_opt(v[rows].iter().map(Option::as_deref)),
+            ColData::Binary(v) => Column::binary_opt(v[rows].iter().map(Option::as_deref)),
+            ColData::Timestamp(v, unit, zone) => {
+                Column::timestamps_opt(v[rows].iter().copied(), *unit, zone.as_deref())
+            }
+            ColData::Date(v) => Column::dates_opt(v[rows].iter().copied()),
+            ColData::Duration(v, unit) => Column::durations_opt(v[rows].iter().copied(), *unit),
+            ColData::Categorical { codes, dictionary } => Column::categorical(
+                codes[rows]
+                    .iter()
+                    .map(|c| c.map(|c| dictionary[c as usize].as_str())),
+            ),
+        }
+    }
+
+    /// `values` (and `bits` for floats, `codes` and `dictionary` for categoricals) as they
+    /// appear in the JSON files.
+    fn json(&self, o: &mut Map<String, Value>) {
+        match self {
+            ColData::Bool(v) => opt_values_json(v, o),
+            ColData::Prim(p) => prim_dispatch!(p, v => opt_values_json(v, o)),
+            ColData::Utf8(v) => {
+                o.insert("values".into(), json!(v));
+            }
+            ColData::Binary(v) => {
+                let v: Vec<Option<String>> = v.iter().map(|b| b.as_deref().map(hex)).collect();
+                o.insert("values".into(), json!(v));
+            }
+            ColData::Timestamp(v, ..) | ColData::Duration(v, _) => opt_values_json(v, o),
+            ColData::Date(v) => opt_values_json(v, o),
+            ColData::Categorical { codes, dictionary } => {
+                let values: Vec<Option<&str>> = codes
+                    .iter()
+                    .map(|c| c.map(|c| dictionary[c as usize].as_str()))
+                    .collect();
+                o.insert("values".into(), json!(values));
+                o.insert("codes".into(), json!(codes));
+                o.insert("dictionary".into(), json!(dictionary));
+            }
+        }
+    }
+}
+
+/// A column's JSON object without its layout facts (`buffers`).
+fn column_json(
+    name: &str,
+    ty: &str,
+    codec: &str,
+    null_count: usize,
+    stats: Option<StatRange>,
+    data: &ColData,
+) -> Map<String, Value> {
+    let mut o = Map::new();
+    o.insert("name".into(), json!(name));
+    o.insert("type".into(), json!(ty));
+    o.insert("codec".into(), json!(codec));
+    o.insert("null_count".into(), json!(null_count));
+    o.insert("stats".into(), stats_json(stats));
+    assert_eq!(
+        data.null_count(),
+        null_count,
+        "column {name:?}: null_count and the rows that are null"
+    );
+    data.json(&mut o);
+    o
+}
+
+/// Column statistics in JSON: `null`, or `min` and `max` as decimal strings (integers,
+/// temporal values and bools as 0 or 1) or float strings with their `f64` bits.
+fn stats_json(range: Option<StatRange>) -> Value {
+    match range {
+        None => Value::Null,
+        Some(StatRange::Int(lo, hi)) => json!({"min": lo.to_string(), "max": hi.to_string()}),
+        Some(StatRange::UInt(lo, hi)) => json!({"min": lo.to_string(), "max": hi.to_string()}),
+        Some(StatRange::Float(lo, hi)) => json!({
+            "min": lo.value(),
+            "max": hi.value(),
+            "min_bits": lo.bits(),
+            "max_bits": hi.bits(),
+        }),
+    }
+}
+
+/// One declared frame entry: written whole, or in batches of the given row counts.
+struct FrameDecl {
+    name: String,
+    columns: Vec<(String, ColData)>,
+    batches: Option<Vec<usize>>,
+    codec: Codec,
+    column_codecs: Vec<(String, Codec)>,
+    chunk_len: Option<usize>,
+    metadata: Vec<(String, MetaValue)>,
+}
+
+impl FrameDecl {
+    fn new(name: impl Into<String>) -> FrameDecl {
+        FrameDecl {
+            name: name.into(),
+            columns: Vec::new(),
+            batches: None,
+            codec: Codec::Raw,
+            column_codecs: Vec::new(),
+            chunk_len: None,
+            metadata: Vec::new(),
+        }
+    }
+
+    fn column(mut self, name: &str, data: ColData) -> FrameDecl {
+        self.columns.push((name.to_owned(), data));
+        self
+    }
+
+    fn batches(mut self, rows: &[usize]) -> FrameDecl {
+        self.batches = Some(rows.to_vec());
+        self
+    }
+
+    fn codec(mut self, codec: Codec) -> FrameDecl {
+        self.codec = codec;
+        self
+    }
+
+    fn column_codec(mut self, column: &str, codec: Codec) -> FrameDecl {
+        self.column_codecs.push((column.to_owned(), codec));
+        self
+    }
+
+    fn chunk_len(mut self, bytes: usize) -> FrameDecl {
+        self.chunk_len = Some(bytes);
+        self
+    }
+
+    fn meta(mut self, key: &str, value: impl Into<MetaValue>) -> FrameDecl {
+        self.metadata.push((key.to_owned(), value.into()));
+        self
+    }
+
+    fn rows(&self) -> usize {
+        self.columns.first().map_or(0, |(_, c)| c.len())
+    }
+
+    fn codec_of(&self, column: &str) -> Codec {
+        self.column_codecs
+            .iter()
+            .find(|(c, _)| c == column)
+            .map_or(self.codec, |(_, codec)| *codec)
+    }
+
+    fn options(&self) -> FrameOptions {
+        let mut o = FrameOptions::new().codec(self.codec);
+        for (c, codec) in &self.column_codecs {
+            o = o.column_codec(c.clone(), *codec);
+        }
+        if let Some(n) = self.chunk_len {
+            o = o.chunk_len(n);
+        }
+        for (k, v) in &self.metadata {
+            o = o.metadata(k.clone(), v.clone());
+        }
+        o
+    }
+
+    /// Rows `rows` of every column, as a brine frame.
+    fn frame(&self, rows: Range<usize>) -> Frame {
+        let mut b = Frame::builder();
+        for (name, data) in &self.columns {
+            b.push(name.clone(), data.column(rows.clone()));
+        }
+        b.build().expect("frame")
+    }
+
+    fn write(&self, w: &mut Writer) -> brine::Result<()> {
+        let options = self.options();
+        let Some(batches) = &self.batches else {
+            return w.put_frame_with(&self.name, &self.frame(0..self.rows()), &options);
+        };
+        let mut fw = w.frame_writer(&self.name, &options)?;
+        let mut start = 0;
+        for &n in batches {
+            fw.write_batch(&self.frame(start..start + n))?;
+            start += n;
+        }
+        assert_eq!(
+            start,
+            self.rows(),
+            "frame {}: the batches cover every row",
+            self.name
+        );
+        fw.finish()
+    }
+
+    fn declared_json(&self) -> Value {
+        let columns: Vec<Value> = self
+            .columns
+            .iter()
+            .map(|(name, data)| {
+                let codec = codec_name(self.codec_of(name), data.value_size());
+                let ty = data.ty().to_string();
+                Value::Object(column_json(
+                    name,
+                    &ty,
+                    codec,
+                    data.null_count(),
+                    data.stats(),
+                    data,
+                ))
+            })
+            .collect();
+        json!({
+            "name": self.name,
+            "kind": "frame",
+            "rows": self.rows(),
+            "metadata": metadata_json(sorted_meta(&self.metadata)),
+            "columns": columns,
+        })
+    }
+}
+
+/// The type of the model vectors: a vector of floats, a string and an enum.
+#[derive(rkyv::Archive, rkyv::Serialize, rkyv::Deserialize, brine::Schema, Debug, Clone)]
+struct Small {
+    weights: Vec<f32>,
+    label: String,
+    activation: Activation,
+}
+
+#[derive(rkyv::Archive, rkyv::Serialize, rkyv::Deserialize, brine::Schema, Debug, Clone)]
+enum Activation {
+    Relu,
+    LeakyRelu { slope: f32 },
+    Identity,
+}
+
+/// A `Small` value in JSON: floats as in the arrays, the enum as `{variant: fields}`.
+fn small_json(weights: &[f32], label: &str, activation: (&str, Option<f32>)) -> Value {
+    let mut w = Map::new();
+    values_json(weights, &mut w);
+    let fields = match activation.1 {
+        None => json!({}),
+        Some(slope) => json!({"slope": slope.value(), "slope_bits": slope.bits()}),
+    };
+    json!({
+        "weights": w["values"],
+        "weights_bits": w["bits"],
+        "label": label,
+        "activation": {activation.0: fields},
+    })
+}
+
+impl Activation {
+    fn json(&self) -> (&'static str, Option<f32>) {
+        match self {
+            Activation::Relu => ("Relu", None),
+            Activation::LeakyRelu { slope } => ("LeakyRelu", Some(*slope)),
+            Activation::Identity => ("Identity", None),
+        }
+    }
+}
+
+/// One declared model entry.
+struct ModelDecl {
+    name: String,
+    value: Small,
+    version: Option<u64>,
+    codec: Codec,
+    metadata: Vec<(String, MetaValue)>,
+}
+
+impl ModelDecl {
+    fn new(name: &str, value: Small) -> ModelDecl {
+        ModelDecl {
+            name: name.to_owned(),
+            value,
+            version: None,
+            codec: Codec::Raw,
+            metadata: Vec::new(),
+        }
+    }
+
+    fn version(mut self, version: u64) -> ModelDecl {
+        self.version = Some(version);
+        self
+    }
+
+    fn codec(mut self, codec: Codec) -> ModelDecl {
+        self.codec = codec;
+        self
+    }
+
+    fn meta(mut self, key: &str, value: impl Into<MetaValue>) -> ModelDecl {
+        self.metadata.push((key.to_owned(), value.into()));
+        self
+    }
+
+    fn write(&self, w: &mut Writer) -> brine::Result<()> {
+        let mut o = ModelOptions::new().codec(self.codec);
+        if let Some(v) = self.version {
+            o = o.version(v);
+        }
+        for (k, v) in &self.metadata {
+            o = o.metadata(k.clone(), v.clone());
+        }
+        w.put_model_with(&self.name, &self.value, &o)
+    }
+
+    fn declared_json(&self) -> Value {
+        let archive = rkyv::to_bytes::<rancor::Error>(&self.value).expect("archive");
+        let v = &self.value;
+        json!({
+            "name": self.name,
+            "kind": "model",
+            "type_name": <Small as Schema>::type_name(),
+            "version": self.version.map(|v| v.to_string()),
+            "fingerprint": checksum_json(<Small as Schema>::FINGERPRINT),
+            "codec": codec_name(self.codec, 1),
+            "archive_length": archive.len(),
+            "metadata": metadata_json(sorted_meta(&self.metadata)),
+            "schema": schema_text::<Small>(),
+            "value": small_json(&v.weights, &v.label, v.activation.json()),
+        })
+    }
+}
+
+/// One declared entry, of any kind.
+enum Item {
+    Array(Array),
+    Frame(FrameDecl),
+    Model(ModelDecl),
+}
+
+impl Item {
+    fn name(&self) -> &str {
+        match self {
+            Item::Array(a) => &a.name,
+            Item::Frame(f) => &f.name,
+            Item::Model(m) => &m.name,
         }
     }
 }
@@ -118,7 +662,7 @@ struct Vector {
     about: &'static str,
     alignment: Option<u32>,
     metadata: Vec<(String, MetaValue)>,
-    arrays: Vec<Array>,
+    items: Vec<Item>,
 }
 
 impl Vector {
@@ -128,7 +672,7 @@ impl Vector {
             about,
             alignment: None,
             metadata: Vec::new(),
-            arrays: Vec::new(),
+            items: Vec::new(),
         }
     }
 
@@ -143,7 +687,17 @@ impl Vector {
     }
 
     fn array(mut self, array: Array) -> Vector {
-        self.arrays.push(array);
+        self.items.push(Item::Array(array));
+        self
+    }
+
+    fn frame(mut self, frame: FrameDecl) -> Vector {
+        self.items.push(Item::Frame(frame));
+        self
+    }
+
+    fn model(mut self, model: ModelDecl) -> Vector {
+        self.items.push(Item::Model(model));
         self
     }
 
@@ -157,31 +711,41 @@ impl Vector {
         for (k, v) in &self.metadata {
             w.set_metadata(k.clone(), v.clone());
         }
-        for a in &self.arrays {
-            let options = a.options();
-            dispatch!(&a.data, v => w.put_array_with(&a.name, v, &a.shape, &options))
-                .unwrap_or_else(|e| panic!("{}: put {:?}: {e}", self.name, a.name));
+        for item in &self.items {
+            match item {
+                Item::Array(a) => {
+                    let options = a.options();
+                    dispatch!(&a.data, v => w.put_array_with(&a.name, v, &a.shape, &options))
+                }
+                Item::Frame(f) => f.write(&mut w),
+                Item::Model(m) => m.write(&mut w),
+            }
+            .unwrap_or_else(|e| panic!("{}: put {:?}: {e}", self.name, item.name()));
         }
         w.finish().expect("finish");
     }
 
     /// The JSON content the vector declares: what a reader must find, without the layout
-    /// facts (`header`, `sections`, `section`) that only the written file knows.
+    /// facts (`header`, `sections`, `section`, `buffers`) that only the written file knows.
     fn declared_json(&self) -> Value {
-        let mut arrays: Vec<&Array> = self.arrays.iter().collect();
-        arrays.sort_by(|a, b| a.name.as_bytes().cmp(b.name.as_bytes()));
-        let entries: Vec<Value> = arrays
+        let mut items: Vec<&Item> = self.items.iter().collect();
+        items.sort_by(|a, b| a.name().as_bytes().cmp(b.name().as_bytes()));
+        let entries: Vec<Value> = items
             .iter()
-            .map(|a| {
-                let mut e = Map::new();
-                e.insert("name".into(), json!(a.name));
-                e.insert("kind".into(), json!("array"));
-                e.insert("dtype".into(), json!(a.data.dtype().name()));
-                e.insert("shape".into(), json!(a.shape));
-                e.insert("codec".into(), json!(a.codec_name()));
-                e.insert("metadata".into(), metadata_json(sorted_meta(&a.metadata)));
-                a.data.json(&mut e);
-                Value::Object(e)
+            .map(|item| match item {
+                Item::Array(a) => {
+                    let mut e = Map::new();
+                    e.insert("name".into(), json!(a.name));
+                    e.insert("kind".into(), json!("array"));
+                    e.insert("dtype".into(), json!(a.data.dtype().name()));
+                    e.insert("shape".into(), json!(a.shape));
+                    e.insert("codec".into(), json!(a.codec_name()));
+                    e.insert("metadata".into(), metadata_json(sorted_meta(&a.metadata)));
+                    a.data.json(&mut e);
+                    Value::Object(e)
+                }
+                Item::Frame(f) => f.declared_json(),
+                Item::Model(m) => m.declared_json(),
             })
             .collect();
         json!({
@@ -219,7 +783,16 @@ fn without_layout(v: &Value) -> Value {
     o.remove("header");
     o.remove("sections");
     for e in o["entries"].as_array_mut().expect("entries") {
-        e.as_object_mut().expect("entry").remove("section");
+        let e = e.as_object_mut().expect("entry");
+        e.remove("section");
+        for c in e
+            .get_mut("columns")
+            .and_then(Value::as_array_mut)
+            .into_iter()
+            .flatten()
+        {
+            c.as_object_mut().expect("column").remove("buffers");
+        }
     }
     v
 }
@@ -329,6 +902,16 @@ fn values_json<T: JsonElem>(values: &[T], entry: &mut Map<String, Value>) {
     }
 }
 
+/// `values` (and `bits` for floats) of a column with nulls: `null` for a null row.
+fn opt_values_json<T: JsonElem>(values: &[Option<T>], entry: &mut Map<String, Value>) {
+    let json =
+        |f: fn(T) -> Value| Value::Array(values.iter().map(|v| v.map_or(Value::Null, f)).collect());
+    entry.insert("values".into(), json(T::value));
+    if T::FLOAT {
+        entry.insert("bits".into(), json(T::bits));
+    }
+}
+
 /// Writes JSON for people: keys in a reading order, arrays of scalars packed on few lines.
 fn json_text(v: &Value) -> String {
     const ORDER: &[&str] = &[
@@ -342,17 +925,38 @@ fn json_text(v: &Value) -> String {
         "manifest_checksum",
         "file_length",
         "key",
-        "type",
         "name",
         "kind",
+        "type",
         "dtype",
         "shape",
+        "rows",
+        "type_name",
+        "version",
+        "fingerprint",
         "codec",
+        "null_count",
+        "stats",
+        "min",
+        "max",
+        "min_bits",
+        "max_bits",
         "section",
+        "buffers",
+        "validity",
+        "archive_length",
         "metadata",
         "value",
         "values",
         "bits",
+        "codes",
+        "dictionary",
+        "offsets",
+        "dictionary_offsets",
+        "dictionary_values",
+        "columns",
+        "schema",
+        "archive",
         "entries",
         "sections",
         "offset",
@@ -497,41 +1101,23 @@ fn describe_with_brine(path: &Path, reader: &Reader, vector: &Vector) -> Value {
     assert_eq!(reader.entries().len(), m.entries.len());
     for (i, (e, archived)) in reader.entries().zip(m.entries.iter()).enumerate() {
         assert_eq!(e.name(), m.name(i));
-        assert_eq!(archived.kind, KIND_ARRAY);
-        let meta = &m.arrays[archived.index.to_native() as usize];
-        let a = e.as_array().expect("array entry");
-        let mut o = Map::new();
-        o.insert("name".into(), json!(e.name()));
-        o.insert("kind".into(), json!(e.kind().name()));
-        o.insert("dtype".into(), json!(a.dtype().name()));
-        o.insert("shape".into(), json!(a.shape()));
-        o.insert("codec".into(), json!(a.codec()));
-        o.insert("section".into(), json!(meta.section.to_native()));
-        o.insert("metadata".into(), metadata_json(e.metadata().iter()));
-        macro_rules! read {
-            ($t:ty) => {{
-                let view = a.view::<$t>().expect("view");
-                assert_eq!(view.shape(), a.shape());
-                values_json(view.as_slice(), &mut o);
-            }};
-        }
-        match a.dtype() {
-            Dtype::Bool => read!(bool),
-            Dtype::I8 => read!(i8),
-            Dtype::I16 => read!(i16),
-            Dtype::I32 => read!(i32),
-            Dtype::I64 => read!(i64),
-            Dtype::U8 => read!(u8),
-            Dtype::U16 => read!(u16),
-            Dtype::U32 => read!(u32),
-            Dtype::U64 => read!(u64),
-            Dtype::F16 => read!(f16),
-            Dtype::BF16 => read!(bf16),
-            Dtype::F32 => read!(f32),
-            Dtype::F64 => read!(f64),
-            other => panic!("dtype {other} has no vector support yet"),
-        }
-        entries.push(Value::Object(o));
+        let row = archived.index.to_native() as usize;
+        let entry = match e.kind() {
+            Kind::Array => {
+                assert_eq!(archived.kind, KIND_ARRAY);
+                array_json_brine(e, &m.arrays[row])
+            }
+            Kind::Frame => {
+                assert_eq!(archived.kind, KIND_FRAME);
+                frame_json_brine(e, m, row)
+            }
+            Kind::Model => {
+                assert_eq!(archived.kind, KIND_MODEL);
+                model_json_brine(e, m, row)
+            }
+            other => panic!("entry kind {other:?} has no vector support yet"),
+        };
+        entries.push(entry);
     }
     let sections: Vec<Value> = m
         .sections
@@ -554,6 +1140,199 @@ fn describe_with_brine(path: &Path, reader: &Reader, vector: &Vector) -> Value {
         "entries": entries,
         "sections": sections,
     })
+}
+
+/// An array entry as JSON, read with brine.
+fn array_json_brine(e: brine::EntryRef<'_>, meta: &ArchivedArrayMeta) -> Value {
+    let a = e.as_array().expect("array entry");
+    let mut o = Map::new();
+    o.insert("name".into(), json!(e.name()));
+    o.insert("kind".into(), json!(e.kind().name()));
+    o.insert("dtype".into(), json!(a.dtype().name()));
+    o.insert("shape".into(), json!(a.shape()));
+    o.insert("codec".into(), json!(a.codec()));
+    o.insert("section".into(), json!(meta.section.to_native()));
+    o.insert("metadata".into(), metadata_json(e.metadata().iter()));
+    macro_rules! read {
+        ($t:ty) => {{
+            let view = a.view::<$t>().expect("view");
+            assert_eq!(view.shape(), a.shape());
+            values_json(view.as_slice(), &mut o);
+        }};
+    }
+    match a.dtype() {
+        Dtype::Bool => read!(bool),
+        Dtype::I8 => read!(i8),
+        Dtype::I16 => read!(i16),
+        Dtype::I32 => read!(i32),
+        Dtype::I64 => read!(i64),
+        Dtype::U8 => read!(u8),
+        Dtype::U16 => read!(u16),
+        Dtype::U32 => read!(u32),
+        Dtype::U64 => read!(u64),
+        Dtype::F16 => read!(f16),
+        Dtype::BF16 => read!(bf16),
+        Dtype::F32 => read!(f32),
+        Dtype::F64 => read!(f64),
+        other => panic!("dtype {other} has no vector support yet"),
+    }
+    Value::Object(o)
+}
+
+/// A frame entry as JSON, read with brine: every column through its typed view.
+fn frame_json_brine(e: brine::EntryRef<'_>, m: &ArchivedManifest, row: usize) -> Value {
+    let f = e.as_frame().expect("frame entry");
+    let (first, metas) = m.frame_columns(row);
+    assert_eq!(f.width(), metas.len());
+    let columns: Vec<Value> = f
+        .iter()
+        .zip(metas)
+        .enumerate()
+        .map(|(i, (c, meta))| {
+            assert_eq!(m.column_text(first + i).0, c.name());
+            assert_eq!(c.len(), f.rows());
+            let values = &m.sections[meta.values.to_native() as usize];
+            let codec = section_codec_name(values.codec, values.shuffle);
+            assert_eq!(c.is_compressed(), codec != "raw");
+            let data = column_data_brine(&c);
+            let stats = c.stats();
+            assert_eq!(stats.null_count as usize, c.null_count());
+            let mut o = column_json(
+                c.name(),
+                &c.ty().to_string(),
+                codec,
+                c.null_count(),
+                stats.range,
+                &data,
+            );
+            o.insert("buffers".into(), buffers_json(meta));
+            Value::Object(o)
+        })
+        .collect();
+    json!({
+        "name": e.name(),
+        "kind": e.kind().name(),
+        "rows": f.rows(),
+        "metadata": metadata_json(e.metadata().iter()),
+        "columns": columns,
+    })
+}
+
+/// A model entry as JSON, read with brine: the fingerprint is checked and the archive
+/// validated by `access`.
+fn model_json_brine(e: brine::EntryRef<'_>, m: &ArchivedManifest, row: usize) -> Value {
+    let model = e.as_model().expect("model entry");
+    let section = m.models[row].section.to_native();
+    let s = &m.sections[section as usize];
+    let v = model.access::<Small>().expect("a valid Small");
+    let activation = match &v.activation {
+        ArchivedActivation::Relu => ("Relu", None),
+        ArchivedActivation::LeakyRelu { slope } => ("LeakyRelu", Some(slope.to_native())),
+        ArchivedActivation::Identity => ("Identity", None),
+    };
+    let weights: Vec<f32> = v.weights.iter().map(|w| w.to_native()).collect();
+    json!({
+        "name": e.name(),
+        "kind": e.kind().name(),
+        "type_name": model.type_name(),
+        "version": model.version().map(|v| v.to_string()),
+        "fingerprint": checksum_json(model.fingerprint()),
+        "codec": section_codec_name(s.codec, s.shuffle),
+        "section": section,
+        "archive_length": model.archive_len(),
+        "metadata": metadata_json(e.metadata().iter()),
+        "schema": model.schema(),
+        "value": small_json(&weights, v.label.as_str(), activation),
+    })
+}
+
+/// The sections of a column's buffers, by role; absent buffers are left out.
+fn buffers_json(c: &ArchivedColumnMeta) -> Value {
+    let slots = [
+        ("validity", c.validity.to_native()),
+        ("values", c.values.to_native()),
+        ("offsets", c.offsets.to_native()),
+        ("dictionary_offsets", c.dictionary_offsets.to_native()),
+        ("dictionary_values", c.dictionary_values.to_native()),
+    ];
+    Value::Object(
+        slots
+            .into_iter()
+            .filter(|&(_, s)| s != NO_SECTION)
+            .map(|(k, s)| (k.to_owned(), json!(s)))
+            .collect(),
+    )
+}
+
+/// Every row of a column, through brine's typed column views.
+fn column_data_brine(c: &ColumnView<'_>) -> ColData {
+    macro_rules! prim {
+        ($variant:ident, $t:ty) => {
+            Prim::$variant(
+                c.primitive::<$t>()
+                    .expect("primitive column")
+                    .iter()
+                    .collect(),
+            )
+        };
+    }
+    match c.ty() {
+        ColumnType::Bool => ColData::Bool(c.bools().expect("bool column").iter().collect()),
+        ColumnType::Primitive(d) => ColData::Prim(match d {
+            Dtype::I8 => prim!(I8, i8),
+            Dtype::I16 => prim!(I16, i16),
+            Dtype::I32 => prim!(I32, i32),
+            Dtype::I64 => prim!(I64, i64),
+            Dtype::U8 => prim!(U8, u8),
+            Dtype::U16 => prim!(U16, u16),
+            Dtype::U32 => prim!(U32, u32),
+            Dtype::U64 => prim!(U64, u64),
+            Dtype::F16 => prim!(F16, f16),
+            Dtype::F32 => prim!(F32, f32),
+            Dtype::F64 => prim!(F64, f64),
+            other => panic!("no primitive column of {other}"),
+        }),
+        ColumnType::Utf8 => ColData::Utf8(
+            c.strings()
+                .expect("utf8 column")
+                .iter()
+                .map(|s| s.map(str::to_owned))
+                .collect(),
+        ),
+        ColumnType::Binary => ColData::Binary(
+            c.binary()
+                .expect("binary column")
+                .iter()
+                .map(|b| b.map(<[u8]>::to_vec))
+                .collect(),
+        ),
+        ColumnType::Timestamp { unit, zone } => {
+            let t = c.timestamps().expect("timestamp column");
+            assert_eq!((t.unit, t.zone), (unit, zone.as_deref()));
+            ColData::Timestamp(t.values.iter().collect(), unit, zone)
+        }
+        ColumnType::Date => ColData::Date(c.dates().expect("date column").iter().collect()),
+        ColumnType::Duration(unit) => {
+            let t = c.timestamps().expect("duration column");
+            assert_eq!(t.unit, unit);
+            ColData::Duration(t.values.iter().collect(), unit)
+        }
+        ColumnType::Categorical => {
+            let k = c.categorical().expect("categorical column");
+            let valid = |i: usize| k.validity.is_none_or(|v| v.get(i));
+            ColData::Categorical {
+                codes: (0..k.codes.len())
+                    .map(|i| valid(i).then_some(k.codes[i]))
+                    .collect(),
+                dictionary: k
+                    .dictionary
+                    .iter()
+                    .map(|s| s.expect("dictionary strings are not null").to_owned())
+                    .collect(),
+            }
+        }
+        other => panic!("column type {other} has no vector support yet"),
+    }
 }
 
 fn section_json_brine(s: &ArchivedSection, chunks: &[ArchivedChunk]) -> Value {
@@ -662,7 +1441,7 @@ mod by_spec {
         Bytes(Vec<u8>),
     }
 
-    /// A row of the entry table (§5.7, `ArchivedEntry`).
+    /// A row of the entry table (§5.7, `ArchivedEntry`); the other rows below likewise.
     struct EntryRow {
         name_end: u32,
         metadata_end: u32,
@@ -696,6 +1475,37 @@ mod by_spec {
         checksum: u64,
     }
 
+    /// A row of the frame table (`ArchivedFrameMeta`).
+    struct FrameRow {
+        rows: u64,
+        columns_end: u32,
+    }
+
+    /// A row of the column table (`ArchivedColumnMeta`).
+    struct ColumnRow {
+        name_end: u32,
+        zone_end: u32,
+        /// validity, values, offsets, dictionary_offsets, dictionary_values.
+        buffers: [u32; 5],
+        null_count: u64,
+        min: u64,
+        max: u64,
+        kind: u8,
+        dtype: u8,
+        unit: u8,
+        stats: u8,
+    }
+
+    /// A row of the model table (`ArchivedModelMeta`).
+    struct ModelRow {
+        section: u32,
+        type_name_end: u32,
+        schema_end: u32,
+        flags: u32,
+        fingerprint: u64,
+        version: u64,
+    }
+
     /// The root's tables, as stored (§5.1).
     struct Tables {
         names: String,
@@ -706,6 +1516,11 @@ mod by_spec {
         chunks: Vec<Chunk>,
         metadata: Vec<(String, Val)>,
         entry_metadata: Vec<(String, Val)>,
+        frames: Vec<FrameRow>,
+        columns: Vec<ColumnRow>,
+        column_text: String,
+        models: Vec<ModelRow>,
+        model_text: String,
     }
 
     /// `Vec<ArchivedMetaItem>` at `at` (items of 24 bytes; values of 16 bytes at item + 8).
@@ -734,7 +1549,7 @@ mod by_spec {
     }
 
     fn parse(m: &[u8], root_length: usize) -> Tables {
-        assert_eq!(root_length, 64, "§4: the 1.0 root is 64 bytes");
+        assert_eq!(root_length, 104, "§4: the 1.0 root is 104 bytes");
         let root = m.len() - root_length; // §5.8: the root ends the manifest
         let zero = |r: Range<usize>| m[r].iter().all(|&b| b == 0);
         Tables {
@@ -785,6 +1600,45 @@ mod by_spec {
                 .collect(),
             metadata: metadata_at(m, root + 48),
             entry_metadata: metadata_at(m, root + 56),
+            frames: table(m, root + 64, 16) // ArchivedFrameMeta
+                .map(|f| {
+                    assert!(zero(f + 12..f + 16), "frame reserved bytes");
+                    FrameRow {
+                        rows: u64_at(m, f),
+                        columns_end: u32_at(m, f + 8),
+                    }
+                })
+                .collect(),
+            columns: table(m, root + 72, 64) // ArchivedColumnMeta
+                .map(|c| {
+                    assert!(zero(c + 28..c + 32), "column reserved bytes");
+                    assert!(zero(c + 60..c + 64), "column reserved2 bytes");
+                    ColumnRow {
+                        name_end: u32_at(m, c),
+                        zone_end: u32_at(m, c + 4),
+                        buffers: std::array::from_fn(|i| u32_at(m, c + 8 + 4 * i)),
+                        null_count: u64_at(m, c + 32),
+                        min: u64_at(m, c + 40),
+                        max: u64_at(m, c + 48),
+                        kind: m[c + 56],
+                        dtype: m[c + 57],
+                        unit: m[c + 58],
+                        stats: m[c + 59],
+                    }
+                })
+                .collect(),
+            column_text: string_at(m, root + 80),
+            models: table(m, root + 88, 32) // ArchivedModelMeta
+                .map(|r| ModelRow {
+                    section: u32_at(m, r),
+                    type_name_end: u32_at(m, r + 4),
+                    schema_end: u32_at(m, r + 8),
+                    flags: u32_at(m, r + 12),
+                    fingerprint: u64_at(m, r + 16),
+                    version: u64_at(m, r + 24),
+                })
+                .collect(),
+            model_text: string_at(m, root + 96),
         }
     }
 
@@ -958,10 +1812,52 @@ mod by_spec {
         );
         let metadata = o.metadata(&t.metadata);
         let entry_metadata = o.metadata(&t.entry_metadata);
-        // The root.
+        let frames = o.records(
+            8,
+            t.frames.iter().map(|f| {
+                let mut b = [0u8; 16];
+                b[..8].copy_from_slice(&f.rows.to_le_bytes());
+                b[8..12].copy_from_slice(&f.columns_end.to_le_bytes());
+                b
+            }),
+        );
+        let columns = o.records(
+            8,
+            t.columns.iter().map(|c| {
+                let mut b = [0u8; 64];
+                let words = [c.name_end, c.zone_end].into_iter().chain(c.buffers);
+                for (i, x) in words.enumerate() {
+                    b[4 * i..4 * i + 4].copy_from_slice(&x.to_le_bytes());
+                }
+                for (i, x) in [c.null_count, c.min, c.max].into_iter().enumerate() {
+                    b[32 + 8 * i..40 + 8 * i].copy_from_slice(&x.to_le_bytes());
+                }
+                b[56..60].copy_from_slice(&[c.kind, c.dtype, c.unit, c.stats]);
+                b
+            }),
+        );
+        let column_text = o.string_children(&t.column_text);
+        let models = o.records(
+            8,
+            t.models.iter().map(|r| {
+                let mut b = [0u8; 32];
+                for (i, x) in [r.section, r.type_name_end, r.schema_end, r.flags]
+                    .into_iter()
+                    .enumerate()
+                {
+                    b[4 * i..4 * i + 4].copy_from_slice(&x.to_le_bytes());
+                }
+                b[16..24].copy_from_slice(&r.fingerprint.to_le_bytes());
+                b[24..32].copy_from_slice(&r.version.to_le_bytes());
+                b
+            }),
+        );
+        let model_text = o.string_children(&t.model_text);
+        // The root: 13 fields of 8 bytes.
         o.pad(4);
         let root = o.pos();
-        o.put(&Out::string(root, &t.names, names));
+        let field = |i: usize| root + 8 * i;
+        o.put(&Out::string(field(0), &t.names, names));
         for (i, (target, len)) in [
             (entries, t.entries.len()),
             (arrays, t.arrays.len()),
@@ -970,16 +1866,21 @@ mod by_spec {
             (chunks, t.chunks.len()),
             (metadata, t.metadata.len()),
             (entry_metadata, t.entry_metadata.len()),
+            (frames, t.frames.len()),
+            (columns, t.columns.len()),
         ]
         .into_iter()
         .enumerate()
         {
-            o.put(&Out::vec(root + 8 * (i + 1), target, len));
+            o.put(&Out::vec(field(i + 1), target, len));
         }
+        o.put(&Out::string(field(10), &t.column_text, column_text));
+        o.put(&Out::vec(field(11), models, t.models.len()));
+        o.put(&Out::string(field(12), &t.model_text, model_text));
         o.0
     }
 
-    /// The decoded bytes of a section (§8).
+    /// The decoded bytes of a section (§10).
     fn decode(file: &[u8], s: &SectionRow, chunks: &[Chunk]) -> Vec<u8> {
         let stored = &file[s.offset as usize..(s.offset + s.length) as usize];
         assert_eq!(
@@ -1020,7 +1921,7 @@ mod by_spec {
         }
     }
 
-    /// Inverse of the byte shuffle (§8.4): `raw[i*s + j] = shuffled[j*n + i]`.
+    /// Inverse of the byte shuffle (§10.4): `raw[i*s + j] = shuffled[j*n + i]`.
     fn unshuffle(shuffled: &[u8], s: usize) -> Vec<u8> {
         let n = shuffled.len() / s;
         let mut raw = shuffled.to_vec();
@@ -1062,6 +1963,250 @@ mod by_spec {
             12 => le!(f64, 8, f64::from_le_bytes),
             d => panic!("unknown dtype {d}"),
         }
+    }
+
+    /// The codec name of a section (as `ArrayEntry::codec` reports it).
+    fn codec(s: &SectionRow) -> &'static str {
+        match (s.codec, s.shuffle) {
+            (0, _) => "raw",
+            (1, 0) => "zstd",
+            _ => "zstd+shuffle",
+        }
+    }
+
+    /// `n` bits of an LSB-first bitmap (§8.3); the unused bits of the last byte are zero.
+    fn bits(bytes: &[u8], n: usize) -> Vec<bool> {
+        assert_eq!(bytes.len(), n.div_ceil(8), "bitmap length");
+        if n % 8 != 0 {
+            assert_eq!(bytes[n / 8] >> (n % 8), 0, "unused bits of a bitmap");
+        }
+        (0..n).map(|i| bytes[i / 8] >> (i % 8) & 1 == 1).collect()
+    }
+
+    /// Little-endian `i64`s (offsets, timestamps, durations).
+    fn i64s(bytes: &[u8]) -> Vec<i64> {
+        bytes
+            .chunks_exact(8)
+            .map(|c| i64::from_le_bytes(c.try_into().unwrap()))
+            .collect()
+    }
+
+    /// The strings (or byte strings) of an offsets buffer and a values buffer (§8.4): `n + 1`
+    /// offsets from 0, never decreasing, the last one the length of the values.
+    fn slices(offsets: &[u8], values: &[u8], n: usize) -> Vec<Vec<u8>> {
+        let o = i64s(offsets);
+        assert_eq!(o.len(), n + 1, "offsets");
+        assert_eq!(o[0], 0, "first offset");
+        assert!(o.windows(2).all(|w| w[0] <= w[1]), "offsets never decrease");
+        assert_eq!(o[n] as usize, values.len(), "last offset");
+        o.windows(2)
+            .map(|w| values[w[0] as usize..w[1] as usize].to_vec())
+            .collect()
+    }
+
+    /// The numbers of a primitive column of dtype `dtype`; `None` where `valid` is false.
+    fn prim(dtype: u8, bytes: &[u8], valid: &[bool]) -> Prim {
+        macro_rules! le {
+            ($variant:ident, $n:expr, $from:expr) => {{
+                assert_eq!(bytes.len(), $n * valid.len(), "values length");
+                Prim::$variant(
+                    bytes
+                        .chunks_exact($n)
+                        .zip(valid)
+                        .map(|(c, &ok)| ok.then(|| $from(c.try_into().unwrap())))
+                        .collect(),
+                )
+            }};
+        }
+        match dtype {
+            1 => le!(I8, 1, i8::from_le_bytes),
+            2 => le!(I16, 2, i16::from_le_bytes),
+            3 => le!(I32, 4, i32::from_le_bytes),
+            4 => le!(I64, 8, i64::from_le_bytes),
+            5 => le!(U8, 1, u8::from_le_bytes),
+            6 => le!(U16, 2, u16::from_le_bytes),
+            7 => le!(U32, 4, u32::from_le_bytes),
+            8 => le!(U64, 8, u64::from_le_bytes),
+            9 => le!(F16, 2, |c: [u8; 2]| f16::from_bits(u16::from_le_bytes(c))),
+            11 => le!(F32, 4, f32::from_le_bytes),
+            12 => le!(F64, 8, f64::from_le_bytes),
+            d => panic!("dtype {d} is not a primitive column's"),
+        }
+    }
+
+    /// A `Small` read from its archive with the rkyv layout rules of §5 (the model's schema
+    /// text gives the sizes): the root, `Small` (24 bytes, alignment 4: `weights` at 0,
+    /// `label` at 8, `activation` at 16), ends the archive; `Activation` is a `u8` tag (the
+    /// variant's index) followed by the variant's fields, `LeakyRelu`'s `slope` at 4.
+    fn small(a: &[u8]) -> Value {
+        let root = a.len() - 24;
+        let (p, n) = vec_at(a, root);
+        let weights: Vec<f32> = (0..n)
+            .map(|i| f32::from_le_bytes(a[p + 4 * i..p + 4 * i + 4].try_into().unwrap()))
+            .collect();
+        let slope = || f32::from_le_bytes(a[root + 20..root + 24].try_into().unwrap());
+        let activation = match a[root + 16] {
+            0 => ("Relu", None),
+            1 => ("LeakyRelu", Some(slope())),
+            2 => ("Identity", None),
+            t => panic!("Activation tag {t}"),
+        };
+        small_json(&weights, &string_at(a, root + 8), activation)
+    }
+
+    /// Time units by code (§8.1).
+    const UNITS: [(TimeUnit, &str); 4] = [
+        (TimeUnit::Second, "s"),
+        (TimeUnit::Millisecond, "ms"),
+        (TimeUnit::Microsecond, "us"),
+        (TimeUnit::Nanosecond, "ns"),
+    ];
+
+    /// A column's type as the JSON files write it (spec/vectors/README.md).
+    fn type_text(c: &ColumnRow, zone: &str) -> String {
+        let unit = UNITS[usize::from(c.unit)].1;
+        match (c.kind, zone) {
+            (0, _) => "bool".into(),
+            (1, _) => DTYPES[usize::from(c.dtype)].0.into(),
+            (2, _) => "utf8".into(),
+            (3, _) => "binary".into(),
+            (4, "") => format!("timestamp[{unit}]"),
+            (4, _) => format!("timestamp[{unit}, {zone}]"),
+            (5, _) => "date".into(),
+            (6, _) => format!("duration[{unit}]"),
+            (7, _) => "categorical".into(),
+            (k, _) => panic!("column kind {k}"),
+        }
+    }
+
+    /// Column `ci` of the column table, in a frame of `rows` rows, read from its buffers
+    /// (§8): its JSON object with its layout facts (`buffers`).
+    fn column(
+        t: &Tables,
+        ci: usize,
+        rows: usize,
+        decoded: &dyn Fn(u32) -> Vec<u8>,
+        owners: &mut [u32],
+    ) -> Map<String, Value> {
+        let c = &t.columns[ci];
+        let text_start = if ci == 0 {
+            0
+        } else {
+            t.columns[ci - 1].zone_end as usize
+        };
+        let name = &t.column_text[text_start..c.name_end as usize];
+        let zone = &t.column_text[c.name_end as usize..c.zone_end as usize];
+        for &b in c.buffers.iter().filter(|&&b| b != NO_SECTION) {
+            owners[b as usize] += 1;
+        }
+        let buffer = |slot: usize| {
+            let b = c.buffers[slot];
+            (b != NO_SECTION).then(|| decoded(b))
+        };
+        let required = |slot: usize| buffer(slot).expect("a buffer this kind of column needs");
+        // §8.3: the validity bitmap is absent exactly when no row is null (brine's writers
+        // omit it then).
+        let valid = match buffer(0) {
+            None => vec![true; rows],
+            Some(b) => bits(&b, rows),
+        };
+        assert_eq!(
+            c.buffers[0] == NO_SECTION,
+            c.null_count == 0,
+            "validity absent iff no null"
+        );
+        assert_eq!(
+            valid.iter().filter(|v| !**v).count() as u64,
+            c.null_count,
+            "null_count"
+        );
+        let with_validity = |v: Vec<i64>| -> Vec<Option<i64>> {
+            v.into_iter()
+                .zip(&valid)
+                .map(|(x, &ok)| ok.then_some(x))
+                .collect()
+        };
+        let unit = UNITS[usize::from(c.unit)].0;
+        let data = match c.kind {
+            0 => ColData::Bool(
+                bits(&required(1), rows)
+                    .into_iter()
+                    .zip(&valid)
+                    .map(|(x, &ok)| ok.then_some(x))
+                    .collect(),
+            ),
+            1 => ColData::Prim(prim(c.dtype, &required(1), &valid)),
+            2 => ColData::Utf8(
+                slices(&required(2), &required(1), rows)
+                    .into_iter()
+                    .zip(&valid)
+                    .map(|(s, &ok)| ok.then(|| String::from_utf8(s).expect("UTF-8")))
+                    .collect(),
+            ),
+            3 => ColData::Binary(
+                slices(&required(2), &required(1), rows)
+                    .into_iter()
+                    .zip(&valid)
+                    .map(|(s, &ok)| ok.then_some(s))
+                    .collect(),
+            ),
+            4 => ColData::Timestamp(
+                with_validity(i64s(&required(1))),
+                unit,
+                (!zone.is_empty()).then(|| zone.to_owned()),
+            ),
+            5 => match prim(3, &required(1), &valid) {
+                Prim::I32(v) => ColData::Date(v),
+                _ => unreachable!(),
+            },
+            6 => ColData::Duration(with_validity(i64s(&required(1))), unit),
+            7 => {
+                let values = required(4);
+                let dictionary: Vec<String> = {
+                    let n = required(3).len() / 8 - 1;
+                    slices(&required(3), &values, n)
+                        .into_iter()
+                        .map(|s| String::from_utf8(s).expect("UTF-8"))
+                        .collect()
+                };
+                let Prim::I32(codes) = prim(3, &required(1), &valid) else {
+                    unreachable!()
+                };
+                for code in codes.iter().flatten() {
+                    assert!((0..dictionary.len() as i32).contains(code), "code {code}");
+                }
+                ColData::Categorical { codes, dictionary }
+            }
+            k => panic!("column kind {k}"),
+        };
+        let stats = (c.stats == 1).then(|| match c.dtype {
+            5..=8 => StatRange::UInt(c.min, c.max),
+            9..=12 => StatRange::Float(f64::from_bits(c.min), f64::from_bits(c.max)),
+            _ => StatRange::Int(c.min as i64, c.max as i64),
+        });
+        let mut o = column_json(
+            name,
+            &type_text(c, zone),
+            codec(&t.sections[c.buffers[1] as usize]),
+            c.null_count as usize,
+            stats,
+            &data,
+        );
+        let slots = [
+            "validity",
+            "values",
+            "offsets",
+            "dictionary_offsets",
+            "dictionary_values",
+        ];
+        let buffers: Map<String, Value> = slots
+            .into_iter()
+            .zip(c.buffers)
+            .filter(|&(_, b)| b != NO_SECTION)
+            .map(|(k, b)| (k.to_owned(), json!(b)))
+            .collect();
+        o.insert("buffers".into(), Value::Object(buffers));
+        o
     }
 
     const DTYPES: [(&str, u64); 13] = [
@@ -1147,46 +2292,110 @@ mod by_spec {
         }
         assert!(zero(end as usize..mo), "padding before the manifest");
 
-        // Entries (§7): kind 0, and the `index`-th array entry has array row `index`.
-        let mut arrays = 0;
-        let entries: Vec<Value> = t
-            .entries
-            .iter()
-            .enumerate()
-            .map(|(i, e)| {
-                assert_eq!(e.kind, 0, "entry kind: array");
-                assert_eq!(e.index, arrays, "array row of entry {i}");
-                arrays += 1;
-                let a = &t.arrays[e.index as usize];
-                let shape = &t.dims[span(&dims_ends, e.index as usize)];
-                let s = &t.sections[a.section as usize];
-                let chunks = &t.chunks[span(&chunks_ends, a.section as usize)];
-                let (dtype, size) = DTYPES[a.dtype as usize];
-                assert_eq!(size * shape.iter().product::<u64>(), s.raw_length);
-                let codec = match (s.codec, s.shuffle) {
-                    (0, _) => "raw",
-                    (1, 0) => "zstd",
-                    _ => "zstd+shuffle",
-                };
-                let mut o = Map::new();
-                o.insert("name".into(), json!(&t.names[span(&name_ends, i)]));
-                o.insert("kind".into(), json!("array"));
-                o.insert("dtype".into(), json!(dtype));
-                o.insert("shape".into(), json!(shape));
-                o.insert("codec".into(), json!(codec));
-                o.insert("section".into(), json!(a.section));
-                o.insert(
-                    "metadata".into(),
-                    metadata_json(&t.entry_metadata[span(&metadata_ends, i)]),
-                );
-                values(a.dtype, &decode(file, s, chunks), &mut o);
-                Value::Object(o)
-            })
-            .collect();
+        let columns_ends: Vec<u32> = t.frames.iter().map(|f| f.columns_end).collect();
+        let zone_ends: Vec<u32> = t.columns.iter().map(|c| c.zone_end).collect();
+        let schema_ends: Vec<u32> = t.models.iter().map(|r| r.schema_end).collect();
+        assert_eq!(last(&columns_ends), t.columns.len(), "columns");
+        assert_eq!(last(&zone_ends), t.column_text.len(), "column text");
+        assert_eq!(last(&schema_ends), t.model_text.len(), "model text");
+
+        // Entries (§7): the `k`-th entry of a kind (in entry order) has row `k` of that
+        // kind's table. Every section belongs to exactly one array, column buffer or model
+        // (S4).
+        let decoded = |j: u32| {
+            let s = &t.sections[j as usize];
+            decode(file, s, &t.chunks[span(&chunks_ends, j as usize)])
+        };
+        let mut rows = [0u32; 3];
+        let mut owners = vec![0u32; t.sections.len()];
+        let mut entries = Vec::new();
+        for (i, e) in t.entries.iter().enumerate() {
+            let kind = usize::from(e.kind);
+            assert_eq!(e.index, rows[kind], "row of entry {i} in its kind's table");
+            rows[kind] += 1;
+            let mut o = Map::new();
+            o.insert("name".into(), json!(&t.names[span(&name_ends, i)]));
+            match e.kind {
+                0 => {
+                    let a = &t.arrays[e.index as usize];
+                    owners[a.section as usize] += 1;
+                    let shape = &t.dims[span(&dims_ends, e.index as usize)];
+                    let s = &t.sections[a.section as usize];
+                    let (dtype, size) = DTYPES[a.dtype as usize];
+                    assert_eq!(size * shape.iter().product::<u64>(), s.raw_length);
+                    o.insert("kind".into(), json!("array"));
+                    o.insert("dtype".into(), json!(dtype));
+                    o.insert("shape".into(), json!(shape));
+                    o.insert("codec".into(), json!(codec(s)));
+                    o.insert("section".into(), json!(a.section));
+                    values(a.dtype, &decoded(a.section), &mut o);
+                }
+                1 => {
+                    let k = e.index as usize;
+                    let rows = t.frames[k].rows as usize;
+                    let columns: Vec<Value> = span(&columns_ends, k)
+                        .map(|c| Value::Object(column(&t, c, rows, &decoded, &mut owners)))
+                        .collect();
+                    // §15 (W8): a frame's buffers are written column by column, each column's in
+                    // slot order, one after the other.
+                    let sections: Vec<u32> = span(&columns_ends, k)
+                        .flat_map(|c| t.columns[c].buffers)
+                        .filter(|&b| b != NO_SECTION)
+                        .collect();
+                    assert!(
+                        sections.windows(2).all(|w| w[1] == w[0] + 1),
+                        "a frame's buffers are consecutive sections, in column and slot order"
+                    );
+                    o.insert("kind".into(), json!("frame"));
+                    o.insert("rows".into(), json!(rows));
+                    o.insert("columns".into(), json!(columns));
+                }
+                2 => {
+                    let r = &t.models[e.index as usize];
+                    owners[r.section as usize] += 1;
+                    let k = e.index as usize;
+                    let start = if k == 0 {
+                        0
+                    } else {
+                        t.models[k - 1].schema_end as usize
+                    };
+                    let type_name = &t.model_text[start..r.type_name_end as usize];
+                    let schema = &t.model_text[r.type_name_end as usize..r.schema_end as usize];
+                    assert_eq!(r.flags & !1, 0, "model flags");
+                    let archive = decoded(r.section);
+                    o.insert("kind".into(), json!("model"));
+                    o.insert("type_name".into(), json!(type_name));
+                    o.insert(
+                        "version".into(),
+                        json!((r.flags & 1 == 1).then(|| r.version.to_string())),
+                    );
+                    o.insert("fingerprint".into(), checksum_json(r.fingerprint));
+                    o.insert(
+                        "codec".into(),
+                        json!(codec(&t.sections[r.section as usize])),
+                    );
+                    o.insert("section".into(), json!(r.section));
+                    o.insert("archive_length".into(), json!(archive.len()));
+                    o.insert("schema".into(), json!(schema));
+                    assert_eq!(type_name, "Small", "the only model type of the vectors");
+                    o.insert("value".into(), small(&archive));
+                }
+                k => panic!("entry kind {k}"),
+            }
+            o.insert(
+                "metadata".into(),
+                metadata_json(&t.entry_metadata[span(&metadata_ends, i)]),
+            );
+            entries.push(Value::Object(o));
+        }
         assert_eq!(
-            arrays as usize,
-            t.arrays.len(),
-            "one array row per array entry"
+            rows.map(|n| n as usize),
+            [t.arrays.len(), t.frames.len(), t.models.len()],
+            "one row of each kind's table per entry of that kind"
+        );
+        assert!(
+            owners.iter().all(|&n| n == 1),
+            "every section belongs to exactly one array, column buffer or model: {owners:?}"
         );
         let sections: Vec<Value> = t
             .sections
@@ -1579,8 +2788,524 @@ fn vector(name: &str) -> Vector {
             }
             v
         }
+        "model-small" => {
+            let small = Small {
+                weights: vec![0.5, -1.25, 3.0, f32::MIN_POSITIVE],
+                label: "a small model".into(),
+                activation: Activation::LeakyRelu { slope: 0.125 },
+            };
+            let identity = Small {
+                weights: vec![],
+                label: "identity".into(),
+                activation: Activation::Identity,
+            };
+            Vector::new(
+                "model-small",
+                "two models of one type (a struct of a Vec<f32>, a String and an enum with a \
+                 struct variant), archived with rkyv in sections of their exact length: one \
+                 raw without a version, whose label is an out-of-line string, and one \
+                 zstd-compressed with version 2 and entry metadata, whose label is inline and \
+                 whose vector is empty; model_text holds each model's type name followed by \
+                 its schema text",
+            )
+            .model(ModelDecl::new("small", small))
+            .model(
+                ModelDecl::new("identity", identity)
+                    .version(2)
+                    .codec(Codec::zstd(3))
+                    .meta("trained", false),
+            )
+        }
+        "frame-every-type" => frame_every_type(),
+        "frame-compressed" => frame_compressed(),
+        "frame-batched" => frame_batched(),
+        "frame-empty" => Vector::new(
+            "frame-empty",
+            "frames without rows and without columns, between two arrays: a frame of 0 rows \
+             whose columns have empty buffers (a string column's offsets buffer holds the one \
+             offset 0, a categorical's dictionary is empty), a frame with no columns (an \
+             empty run of the column table), and entries of two kinds interleaved in name \
+             order, each kind's rows counted apart",
+        )
+        .array(Array::new("z-array", Data::U8(vec![3]), &[1]))
+        .frame(
+            FrameDecl::new("empty")
+                .column("int", ColData::Prim(Prim::I32(vec![])))
+                .column("text", strings(&[]))
+                .column("flag", ColData::Bool(vec![]))
+                .column("kind", categorical(&[]))
+                .column(
+                    "when",
+                    ColData::Timestamp(vec![], TimeUnit::Millisecond, Some("UTC".into())),
+                ),
+        )
+        .frame(FrameDecl::new("no-columns"))
+        .array(Array::new("a-array", Data::I16(vec![1, 2]), &[2])),
         _ => panic!("no vector named {name}"),
     }
+}
+
+/// One frame with a column of every kind and of every primitive dtype, each with nulls.
+fn frame_every_type() -> Vector {
+    let f = |x: f64| Some(x);
+    let floats = [
+        f(0.0),
+        f(-0.0),
+        None,
+        f(1.0),
+        f(-2.5),
+        f(0.1),
+        f(f64::NAN),
+        f(f64::INFINITY),
+        None,
+        f(f64::NEG_INFINITY),
+    ];
+    let frame = FrameDecl::new("every-type")
+        .meta("source", "tests/vectors.rs")
+        .column(
+            "bool",
+            ColData::Bool(vec![
+                Some(true),
+                Some(false),
+                None,
+                Some(true),
+                Some(true),
+                None,
+                Some(false),
+                Some(false),
+                Some(true),
+                Some(true),
+            ]),
+        )
+        .column(
+            "i8",
+            ColData::Prim(Prim::I8(vec![
+                Some(i8::MIN),
+                Some(-1),
+                None,
+                Some(0),
+                Some(1),
+                Some(i8::MAX),
+                None,
+                Some(5),
+                Some(-5),
+                Some(2),
+            ])),
+        )
+        .column(
+            "i16",
+            ColData::Prim(Prim::I16(vec![
+                None,
+                Some(i16::MIN),
+                Some(-300),
+                Some(0),
+                Some(300),
+                Some(i16::MAX),
+                Some(7),
+                None,
+                Some(-7),
+                Some(1),
+            ])),
+        )
+        .column(
+            "i32",
+            ColData::Prim(Prim::I32(vec![
+                Some(0),
+                None,
+                Some(i32::MIN),
+                Some(-70_000),
+                Some(70_000),
+                Some(i32::MAX),
+                Some(3),
+                Some(-3),
+                None,
+                Some(1),
+            ])),
+        )
+        .column(
+            "i64",
+            ColData::Prim(Prim::I64(vec![
+                Some(i64::MIN),
+                Some(-1),
+                Some(0),
+                None,
+                Some(1),
+                Some(1 << 53),
+                Some(i64::MAX),
+                None,
+                Some(-(1 << 53) - 1),
+                Some(42),
+            ])),
+        )
+        .column(
+            "u8",
+            ColData::Prim(Prim::U8(vec![
+                Some(0),
+                Some(1),
+                Some(0x7f),
+                Some(0x80),
+                None,
+                Some(u8::MAX),
+                Some(9),
+                Some(10),
+                Some(11),
+                None,
+            ])),
+        )
+        .column(
+            "u16",
+            ColData::Prim(Prim::U16(vec![
+                None,
+                None,
+                Some(0),
+                Some(1),
+                Some(0x1234),
+                Some(u16::MAX),
+                Some(2),
+                Some(3),
+                Some(4),
+                Some(5),
+            ])),
+        )
+        .column(
+            "u32",
+            ColData::Prim(Prim::U32(vec![
+                Some(7),
+                Some(0),
+                Some(1),
+                None,
+                Some(0x1234_5678),
+                Some(u32::MAX),
+                Some(8),
+                Some(9),
+                None,
+                Some(10),
+            ])),
+        )
+        .column(
+            "u64",
+            ColData::Prim(Prim::U64(vec![
+                Some(1),
+                Some(0x0123_4567_89ab_cdef),
+                Some(u64::MAX),
+                Some(2),
+                Some(3),
+                None,
+                Some(4),
+                Some(5),
+                Some(6),
+                None,
+            ])),
+        )
+        .column(
+            "f16",
+            ColData::Prim(Prim::F16(
+                floats.iter().map(|x| x.map(f16::from_f64)).collect(),
+            )),
+        )
+        .column(
+            "f32",
+            ColData::Prim(Prim::F32(
+                floats
+                    .iter()
+                    .map(|x| {
+                        x.map(|x| {
+                            if x.is_infinite() {
+                                x.signum() as f32 * 7.25
+                            } else {
+                                x as f32
+                            }
+                        })
+                    })
+                    .collect(),
+            )),
+        )
+        .column("f64", ColData::Prim(Prim::F64(floats.to_vec())))
+        .column(
+            "utf8",
+            strings(&[
+                Some("ada"),
+                Some(""),
+                None,
+                Some("Grüße"),
+                Some("日本"),
+                Some("🦀"),
+                None,
+                Some("a string longer than eight bytes"),
+                Some("x"),
+                Some(""),
+            ]),
+        )
+        .column(
+            "binary",
+            ColData::Binary(vec![
+                Some(vec![0x00]),
+                Some(vec![]),
+                None,
+                Some(vec![0xff, 0xfe, 0x80]),
+                Some(b"bytes".to_vec()),
+                None,
+                Some(vec![0xc3, 0x28]),
+                Some(vec![]),
+                Some(vec![1, 2, 3, 4, 5, 6, 7, 8, 9]),
+                Some(vec![0x7f]),
+            ]),
+        )
+        .column(
+            "timestamp-ns",
+            ColData::Timestamp(
+                vec![
+                    Some(0),
+                    Some(1_700_000_000_123_456_789),
+                    None,
+                    Some(-1),
+                    Some(86_400_000_000_000),
+                    Some(i64::MIN),
+                    None,
+                    Some(i64::MAX),
+                    Some(1_000_000_000),
+                    Some(-86_400_000_000_000),
+                ],
+                TimeUnit::Nanosecond,
+                None,
+            ),
+        )
+        .column(
+            "timestamp-paris",
+            ColData::Timestamp(
+                vec![
+                    Some(1_700_000_000_000),
+                    None,
+                    Some(0),
+                    Some(-1000),
+                    Some(1_711_846_800_000),
+                    Some(1_711_846_799_999),
+                    Some(4_102_444_800_000),
+                    None,
+                    Some(1),
+                    Some(-62_135_596_800_000),
+                ],
+                TimeUnit::Millisecond,
+                Some("Europe/Paris".into()),
+            ),
+        )
+        .column(
+            "date",
+            ColData::Date(vec![
+                Some(0),
+                Some(19_723),
+                None,
+                Some(-1),
+                Some(-719_162),
+                Some(2_932_896),
+                Some(11_016),
+                None,
+                Some(1),
+                Some(i32::MIN),
+            ]),
+        )
+        .column(
+            "duration-us",
+            ColData::Duration(
+                vec![
+                    Some(0),
+                    Some(1),
+                    Some(-1),
+                    None,
+                    Some(3_600_000_000),
+                    Some(-86_400_000_000),
+                    None,
+                    Some(i64::MAX),
+                    Some(i64::MIN),
+                    Some(1_500_000),
+                ],
+                TimeUnit::Microsecond,
+            ),
+        )
+        .column(
+            "categorical",
+            categorical(&[
+                Some("red"),
+                Some("green"),
+                None,
+                Some("red"),
+                Some("blue"),
+                Some("grün"),
+                None,
+                Some("green"),
+                Some("red"),
+                Some("a category longer than eight bytes"),
+            ]),
+        );
+    Vector::new(
+        "frame-every-type",
+        "one frame of 10 rows with a column of every kind (bool, primitive, utf8, binary, \
+         timestamp, date, duration, categorical) and of every primitive dtype, each with \
+         nulls (a validity bitmap of 2 bytes): integers at their extremes, floats with -0.0, \
+         NaN (which the statistics ignore) and infinities (but not in f32), empty and multi-byte strings, \
+         timestamps without a zone (ns) and with an IANA zone (ms), dates before 1970, \
+         negative durations (us), a categorical column with a dictionary of 5 strings",
+    )
+    .frame(frame)
+}
+
+/// Compressed columns: zstd with the byte shuffle by default, one column raw, one zstd
+/// without shuffle; chunks of 128 bytes.
+fn frame_compressed() -> Vector {
+    let rows = 100;
+    let mut x = 0.0f64;
+    let walk: Vec<Option<f64>> = lcg(rows, 3)
+        .into_iter()
+        .map(|r| {
+            x += ((r * 8.0).floor() - 3.5) * 0.25;
+            Some(x)
+        })
+        .collect();
+    let kinds = ["alpha", "beta", "gamma", "delta"];
+    let frame = FrameDecl::new("compressed")
+        .codec(Codec::zstd_shuffled(3))
+        .column_codec("raw-ids", Codec::Raw)
+        .column_codec("plain", Codec::zstd(3))
+        .chunk_len(128)
+        .column("walk", ColData::Prim(Prim::F64(walk)))
+        .column(
+            "count",
+            ColData::Prim(Prim::I32(
+                (0..rows as i32)
+                    .map(|i| (i % 7 != 3).then_some(i * i - 50))
+                    .collect(),
+            )),
+        )
+        .column(
+            "label",
+            ColData::Utf8(
+                (0..rows)
+                    .map(|i| Some(format!("item-{}", i % 13)))
+                    .collect(),
+            ),
+        )
+        .column(
+            "flag",
+            ColData::Bool((0..rows).map(|i| Some(i % 3 == 0)).collect()),
+        )
+        .column(
+            "kind",
+            categorical(
+                &(0..rows)
+                    .map(|i| (i % 11 != 5).then(|| kinds[i * i % 4]))
+                    .collect::<Vec<_>>(),
+            ),
+        )
+        .column(
+            "raw-ids",
+            ColData::Prim(Prim::U64(
+                (0..rows as u64).map(|i| Some(i * 1001)).collect(),
+            )),
+        )
+        .column(
+            "plain",
+            ColData::Duration(
+                (0..rows as i64).map(|i| Some(i * 250 - 9000)).collect(),
+                TimeUnit::Millisecond,
+            ),
+        );
+    Vector::new(
+        "frame-compressed",
+        "one frame of 100 rows whose columns are zstd-compressed in chunks of 128 bytes, with \
+         the byte shuffle by default (f64, i32, i64 offsets, i32 codes; dropped for 1-byte \
+         buffers: validity bitmaps, bit-packed bools, string bytes), one column raw and one \
+         zstd without shuffle (per-column codecs); a string column and a bool column without \
+         nulls (no validity bitmap)",
+    )
+    .frame(frame)
+}
+
+/// A frame written with `Writer::frame_writer` in three batches.
+fn frame_batched() -> Vector {
+    let frame = FrameDecl::new("batched")
+        .batches(&[5, 3, 7])
+        .column("id", ColData::Prim(Prim::I64((0..15).map(Some).collect())))
+        .column(
+            "score",
+            ColData::Prim(Prim::F32(
+                (0..15)
+                    .map(|i| (i != 6).then_some(i as f32 * 0.5 - 2.0))
+                    .collect(),
+            )),
+        )
+        .column(
+            "name",
+            strings(&[
+                Some("ada"),
+                None,
+                Some("grace"),
+                Some(""),
+                Some("edsger"),
+                Some("barbara"),
+                Some("ken"),
+                Some("Dennis"),
+                Some("tony"),
+                None,
+                Some("niklaus"),
+                Some("frances"),
+                Some("Guido"),
+                Some("bjarne"),
+                Some("margaret"),
+            ]),
+        )
+        .column(
+            "flag",
+            ColData::Bool(
+                (0..15)
+                    .map(|i| (i % 4 != 2).then_some(i % 3 == 1))
+                    .collect(),
+            ),
+        )
+        .column(
+            "at",
+            ColData::Timestamp(
+                (0..15)
+                    .map(|i| (i < 12).then_some(1_700_000_000 + i * 3600))
+                    .collect(),
+                TimeUnit::Second,
+                Some("+05:30".into()),
+            ),
+        )
+        .column(
+            "color",
+            categorical(&[
+                Some("red"),
+                Some("green"),
+                Some("red"),
+                None,
+                Some("blue"),
+                Some("green"),
+                Some("violet"),
+                None,
+                Some("cyan"),
+                Some("red"),
+                Some("cyan"),
+                Some("orange"),
+                Some("blue"),
+                Some("violet"),
+                Some("red"),
+            ]),
+        )
+        .column(
+            "day",
+            ColData::Date((0..15).map(|i| Some(19_000 + i * 7)).collect()),
+        );
+    Vector::new(
+        "frame-batched",
+        "one frame of 15 rows written with Writer::frame_writer in batches of 5, 3 and 7 rows: \
+         bitmaps packed across batch boundaries, a column whose only null is in the second \
+         batch (the first batch had no bitmap), a column without nulls (no bitmap at all), \
+         string offsets rebased batch after batch, a categorical dictionary merged across \
+         batches in order of first appearance, a timestamp column in seconds with a fixed \
+         offset zone",
+    )
+    .meta("batches", 3i64)
+    .frame(frame)
 }
 
 /// The first place where `got` and `want` differ, as a JSON path with both values.
@@ -1719,6 +3444,11 @@ vector_tests! {
     vector_alignment_65536 => "alignment-65536",
     vector_long_names => "long-names",
     vector_short_names => "short-names",
+    vector_frame_every_type => "frame-every-type",
+    vector_frame_compressed => "frame-compressed",
+    vector_frame_batched => "frame-batched",
+    vector_frame_empty => "frame-empty",
+    vector_model_small => "model-small",
 }
 
 /// The sizes, alignments and field offsets of the archived manifest types, as the byte tables
@@ -1734,9 +3464,15 @@ fn archived_layout_matches_spec() {
         };
     }
     layout!(
-        ArchivedManifest, 64, 4,
+        ArchivedManifest, 104, 4,
         names @ 0, entries @ 8, arrays @ 16, dims @ 24, sections @ 32, chunks @ 40,
-        metadata @ 48, entry_metadata @ 56
+        metadata @ 48, entry_metadata @ 56, frames @ 64, columns @ 72, column_text @ 80,
+        models @ 88, model_text @ 96
+    );
+    assert_eq!(
+        brine::format::manifest::ROOT_LEN,
+        104,
+        "root_length of version 1.0"
     );
     layout!(
         ArchivedEntry, 16, 4,
@@ -1749,12 +3485,56 @@ fn archived_layout_matches_spec() {
         chunk_length @ 36, codec @ 40, shuffle @ 41, reserved @ 42
     );
     layout!(ArchivedChunk, 24, 8, offset @ 0, length @ 8, checksum @ 16);
+    layout!(ArchivedFrameMeta, 16, 8, rows @ 0, columns_end @ 8, reserved @ 12);
+    layout!(
+        ArchivedColumnMeta, 64, 8,
+        name_end @ 0, zone_end @ 4, validity @ 8, values @ 12, offsets @ 16,
+        dictionary_offsets @ 20, dictionary_values @ 24, reserved @ 28, null_count @ 32,
+        min @ 40, max @ 48, kind @ 56, dtype @ 57, unit @ 58, stats @ 59, reserved2 @ 60
+    );
+    layout!(
+        ArchivedModelMeta, 32, 8,
+        section @ 0, type_name_end @ 4, schema_end @ 8, flags @ 12, fingerprint @ 16,
+        version @ 24
+    );
     layout!(ArchivedMetaItem, 24, 8, key @ 0, value @ 8);
     layout!(ArchivedMetaValue, 16, 8);
     layout!(rkyv::string::ArchivedString, 8, 4);
     layout!(rkyv::vec::ArchivedVec<u8>, 8, 4);
     layout!(rkyv::vec::ArchivedVec<rkyv::rend::u64_le>, 8, 4);
     layout!(rkyv::rend::u64_le, 8, 8);
+}
+
+/// The codes of spec/FORMAT.md: entry kinds, column kinds, time units, the absent buffer.
+#[test]
+fn codes_match_spec() {
+    use brine::format::manifest::{
+        COLUMN_BINARY, COLUMN_BOOL, COLUMN_CATEGORICAL, COLUMN_DATE, COLUMN_DURATION,
+        COLUMN_PRIMITIVE, COLUMN_TIMESTAMP, COLUMN_UTF8,
+    };
+    assert_eq!([KIND_ARRAY, KIND_FRAME, KIND_MODEL], [0, 1, 2]);
+    assert_eq!(
+        [
+            COLUMN_BOOL,
+            COLUMN_PRIMITIVE,
+            COLUMN_UTF8,
+            COLUMN_BINARY,
+            COLUMN_TIMESTAMP,
+            COLUMN_DATE,
+            COLUMN_DURATION,
+            COLUMN_CATEGORICAL,
+        ],
+        [0, 1, 2, 3, 4, 5, 6, 7]
+    );
+    assert_eq!(NO_SECTION, 0xFFFF_FFFF);
+    let units = [
+        TimeUnit::Second,
+        TimeUnit::Millisecond,
+        TimeUnit::Microsecond,
+        TimeUnit::Nanosecond,
+    ];
+    assert_eq!(units.map(TimeUnit::code), [0, 1, 2, 3]);
+    assert_eq!(units.map(TimeUnit::name), ["s", "ms", "us", "ns"]);
 }
 
 /// Every file in spec/vectors/ belongs to a vector, and the README describes every vector.

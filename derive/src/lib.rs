@@ -112,15 +112,18 @@ fn expand(input: &DeriveInput) -> Result<TokenStream2> {
         }
     };
 
-    // `Field: Schema` for the fields whose type mentions a type parameter (`Vec<T>: Schema`
-    // needs `T: Archive`, which `T: Schema` does not give), except the fields that count by
-    // name: a bound on those would be a cycle for a recursive generic type, as in rkyv.
+    // `Field: Schema` for the fields whose type mentions a type parameter (`Pair<T>: Schema`
+    // needs `Pair<T>: Archive`, which `T: Schema` does not give), except the fields that count
+    // by name: a bound on those would be a cycle for a recursive generic type, as in rkyv.
     let fields: Vec<&Field<'_>> = shapes.iter().flat_map(Shape::fields).collect();
     let where_clause = generics.make_where_clause();
     where_clause
         .predicates
         .push(parse_quote!(Self: ::brine::rkyv::Archive));
-    for f in fields.iter().filter(|f| !f.by_name && mentions(f.ty, &params)) {
+    for f in fields
+        .iter()
+        .filter(|f| !f.by_name && mentions(f.ty, &params))
+    {
         let ty = f.ty;
         where_clause.predicates.push(parse_quote!(#ty: #m::Schema));
     }
@@ -267,9 +270,11 @@ fn by_name(attrs: &[syn::Attribute]) -> Result<bool> {
             })?;
         } else if attr.path().is_ident("rkyv") {
             if let syn::Meta::List(list) = &attr.meta {
-                recursive |= list.tokens.clone().into_iter().any(
-                    |t| matches!(t, TokenTree::Ident(i) if i == "omit_bounds"),
-                );
+                recursive |= list
+                    .tokens
+                    .clone()
+                    .into_iter()
+                    .any(|t| matches!(t, TokenTree::Ident(i) if i == "omit_bounds"));
             }
         }
     }
@@ -292,7 +297,7 @@ fn schema_name(input: &DeriveInput) -> Result<String> {
     let (name, span) = match &pinned {
         Some(lit) => {
             let name = lit.value();
-            if syn::parse_str::<Ident>(&name).is_err() {
+            if name.starts_with("r#") || syn::parse_str::<Ident>(&name).is_err() {
                 return Err(Error::new(
                     lit.span(),
                     "a schema name must be an identifier",

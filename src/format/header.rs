@@ -114,7 +114,7 @@ impl Header {
     }
 
     /// Decodes and validates the header of a file of `actual_len` bytes whose first bytes are
-    /// `bytes` (validation rules H1 to H10 of spec/FORMAT.md).
+    /// `bytes` (validation rules H1 to H11 of spec/FORMAT.md).
     pub fn decode(file: &Path, bytes: &[u8], actual_len: u64) -> Result<Header> {
         if bytes.len() < MAGIC.len() || bytes[..MAGIC.len()] != MAGIC {
             if MAGIC.starts_with(bytes) {
@@ -258,7 +258,7 @@ impl Header {
             return Err(invalid(
                 "root_length",
                 root,
-                "must be the size of the manifest root of the file's version (64 for 1.0), a multiple of 4, within the manifest",
+                "must be the size of the manifest root of the file's version (104 for 1.0; see ROOT_LEN), a multiple of 4, within the manifest",
             ));
         }
         Ok(header)

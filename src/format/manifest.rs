@@ -370,7 +370,10 @@ impl ArchivedManifest {
             self.columns[i - 1].zone_end.to_native() as usize
         };
         let c = &self.columns[i];
-        let (name_end, zone_end) = (c.name_end.to_native() as usize, c.zone_end.to_native() as usize);
+        let (name_end, zone_end) = (
+            c.name_end.to_native() as usize,
+            c.zone_end.to_native() as usize,
+        );
         (
             self.column_text.get(start..name_end).unwrap_or_default(),
             self.column_text.get(name_end..zone_end).unwrap_or_default(),
@@ -385,11 +388,15 @@ impl ArchivedManifest {
             self.models[i - 1].schema_end.to_native() as usize
         };
         let m = &self.models[i];
-        let (name_end, schema_end) =
-            (m.type_name_end.to_native() as usize, m.schema_end.to_native() as usize);
+        let (name_end, schema_end) = (
+            m.type_name_end.to_native() as usize,
+            m.schema_end.to_native() as usize,
+        );
         (
             self.model_text.get(start..name_end).unwrap_or_default(),
-            self.model_text.get(name_end..schema_end).unwrap_or_default(),
+            self.model_text
+                .get(name_end..schema_end)
+                .unwrap_or_default(),
         )
     }
 
@@ -408,3 +415,6 @@ pub fn codec_name(codec: u8, shuffle: u8) -> &'static str {
         _ => "unknown",
     }
 }
+
+// The header message and spec/FORMAT.md state this size.
+const _: () = assert!(ROOT_LEN == 104);

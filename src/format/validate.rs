@@ -1,5 +1,5 @@
 //! Validation tier 1: everything that can be checked from the header and the manifest alone,
-//! without touching a data page (spec/FORMAT.md, "Reader validation", rules M and S and A).
+//! without touching a data page (spec/FORMAT.md, "Reader validation", rules M, S, C, A, F and N).
 
 use std::path::Path;
 
@@ -186,10 +186,9 @@ impl Validator<'_> {
                 ));
             }
             let Some(seen) = rows.get_mut(usize::from(e.kind)) else {
-                return Err(self.unsupported(
-                    format!("kind of entry {:?}", display()),
-                    u64::from(e.kind),
-                ));
+                return Err(
+                    self.unsupported(format!("kind of entry {:?}", display()), u64::from(e.kind))
+                );
             };
             if e.index != *seen {
                 return Err(self.field(
@@ -506,18 +505,22 @@ impl Validator<'_> {
         Ok(())
     }
 
-    /// Rule S4: each section belongs to exactly one entry. One bit per section: bounded by the
+    /// Rule S4: each section has exactly one owner: an array, a column's buffer slot or a model. One bit per section: bounded by the
     /// manifest's size, which is bounded by `max_manifest_len`. Section indices were checked
     /// to be in range by the kinds' checks.
     fn check_ownership(&self) -> Result<()> {
         let m = self.m;
         let mut owned = vec![0u64; m.sections.len().div_ceil(64)];
-        for_each_owned_section(m, |kind, row, s| {
+        for_each_owned_section(m, |kind, row, s, buffer| {
             let (word, bit) = ((s / 64) as usize, s % 64);
             if owned[word] & (1 << bit) != 0 {
                 return Err(self.field(
-                    format!("entry {:?}", self.entry_name(kind, row)),
-                    "section",
+                    format!(
+                        "entry {:?}{}",
+                        self.entry_name(kind, row),
+                        buffer_part(m, buffer)
+                    ),
+                    buffer.map_or("section", |(_, slot)| slot),
                     format!("section {s} already belongs to another entry or buffer"),
                 ));
             }
@@ -562,21 +565,34 @@ impl Validator<'_> {
                 ));
             }
             let rows = f.rows.to_native();
+            if usize::try_from(rows).is_err() {
+                return Err(Error::LimitExceeded {
+                    file: self.file.to_path_buf(),
+                    what: format!("row count of entry {:?}", entry()),
+                    value: rows,
+                    limit: usize::MAX as u64,
+                    setting: "this platform's address space",
+                });
+            }
             names.clear();
             for i in columns_start..columns_end {
                 let c = &m.columns[i];
-                let (name_end, zone_end) =
-                    (c.name_end.to_native() as usize, c.zone_end.to_native() as usize);
-                if name_end < text_start
-                    || zone_end < name_end
-                    || !m.column_text.is_char_boundary(name_end)
-                    || !m.column_text.is_char_boundary(zone_end)
-                {
+                let (name_end, zone_end) = (
+                    c.name_end.to_native() as usize,
+                    c.zone_end.to_native() as usize,
+                );
+                let bad_name = name_end < text_start || !m.column_text.is_char_boundary(name_end);
+                if bad_name || zone_end < name_end || !m.column_text.is_char_boundary(zone_end) {
+                    let (field, value, start) = if bad_name {
+                        ("name_end", name_end, text_start)
+                    } else {
+                        ("zone_end", zone_end, name_end)
+                    };
                     return Err(self.field(
                         format!("entry {:?}, column {}", entry(), i - columns_start),
-                        "name_end",
+                        field,
                         format!(
-                            "name_end {name_end} and zone_end {zone_end} must not decrease, must stay within the {} bytes of column_text and must not split a UTF-8 character",
+                            "{value} is below the previous end {start}, past the {} bytes of column_text, or splits a UTF-8 character",
                             m.column_text.len()
                         ),
                     ));
@@ -601,6 +617,7 @@ impl Validator<'_> {
         self.check_last_end("column", "zone_end", text_start, m.column_text.len())
     }
 
+    /// Rules F3 to F7 for one column.
     fn check_column(
         &self,
         entry: &str,
@@ -643,7 +660,10 @@ impl Validator<'_> {
             return Err(self.unsupported(format!("time unit of {}", location()), u64::from(c.unit)));
         }
         if !temporal && c.unit != 0 {
-            return Err(field("unit", "must be 0 for columns without a time unit".into()));
+            return Err(field(
+                "unit",
+                "must be 0 for columns without a time unit".into(),
+            ));
         }
         if !zone.is_empty() {
             if c.kind != COLUMN_TIMESTAMP {
@@ -697,9 +717,27 @@ impl Validator<'_> {
             ));
         }
         let slots = [
-            ("validity", c.validity.to_native(), Some(true), Some(bits), 1),
-            ("values", c.values.to_native(), Some(true), values_len, value_size),
-            ("offsets", c.offsets.to_native(), Some(has_offsets), Some(offsets_len), 8),
+            (
+                "validity",
+                c.validity.to_native(),
+                Some(true),
+                Some(bits),
+                1,
+            ),
+            (
+                "values",
+                c.values.to_native(),
+                Some(true),
+                values_len,
+                value_size,
+            ),
+            (
+                "offsets",
+                c.offsets.to_native(),
+                Some(has_offsets),
+                Some(offsets_len),
+                8,
+            ),
             (
                 "dictionary_offsets",
                 c.dictionary_offsets.to_native(),
@@ -735,14 +773,16 @@ impl Validator<'_> {
             if len < 8 || len % 8 != 0 || len / 8 - 1 > i32::MAX as u64 + 1 {
                 return Err(field(
                     "dictionary_offsets",
-                    format!("{len} bytes is not 8 x (dictionary size + 1) for a dictionary of at most 2^31 strings"),
+                    format!(
+                        "{len} bytes is not 8 x (dictionary size + 1) for a dictionary of at most 2^31 strings"
+                    ),
                 ));
             }
         }
         Ok(())
     }
 
-    /// A column buffer's section: in range, of the expected decoded length, shuffled (if at
+    /// Rules F7 and N3: a buffer's section is in range, of the expected decoded length, shuffled (if at
     /// all) by the element size, and chunked on element boundaries.
     fn check_buffer(
         &self,
@@ -828,7 +868,6 @@ impl Validator<'_> {
         }
         self.check_last_end("model", "schema_end", text_start, m.model_text.len())
     }
-
 }
 
 /// `"array"`, `"frame"` or `"model"`, for messages.
@@ -840,33 +879,45 @@ fn kind_name(kind: u8) -> &'static str {
     }
 }
 
-/// Calls `f(kind, row, section)` for every section an entry's row references: the section of
-/// each array and model, and every buffer of every column. Rows whose references are out of
+/// Calls `f(kind, row, section, buffer)` for every section an entry's row references: the
+/// section of each array and model, and every buffer of every column (`buffer` is then the
+/// column's index in the column table and the buffer's slot). Rows whose references are out of
 /// range were refused by the kinds' checks.
 pub(crate) fn for_each_owned_section<E>(
     m: &ArchivedManifest,
-    mut f: impl FnMut(u8, usize, u32) -> std::result::Result<(), E>,
+    mut f: impl FnMut(u8, usize, u32, Option<(usize, &'static str)>) -> std::result::Result<(), E>,
 ) -> std::result::Result<(), E> {
     for (row, a) in m.arrays.iter().enumerate() {
-        f(KIND_ARRAY, row, a.section.to_native())?;
+        f(KIND_ARRAY, row, a.section.to_native(), None)?;
     }
     for row in 0..m.frames.len() {
-        for c in m.frame_columns(row).1 {
-            for s in [
-                c.validity,
-                c.values,
-                c.offsets,
-                c.dictionary_offsets,
-                c.dictionary_values,
-            ] {
+        let (first, columns) = m.frame_columns(row);
+        for (i, c) in columns.iter().enumerate() {
+            let slots = [
+                ("validity", c.validity),
+                ("values", c.values),
+                ("offsets", c.offsets),
+                ("dictionary_offsets", c.dictionary_offsets),
+                ("dictionary_values", c.dictionary_values),
+            ];
+            for (slot, s) in slots {
                 if s != NO_SECTION {
-                    f(KIND_FRAME, row, s.to_native())?;
+                    f(KIND_FRAME, row, s.to_native(), Some((first + i, slot)))?;
                 }
             }
         }
     }
     for (row, model) in m.models.iter().enumerate() {
-        f(KIND_MODEL, row, model.section.to_native())?;
+        f(KIND_MODEL, row, model.section.to_native(), None)?;
     }
     Ok(())
+}
+
+/// `, column "name" slot` for a column's buffer, empty otherwise: the part of an entry a
+/// section holds, for messages.
+pub(crate) fn buffer_part(m: &ArchivedManifest, buffer: Option<(usize, &'static str)>) -> String {
+    match buffer {
+        Some((column, slot)) => format!(", column {:?} {slot}", m.column_text(column).0),
+        None => String::new(),
+    }
 }

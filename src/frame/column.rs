@@ -34,10 +34,7 @@ fn fold_range<T: Copy, K: PartialOrd + Copy>(
         if let Some(k) = key(v) {
             acc = Some(match acc {
                 None => (k, k),
-                Some((lo, hi)) => (
-                    if k < lo { k } else { lo },
-                    if k > hi { k } else { hi },
-                ),
+                Some((lo, hi)) => (if k < lo { k } else { lo }, if k > hi { k } else { hi }),
             });
         }
     };
@@ -121,8 +118,15 @@ pub struct Column {
 enum Data {
     Fixed(Box<dyn Values>),
     Bits(Vec<u8>),
-    Bytes { offsets: Vec<i64>, bytes: Vec<u8> },
-    Codes { codes: Vec<i32>, offsets: Vec<i64>, bytes: Vec<u8> },
+    Bytes {
+        offsets: Vec<i64>,
+        bytes: Vec<u8>,
+    },
+    Codes {
+        codes: Vec<i32>,
+        offsets: Vec<i64>,
+        bytes: Vec<u8>,
+    },
 }
 
 /// Validity bits, materialized only once a null is seen.
@@ -424,7 +428,11 @@ impl Column {
     }
 
     /// Dictionary string `i` of a categorical column.
-    pub(crate) fn dictionary_entry<'a>(offsets: &[i64], bytes: &'a [u8], i: usize) -> Option<&'a str> {
+    pub(crate) fn dictionary_entry<'a>(
+        offsets: &[i64],
+        bytes: &'a [u8],
+        i: usize,
+    ) -> Option<&'a str> {
         let range = offsets[i] as usize..offsets[i + 1] as usize;
         std::str::from_utf8(bytes.get(range)?).ok()
     }

@@ -254,8 +254,8 @@ impl<'r> ColumnView<'r> {
         })
     }
 
-    /// Runs tier 2 on the column once per reader: validity against `null_count`, offsets,
-    /// UTF-8 and dictionary codes.
+    /// Runs tier 2 on the column once per reader (rules D4 to D7): validity against
+    /// `null_count`, offsets, UTF-8 and dictionary codes.
     fn validate(&self) -> Result<()> {
         self.reader
             .column_checked(self.index, || self.check_content())
@@ -295,10 +295,13 @@ impl<'r> ColumnView<'r> {
                 let size = (offsets.len() - 1) as i64;
                 let codes = self.typed::<i32>(self.meta.values.to_native(), "codes")?;
                 let bad = match validity {
-                    None => codes.iter().position(|&c| !(0..size).contains(&i64::from(c))),
-                    Some(bits) => codes.iter().enumerate().position(|(i, &c)| {
-                        bits.get(i) && !(0..size).contains(&i64::from(c))
-                    }),
+                    None => codes
+                        .iter()
+                        .position(|&c| !(0..size).contains(&i64::from(c))),
+                    Some(bits) => codes
+                        .iter()
+                        .enumerate()
+                        .position(|(i, &c)| bits.get(i) && !(0..size).contains(&i64::from(c))),
                 };
                 if let Some(row) = bad {
                     return Err(self.invalid(
@@ -350,7 +353,9 @@ impl<'r> ColumnView<'r> {
         if let Err(e) = simdutf8::compat::from_utf8(data) {
             let at = e.valid_up_to();
             // Offsets are monotone and in bounds here: find the string for the message.
-            let row = offsets.partition_point(|&o| o as usize <= at).saturating_sub(1);
+            let row = offsets
+                .partition_point(|&o| o as usize <= at)
+                .saturating_sub(1);
             return Err(self.invalid(
                 field,
                 format!("string {row} is not UTF-8 (byte {at} of the buffer)"),
@@ -361,10 +366,7 @@ impl<'r> ColumnView<'r> {
             .iter()
             .position(|&o| data.get(o as usize).is_some_and(|&b| b & 0xC0 == 0x80))
         {
-            return Err(self.invalid(
-                field,
-                format!("offset {row} splits a UTF-8 character"),
-            ));
+            return Err(self.invalid(field, format!("offset {row} splits a UTF-8 character")));
         }
         Ok(())
     }
@@ -404,7 +406,12 @@ impl<'r> ColumnView<'r> {
             COLUMN_PRIMITIVE | COLUMN_TIMESTAMP | COLUMN_DATE | COLUMN_DURATION
         );
         if !fixed || self.physical() != T::DTYPE {
-            return Err(self.wrong_type(T::DTYPE.name()));
+            // Bools are bit-packed: `values::<bool>()` is never the accessor.
+            let expected = match T::DTYPE {
+                Dtype::Bool => "bool values as a slice (bit-packed bools are read with bools())",
+                d => d.name(),
+            };
+            return Err(self.wrong_type(expected));
         }
         self.validate()?;
         self.typed::<T>(self.meta.values.to_native(), "values")

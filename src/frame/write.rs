@@ -119,7 +119,12 @@ impl Writer {
     ///
     /// # Errors
     /// As [`Writer::put_frame`].
-    pub fn put_frame_with(&mut self, name: &str, frame: &Frame, options: &FrameOptions) -> Result<()> {
+    pub fn put_frame_with(
+        &mut self,
+        name: &str,
+        frame: &Frame,
+        options: &FrameOptions,
+    ) -> Result<()> {
         check_zones(self, name, &fields(frame))?;
         self.start_entry(name)?;
         let mut columns = Vec::with_capacity(frame.columns.len());
@@ -219,13 +224,12 @@ impl FrameWriter<'_> {
                 .unwrap_or(std::path::Path::new("."))
                 .to_path_buf();
             for f in &batch_fields {
-                self.spools.push(ColumnSpool::new(&dir, &f.ty).map_err(|source| {
-                    Error::Io {
+                self.spools
+                    .push(ColumnSpool::new(&dir, &f.ty).map_err(|source| Error::Io {
                         path: dir.clone(),
                         op: "create spool file",
                         source,
-                    }
-                })?);
+                    })?);
             }
             self.fields = batch_fields;
         } else if batch_fields != self.fields {
@@ -459,9 +463,8 @@ impl ColumnSpool {
         let b = column.buffers();
         match (&mut self.values, &mut self.offsets, &mut self.dictionary) {
             (ValueSpool::Bits(bits), _, _) => {
-                let values = Bitmap::new(b.values, column.len()).unwrap_or_else(|| {
-                    unreachable!("a bool column holds one bit per row")
-                });
+                let values = Bitmap::new(b.values, column.len())
+                    .unwrap_or_else(|| unreachable!("a bool column holds one bit per row"));
                 bits.append(values)?;
             }
             (ValueSpool::Bytes(spool), Some(o), _) => {
@@ -484,7 +487,7 @@ impl ColumnSpool {
                         let s = Column::dictionary_entry(offsets, bytes, i).unwrap_or_default();
                         dict.code(s)
                     })
-                    .collect();
+                    .collect::<std::io::Result<_>>()?;
                 let codes: Vec<u8> = codes
                     .iter()
                     .flat_map(|&c| remap.get(c as usize).copied().unwrap_or(0).to_le_bytes())
@@ -498,15 +501,17 @@ impl ColumnSpool {
 }
 
 impl Dictionary {
-    fn code(&mut self, s: &str) -> i32 {
+    fn code(&mut self, s: &str) -> std::io::Result<i32> {
         if let Some(&c) = self.lookup.get(s) {
-            return c;
+            return Ok(c);
         }
-        let code = self.lookup.len() as i32;
+        let code = i32::try_from(self.lookup.len()).map_err(|_| {
+            std::io::Error::other("a categorical column holds at most i32::MAX distinct strings")
+        })?;
         self.lookup.insert(s.to_owned(), code);
         self.bytes.extend_from_slice(s.as_bytes());
         self.offsets.push(self.bytes.len() as i64);
-        code
+        Ok(code)
     }
 }
 

@@ -4,4 +4,9 @@
 //! before it touches a stored model.
 
 pub mod schema;
+mod store;
+mod views;
+
 pub use schema::*;
+pub use store::{Capped, MAX_ARCHIVE_LEN, ModelEntry, ModelOptions};
+pub use views::{NativeSlice, TensorRef, numbers};

@@ -18,21 +18,23 @@
 //! # Deriving
 //!
 //! `#[derive(brine::Schema)]` implements [`Schema`] for structs (named, tuple and unit) and
-//! enums, next to rkyv's derives. Generic type parameters get a `Schema` bound.
+//! enums, next to rkyv's derives. Generic type parameters get a `Schema` bound. The generated
+//! code names only `::brine` paths; a crate that uses rkyv through brine's re-export tells
+//! rkyv's derive so with `#[rkyv(crate = brine::rkyv)]`.
 //!
 //! ```
 //! use brine::Schema;
 //! use brine::rkyv::{Archive, Deserialize, Serialize};
 //!
 //! #[derive(Archive, Serialize, Deserialize, Schema)]
-//! # #[rkyv(crate = brine::rkyv)]
+//! #[rkyv(crate = brine::rkyv)]
 //! struct Forest {
 //!     trees: Vec<Tree>,
 //!     bias: f32,
 //! }
 //!
 //! #[derive(Archive, Serialize, Deserialize, Schema)]
-//! # #[rkyv(crate = brine::rkyv)]
+//! #[rkyv(crate = brine::rkyv)]
 //! struct Tree {
 //!     weights: Vec<f32>,
 //! }
@@ -53,16 +55,17 @@
 //! - `#[schema(recursive)]` on a field makes the field's type count by its *name* only
 //!   ([`Schema::NAME_HASH`]) instead of by its full structure. A recursive type needs it on the
 //!   fields that lead back to itself, because a fingerprint that contains itself cannot be
-//!   computed. A field marked `#[rkyv(omit_bounds)]`, which rkyv requires on exactly those
-//!   fields, is treated the same way. In the schema text such a field's type is written with a
-//!   leading `@`.
+//!   computed (without it, compilation fails with a cycle in const evaluation). A field marked
+//!   `#[rkyv(omit_bounds)]`, which rkyv requires on exactly those fields, is treated the same
+//!   way. In the schema text such a field's type is written with a leading `@`; the structure of
+//!   the recursive type is still covered, by its own definition.
 //!
 //! ```
 //! use brine::Schema;
 //! use brine::rkyv::{Archive, Deserialize, Serialize};
 //!
 //! #[derive(Archive, Serialize, Deserialize, Schema)]
-//! # #[rkyv(crate = brine::rkyv)]
+//! #[rkyv(crate = brine::rkyv)]
 //! #[rkyv(serialize_bounds(__S: brine::rkyv::ser::Writer + brine::rkyv::ser::Allocator,
 //!                         __S::Error: brine::rkyv::rancor::Source))]
 //! #[rkyv(deserialize_bounds(__D::Error: brine::rkyv::rancor::Source))]
@@ -79,6 +82,15 @@
 //! );
 //! ```
 //!
+//! A derived type may not take the name of a built-in type, because the text could not tell them
+//! apart:
+//!
+//! ```compile_fail
+//! #[derive(brine::rkyv::Archive, brine::Schema)]
+//! #[rkyv(crate = brine::rkyv)]
+//! struct String(Vec<u8>); // error: `String` is the name of a built-in schema type
+//! ```
+//!
 //! # Implementing by hand
 //!
 //! Implement [`Schema`] by hand only for a type whose archived form is not its derived one; use
@@ -89,28 +101,31 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;
 
 use half::{bf16, f16};
-use rkyv::{Archive, Archived};
 use xxhash_rust::const_xxh3::xxh3_64;
 
 /// A type whose structure brine can fingerprint and describe; the type of a stored model.
 ///
-/// Derive it with `#[derive(brine::Schema)]` (see the [module documentation](self)). It is
-/// implemented for `bool`, `char`, the fixed-width integers, `f32`, `f64`, `half::f16`,
-/// `half::bf16`, `()`, `String`, `Vec<T>`, `Option<T>`, `Box<T>`, `[T; N]`, tuples of up to 12
-/// elements, `BTreeMap<K, V>` and `BTreeSet<T>`.
+/// Derive it with `#[derive(brine::Schema)]` (see the
+/// [module documentation](crate::model::schema)). It is implemented for `bool`, `char`, the
+/// fixed-width integers, `f32`, `f64`, `half::f16`, `half::bf16`, `()`, `String`, `Vec<T>`,
+/// `Option<T>`, `Box<T>`, `[T; N]`, tuples of up to 12 elements, `BTreeMap<K, V>` and
+/// `BTreeSet<T>`.
 ///
+/// A derived type's archived size and alignment are those of `rkyv::Archived<Self>`; a built-in
+/// type's are those that `spec/SCHEMA.md` tabulates for brine's pinned rkyv format.
 /// `half::f16` and `half::bf16` have no rkyv implementation; a model that holds them archives
 /// them through an rkyv `with` wrapper, as their little-endian bits (2 bytes, alignment 2),
 /// which is the layout their schema records.
 pub trait Schema {
     /// The hash of the type's name alone: its base name and, recursively, the names of its
-    /// type arguments (`spec/SCHEMA.md`, "Name hash"). A field marked recursive contributes
-    /// this instead of its [`FINGERPRINT`](Schema::FINGERPRINT).
+    /// type arguments (`spec/SCHEMA.md` §5.2). A field marked recursive contributes this
+    /// instead of its [`FINGERPRINT`](Schema::FINGERPRINT).
     const NAME_HASH: u64;
 
     /// The structural fingerprint: the name, every field and variant name in order, every field
-    /// type's fingerprint, and the archived size and alignment (`spec/SCHEMA.md`,
-    /// "Fingerprint"). Two types with the same fingerprint have the same schema text.
+    /// type's fingerprint, and the archived size and alignment (`spec/SCHEMA.md` §5.3). Types
+    /// of equal structure have equal fingerprints; types whose schema texts differ have
+    /// different fingerprints (barring a 64-bit hash collision).
     const FINGERPRINT: u64;
 
     /// `size_of` of the archived form, under brine's pinned rkyv layout.
@@ -475,15 +490,10 @@ pub fn first_difference(stored: &str, expected: &str) -> Option<SchemaDiff> {
 }
 
 // ---------------------------------------------------------------------------------------------
-// Built-in types.
-
-/// Layout consts of a type that rkyv archives.
-macro_rules! archived_layout {
-    () => {
-        const ARCHIVED_SIZE: usize = core::mem::size_of::<Archived<Self>>();
-        const ARCHIVED_ALIGN: usize = core::mem::align_of::<Archived<Self>>();
-    };
-}
+// Built-in types. Their archived layouts are fixed by brine's pinned rkyv format (little-endian,
+// aligned, 32-bit relative pointers) and written out here as spec/SCHEMA.md tabulates them, so
+// that containers of types without an rkyv impl (`Vec<f16>` behind a `with` wrapper) still have
+// a schema; tests/schema.rs checks every formula against `size_of::<Archived<T>>()`.
 
 /// `FINGERPRINT` of a built-in type: `fold(N(T), F(A1), ..., F(Ak), size, align)`.
 macro_rules! builtin_fingerprint {
@@ -498,10 +508,11 @@ macro_rules! builtin_fingerprint {
 }
 
 macro_rules! primitive {
-    ($($t:ty => $name:literal),* $(,)?) => {$(
+    ($($t:ty => $name:literal, $size:literal, $align:literal;)*) => {$(
         impl Schema for $t {
             const NAME_HASH: u64 = name_hash($name, &[]);
-            archived_layout!();
+            const ARCHIVED_SIZE: usize = $size;
+            const ARCHIVED_ALIGN: usize = $align;
             builtin_fingerprint!();
             fn type_name() -> String {
                 $name.to_owned()
@@ -512,40 +523,32 @@ macro_rules! primitive {
 }
 
 primitive! {
-    bool => "bool", char => "char",
-    u8 => "u8", u16 => "u16", u32 => "u32", u64 => "u64", u128 => "u128",
-    i8 => "i8", i16 => "i16", i32 => "i32", i64 => "i64", i128 => "i128",
-    f32 => "f32", f64 => "f64",
-    String => "String",
+    bool => "bool", 1, 1;
+    char => "char", 4, 4;
+    u8 => "u8", 1, 1;
+    u16 => "u16", 2, 2;
+    u32 => "u32", 4, 4;
+    u64 => "u64", 8, 8;
+    u128 => "u128", 16, 16;
+    i8 => "i8", 1, 1;
+    i16 => "i16", 2, 2;
+    i32 => "i32", 4, 4;
+    i64 => "i64", 8, 8;
+    i128 => "i128", 16, 16;
+    f16 => "f16", 2, 2;
+    bf16 => "bf16", 2, 2;
+    f32 => "f32", 4, 4;
+    f64 => "f64", 8, 8;
+    String => "String", 8, 4;
 }
-
-macro_rules! half_float {
-    ($($t:ty => $name:literal),*) => {$(
-        /// Archived (through a `with` wrapper) as its little-endian bits: 2 bytes, align 2.
-        impl Schema for $t {
-            const NAME_HASH: u64 = name_hash($name, &[]);
-            const ARCHIVED_SIZE: usize = 2;
-            const ARCHIVED_ALIGN: usize = 2;
-            builtin_fingerprint!();
-            fn type_name() -> String {
-                $name.to_owned()
-            }
-            fn describe(_: &mut SchemaBuilder) {}
-        }
-    )*};
-}
-
-half_float!(f16 => "f16", bf16 => "bf16");
 
 /// A built-in generic type with one type argument, written `Name<T>`.
 macro_rules! container {
-    ($($t:ident => $name:literal),*) => {$(
-        impl<T: Schema> Schema for $t<T>
-        where
-            $t<T>: Archive,
-        {
+    ($($t:ident => $name:literal, $size:expr, $align:expr;)*) => {$(
+        impl<T: Schema> Schema for $t<T> {
             const NAME_HASH: u64 = name_hash($name, &[T::NAME_HASH]);
-            archived_layout!();
+            const ARCHIVED_SIZE: usize = $size;
+            const ARCHIVED_ALIGN: usize = $align;
             builtin_fingerprint!(T);
             fn type_name() -> String {
                 format!("{}<{}>", $name, T::type_name())
@@ -557,14 +560,21 @@ macro_rules! container {
     )*};
 }
 
-container!(Vec => "Vec", Option => "Option", Box => "Box", BTreeSet => "BTreeSet");
+container! {
+    // A relative pointer and a length.
+    Vec => "Vec", 8, 4;
+    BTreeSet => "BTreeSet", 8, 4;
+    // A relative pointer.
+    Box => "Box", 4, 4;
+    // `#[repr(u8)] enum { None, Some(T) }`: a tag byte padded to T's alignment, then T.
+    Option => "Option", T::ARCHIVED_ALIGN + T::ARCHIVED_SIZE, T::ARCHIVED_ALIGN;
+}
 
-impl<K: Schema, V: Schema> Schema for BTreeMap<K, V>
-where
-    BTreeMap<K, V>: Archive,
-{
+/// A relative pointer to the root node and a length.
+impl<K: Schema, V: Schema> Schema for BTreeMap<K, V> {
     const NAME_HASH: u64 = name_hash("BTreeMap", &[K::NAME_HASH, V::NAME_HASH]);
-    archived_layout!();
+    const ARCHIVED_SIZE: usize = 8;
+    const ARCHIVED_ALIGN: usize = 4;
     builtin_fingerprint!(K, V);
     fn type_name() -> String {
         format!("BTreeMap<{}, {}>", K::type_name(), V::type_name())
@@ -575,12 +585,11 @@ where
     }
 }
 
-impl<T: Schema, const N: usize> Schema for [T; N]
-where
-    [T; N]: Archive,
-{
+/// `N` elements, no padding between them.
+impl<T: Schema, const N: usize> Schema for [T; N] {
     const NAME_HASH: u64 = name_hash("[;]", &[T::NAME_HASH, N as u64]);
-    archived_layout!();
+    const ARCHIVED_SIZE: usize = N * T::ARCHIVED_SIZE;
+    const ARCHIVED_ALIGN: usize = T::ARCHIVED_ALIGN;
     builtin_fingerprint!(T);
     fn type_name() -> String {
         format!("[{}; {N}]", T::type_name())
@@ -590,15 +599,31 @@ where
     }
 }
 
-/// Tuples, `()` included: base name `()`, written `(A, B)`, `(A,)` and `()`.
+/// The `(size, align)` of a `#[repr(C)]` struct with fields of these `(size, align)`.
+const fn c_layout(fields: &[(usize, usize)]) -> (usize, usize) {
+    let (mut offset, mut align): (usize, usize) = (0, 1);
+    let mut i = 0;
+    while i < fields.len() {
+        let (size, a) = fields[i];
+        offset = offset.next_multiple_of(a) + size;
+        if a > align {
+            align = a;
+        }
+        i += 1;
+    }
+    (offset.next_multiple_of(align), align)
+}
+
+/// Tuples, `()` included (rkyv's `#[repr(C)]` `ArchivedTupleN`): base name `()`, written
+/// `(A, B)`, `(A,)` and `()`.
 macro_rules! tuple {
     ($($t:ident)*) => {
-        impl<$($t: Schema),*> Schema for ($($t,)*)
-        where
-            ($($t,)*): Archive,
-        {
+        impl<$($t: Schema),*> Schema for ($($t,)*) {
             const NAME_HASH: u64 = name_hash("()", &[$($t::NAME_HASH),*]);
-            archived_layout!();
+            const ARCHIVED_SIZE: usize =
+                c_layout(&[$(($t::ARCHIVED_SIZE, $t::ARCHIVED_ALIGN)),*]).0;
+            const ARCHIVED_ALIGN: usize =
+                c_layout(&[$(($t::ARCHIVED_SIZE, $t::ARCHIVED_ALIGN)),*]).1;
             builtin_fingerprint!($($t),*);
             fn type_name() -> String {
                 let names: &[String] = &[$($t::type_name()),*];

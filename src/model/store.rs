@@ -1,0 +1,307 @@
+//! Writing and reading models: rkyv archives in sections of their exact length, refused before
+//! access when their schema fingerprint differs from the type asked for.
+
+use std::any::TypeId;
+use std::collections::BTreeMap;
+
+use rkyv::api::high::{HighDeserializer, HighSerializer, HighValidator};
+use rkyv::bytecheck::CheckBytes;
+use rkyv::ser::allocator::ArenaHandle;
+use rkyv::ser::{Positional, Writer as RkyvWriter};
+use rkyv::util::AlignedVec;
+use rkyv::{Archive, Archived, Deserialize, Portable, Serialize};
+
+use crate::error::{ArchiveError, Error, Result, SchemaMismatch};
+use crate::format::manifest::{MetaValue, ModelMeta};
+use crate::model::schema::{Schema, first_difference, schema_text};
+use crate::reader::{Kind, Reader};
+use crate::writer::{Codec, PendingKind, Writer};
+
+/// The largest archive rkyv can address with 32-bit relative pointers (the layout brine pins):
+/// rkyv's serializer panics past it, so brine stops serializing there with an error.
+pub const MAX_ARCHIVE_LEN: usize = i32::MAX as usize;
+
+/// Options of a model entry: a user version, a codec, metadata.
+#[derive(Clone, Debug, Default)]
+pub struct ModelOptions {
+    version: Option<u64>,
+    codec: Codec,
+    metadata: BTreeMap<String, MetaValue>,
+}
+
+impl ModelOptions {
+    /// No version, raw, no metadata.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// The version of your type (or model) that wrote the file, shown when a reader's type does
+    /// not match.
+    pub fn version(mut self, version: u64) -> Self {
+        self.version = Some(version);
+        self
+    }
+
+    /// How the archive is stored: raw (read in place) or zstd (decompressed on first access).
+    pub fn codec(mut self, codec: Codec) -> Self {
+        self.codec = codec;
+        self
+    }
+
+    /// Adds a metadata pair to the entry.
+    pub fn metadata(mut self, key: impl Into<String>, value: impl Into<MetaValue>) -> Self {
+        self.metadata.insert(key.into(), value.into());
+        self
+    }
+}
+
+/// The rkyv writer brine archives models into: it refuses to grow past [`MAX_ARCHIVE_LEN`], so
+/// every relative pointer of the archive fits in 32 bits and rkyv never reaches its panic.
+/// Appears in the bounds of [`Writer::put_model`]; any type that derives rkyv's `Serialize`
+/// satisfies them.
+#[derive(Debug)]
+pub struct Capped(AlignedVec);
+
+impl Positional for Capped {
+    fn pos(&self) -> usize {
+        self.0.len()
+    }
+}
+
+impl RkyvWriter<ArchiveError> for Capped {
+    fn write(&mut self, bytes: &[u8]) -> std::result::Result<(), ArchiveError> {
+        if self.0.len() + bytes.len() > MAX_ARCHIVE_LEN {
+            return Err(<ArchiveError as rancor::Source>::new(ArchiveTooLarge));
+        }
+        self.0.extend_from_slice(bytes);
+        Ok(())
+    }
+}
+
+#[derive(Debug)]
+struct ArchiveTooLarge;
+
+impl std::fmt::Display for ArchiveTooLarge {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "the archive would pass {MAX_ARCHIVE_LEN} bytes, the most rkyv's 32-bit relative pointers reach; store large tensors as array entries and reference them by name (see brine::model::TensorRef)"
+        )
+    }
+}
+
+impl std::error::Error for ArchiveTooLarge {}
+
+impl Writer {
+    /// Archives `value` with rkyv and writes it as a model entry, with its type name, schema
+    /// fingerprint and schema description.
+    ///
+    /// # Errors
+    /// [`Error::Duplicate`]; [`Error::InvalidInput`] when serialization fails or the archive
+    /// would pass [`MAX_ARCHIVE_LEN`]; [`Error::Io`].
+    pub fn put_model<T>(&mut self, name: &str, value: &T) -> Result<()>
+    where
+        T: Schema + for<'a> Serialize<HighSerializer<Capped, ArenaHandle<'a>, ArchiveError>>,
+    {
+        self.put_model_with(name, value, &ModelOptions::default())
+    }
+
+    /// Writes a model with options (user version, codec, metadata).
+    ///
+    /// # Errors
+    /// As [`Writer::put_model`].
+    pub fn put_model_with<T>(&mut self, name: &str, value: &T, options: &ModelOptions) -> Result<()>
+    where
+        T: Schema + for<'a> Serialize<HighSerializer<Capped, ArenaHandle<'a>, ArchiveError>>,
+    {
+        self.start_entry(name)?;
+        let bytes =
+            rkyv::api::high::to_bytes_in::<_, ArchiveError>(value, Capped(AlignedVec::new()))
+                .map_err(|e| self.invalid(name, format!("archiving {}: {e}", T::type_name())))?
+                .0;
+        let section = self.write_buffer(name, &bytes, 1, options.codec, None)?;
+        let meta = ModelMeta {
+            section,
+            flags: u32::from(options.version.is_some()),
+            fingerprint: T::FINGERPRINT,
+            version: options.version.unwrap_or(0),
+            ..ModelMeta::default()
+        };
+        self.add_entry(
+            name.to_owned(),
+            PendingKind::Model {
+                meta,
+                type_name: T::type_name(),
+                schema: schema_text::<T>(),
+            },
+            options.metadata.clone(),
+        );
+        Ok(())
+    }
+}
+
+/// What a model entry records about the type that wrote it, readable without touching the
+/// archive.
+#[derive(Clone, Copy, Debug)]
+pub struct ModelEntry<'r> {
+    reader: &'r Reader,
+    name: &'r str,
+    row: usize,
+}
+
+impl<'r> ModelEntry<'r> {
+    pub(crate) fn new(reader: &'r Reader, name: &'r str, row: usize) -> Self {
+        ModelEntry { reader, name, row }
+    }
+
+    fn meta(&self) -> &'r crate::format::manifest::ArchivedModelMeta {
+        &self.reader.manifest().models[self.row]
+    }
+
+    /// The entry's name.
+    pub fn name(&self) -> &'r str {
+        self.name
+    }
+
+    /// The name of the type that wrote the model (`Forest`, `Vec<f32>`...).
+    pub fn type_name(&self) -> &'r str {
+        self.reader.manifest().model_text(self.row).0
+    }
+
+    /// The schema description of the type that wrote the model (spec/SCHEMA.md).
+    pub fn schema(&self) -> &'r str {
+        self.reader.manifest().model_text(self.row).1
+    }
+
+    /// The schema fingerprint of the type that wrote the model.
+    pub fn fingerprint(&self) -> u64 {
+        self.meta().fingerprint.to_native()
+    }
+
+    /// The user version given to [`ModelOptions::version`], if any.
+    pub fn version(&self) -> Option<u64> {
+        (self.meta().flags & 1 == 1).then(|| self.meta().version.to_native())
+    }
+
+    /// Length of the archive once decoded.
+    pub fn archive_len(&self) -> u64 {
+        let s = self.meta().section.to_native() as usize;
+        self.reader.manifest().sections[s].raw_length.to_native()
+    }
+
+    /// [`Error::SchemaMismatch`] unless `T`'s fingerprint is the stored one.
+    fn check_schema<T: Schema>(&self) -> Result<()> {
+        if self.fingerprint() == T::FINGERPRINT {
+            return Ok(());
+        }
+        let expected_schema = schema_text::<T>();
+        Err(Error::SchemaMismatch(Box::new(SchemaMismatch {
+            file: self.reader.path().to_path_buf(),
+            entry: self.name.to_owned(),
+            stored_type: self.type_name().to_owned(),
+            expected_type: T::type_name(),
+            stored_version: self.version(),
+            stored_fingerprint: self.fingerprint(),
+            expected_fingerprint: T::FINGERPRINT,
+            diff: first_difference(self.schema(), &expected_schema),
+            stored_schema: self.schema().to_owned(),
+            expected_schema,
+        })))
+    }
+
+    /// The archived model, in place: the fingerprint is checked (rule D8), then (on the first call for
+    /// this type, O(archive)) the archive is validated with bytecheck (rule D9); later calls are O(1).
+    ///
+    /// # Errors
+    /// [`Error::SchemaMismatch`], [`Error::InvalidModel`]; for compressed models the errors of
+    /// decompression and [`Error::CopyRequired`].
+    pub fn access<T>(&self) -> Result<&'r Archived<T>>
+    where
+        T: Schema + Archive + 'static,
+        T::Archived: Portable + for<'a> CheckBytes<HighValidator<'a, ArchiveError>>,
+    {
+        self.check_schema::<T>()?;
+        let section = self.meta().section.to_native() as usize;
+        let bytes = self.reader.section_bytes(self.name, section)?;
+        let validated = self.reader.model_validated(self.row);
+        if validated.get() == Some(&TypeId::of::<T>()) {
+            // SAFETY: `validated` holds `T`'s TypeId only after `access::<T::Archived>` below
+            // accepted these exact bytes (the whole decoded section, which never changes: a
+            // read-only map under the contract of `io::map`, or a decoded buffer whose chunks
+            // are never written again).
+            return Ok(unsafe { rkyv::access_unchecked::<T::Archived>(bytes) });
+        }
+        let archived =
+            rkyv::api::high::access::<T::Archived, ArchiveError>(bytes).map_err(|e| {
+                Error::InvalidModel {
+                    file: self.reader.path().to_path_buf(),
+                    entry: self.name.to_owned(),
+                    detail: format!("the archive of {} is invalid: {e}", T::type_name()),
+                }
+            })?;
+        // Only the first type validated is remembered; another type with the same fingerprint
+        // (a structurally identical type) is validated on every call.
+        let _ = validated.set(TypeId::of::<T>());
+        Ok(archived)
+    }
+
+    /// The model deserialized into an owned `T` (a copy; [`ModelEntry::access`] reads in
+    /// place).
+    ///
+    /// # Errors
+    /// As [`ModelEntry::access`].
+    pub fn load<T>(&self) -> Result<T>
+    where
+        T: Schema + Archive + 'static,
+        T::Archived: Portable
+            + for<'a> CheckBytes<HighValidator<'a, ArchiveError>>
+            + Deserialize<T, HighDeserializer<ArchiveError>>,
+    {
+        let archived = self.access::<T>()?;
+        rkyv::api::high::deserialize::<T, ArchiveError>(archived).map_err(|e| Error::InvalidModel {
+            file: self.reader.path().to_path_buf(),
+            entry: self.name.to_owned(),
+            detail: format!("deserializing {}: {e}", T::type_name()),
+        })
+    }
+}
+
+impl Reader {
+    /// The model entry named `name`: its type name, schema and version, without touching the
+    /// archive.
+    ///
+    /// # Errors
+    /// [`Error::NotFound`], [`Error::WrongKind`].
+    pub fn model_entry(&self, name: &str) -> Result<ModelEntry<'_>> {
+        let entry = self.entry(name)?;
+        let row = entry.expect_kind(Kind::Model)?;
+        Ok(ModelEntry::new(self, entry.name(), row))
+    }
+
+    /// The model named `name`, archived, read in place. See [`ModelEntry::access`].
+    ///
+    /// # Errors
+    /// [`Error::NotFound`], [`Error::WrongKind`], [`Error::SchemaMismatch`],
+    /// [`Error::InvalidModel`].
+    pub fn model<T>(&self, name: &str) -> Result<&Archived<T>>
+    where
+        T: Schema + Archive + 'static,
+        T::Archived: Portable + for<'a> CheckBytes<HighValidator<'a, ArchiveError>>,
+    {
+        self.model_entry(name)?.access::<T>()
+    }
+
+    /// The model named `name`, deserialized into an owned `T`. See [`ModelEntry::load`].
+    ///
+    /// # Errors
+    /// As [`Reader::model`].
+    pub fn load_model<T>(&self, name: &str) -> Result<T>
+    where
+        T: Schema + Archive + 'static,
+        T::Archived: Portable
+            + for<'a> CheckBytes<HighValidator<'a, ArchiveError>>
+            + Deserialize<T, HighDeserializer<ArchiveError>>,
+    {
+        self.model_entry(name)?.load::<T>()
+    }
+}
