@@ -15,7 +15,9 @@ use crate::format::Version;
 use crate::format::checksum;
 use crate::format::codec;
 use crate::format::header::{HEADER_LEN, Header};
-use crate::format::limits::{DEFAULT_MAX_DECOMPRESSED, DEFAULT_MAX_MANIFEST_LEN};
+use crate::format::limits::{
+    DEFAULT_MAX_DECOMPRESSED, DEFAULT_MAX_MANIFEST_LEN, DEFAULT_MAX_MODEL_DEPTH,
+};
 use crate::format::manifest::{
     ArchivedEntry, ArchivedManifest, ArchivedMetaItem, ArchivedSection, KIND_FRAME, KIND_MODEL,
     MetaRef, codec_name,
@@ -35,6 +37,7 @@ pub struct OpenOptions {
     require_zero_copy: bool,
     max_manifest_len: u64,
     max_decompressed_bytes: u64,
+    pub(crate) max_model_depth: usize,
 }
 
 impl Default for OpenOptions {
@@ -44,6 +47,7 @@ impl Default for OpenOptions {
             require_zero_copy: false,
             max_manifest_len: DEFAULT_MAX_MANIFEST_LEN,
             max_decompressed_bytes: DEFAULT_MAX_DECOMPRESSED,
+            max_model_depth: DEFAULT_MAX_MODEL_DEPTH,
         }
     }
 }
@@ -74,6 +78,14 @@ impl OpenOptions {
     /// [`Error::LimitExceeded`].
     pub fn max_decompressed_bytes(mut self, bytes: u64) -> Self {
         self.max_decompressed_bytes = bytes;
+        self
+    }
+
+    /// Deepest nesting of pointers (boxes, vectors, strings inside each other) a model's
+    /// archive may have (default 1024). Validation recurses once per level; the limit keeps a
+    /// hostile or very deep archive from overflowing the stack.
+    pub fn max_model_depth(mut self, levels: usize) -> Self {
+        self.max_model_depth = levels;
         self
     }
 
@@ -241,6 +253,11 @@ impl Reader {
     pub fn mapped_range(&self) -> Range<usize> {
         let bytes = self.backing.bytes();
         bytes.as_ptr() as usize..bytes.as_ptr() as usize + bytes.len()
+    }
+
+    /// The options the reader was opened with.
+    pub(crate) fn open_options(&self) -> &OpenOptions {
+        &self.options
     }
 
     /// The path (or the name given to [`OpenOptions::open_buffer`]).

@@ -205,7 +205,7 @@ impl Writer {
         self.metadata.insert(key.into(), value.into());
     }
 
-    fn check_name(&self, name: &str) -> Result<()> {
+    pub(crate) fn check_name(&self, name: &str) -> Result<()> {
         if self.poisoned {
             return Err(self.invalid(name, "an earlier entry was not finished"));
         }

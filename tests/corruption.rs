@@ -1,9 +1,11 @@
-//! Exhaustive corruption of two small files, one of arrays and one of a frame (every column
-//! type, nulls, a compressed column): every truncation and every single-byte flip (XOR 0x01,
-//! 0x80, 0xFF at every offset). Opening and reading every entry with the right type must give
-//! the original data or an error, and reading every column through every accessor must not
-//! fail otherwise: never a panic, a hang or a huge allocation. With `verify`, every corruption
-//! must be an error: checksums and zero padding cover every byte of the file.
+//! Exhaustive corruption of three small files, one of arrays, one of a frame (every column
+//! type, nulls, a compressed column) and one of models (a string, an enum, vectors; raw and
+//! compressed): every truncation and every single-byte flip (XOR 0x01, 0x80, 0xFF at every
+//! offset). Opening and reading every entry with the right type must give the original data
+//! or an error, and reading every column through every accessor, and every model in place
+//! and owned, must not fail otherwise: never a panic, a hang or a huge allocation. With
+//! `verify`, every corruption must be an error: checksums and zero padding cover every byte of
+//! the file.
 
 use std::alloc::{GlobalAlloc, Layout, System};
 use std::ops::Range;
@@ -16,6 +18,7 @@ use common::Meta;
 
 use brine::format::manifest::{CODEC_RAW, Manifest};
 use brine::frame::{Column, ColumnType, ColumnView, Frame, FrameOptions, TimeUnit};
+use brine::model::ModelOptions;
 use brine::{
     AlignedBuf, ArrayEntry, Codec, Element, EntryOptions, Error, Kind, Reader, Result, Writer,
 };
@@ -75,6 +78,9 @@ struct Snapshot {
     pieces: Vec<Vec<u8>>,
     /// Per frame entry: row count, entry metadata, and every column.
     frames: Vec<(usize, MetaList, Vec<ColumnSnapshot>)>,
+    /// Per model entry: its type name, version, entry metadata, and the model read in place
+    /// and owned, rendered with `Debug`.
+    models: Vec<(String, Option<u64>, MetaList, String, String)>,
 }
 
 /// One column as its typed accessor reads it: every row rendered with `Debug`, and the raw
@@ -132,9 +138,9 @@ impl Original {
     }
 }
 
-/// Both files.
-fn originals() -> [&'static Original; 2] {
-    [original(), frame_original()]
+/// The three files.
+fn originals() -> [&'static Original; 3] {
+    [original(), frame_original(), model_original()]
 }
 
 fn original() -> &'static Original {
@@ -273,6 +279,77 @@ fn frame_original() -> &'static Original {
     })
 }
 
+/// The model of the model file: a number, a string longer than 8 bytes (stored out of line)
+/// and a short one (inline), an enum with fields, vectors of numbers and of structs, an option
+/// and a bool.
+#[derive(rkyv::Archive, rkyv::Serialize, rkyv::Deserialize, brine::Schema, Debug, PartialEq)]
+#[rkyv(derive(Debug))]
+struct Model {
+    id: u32,
+    name: String,
+    tag: String,
+    shape: Shape,
+    weights: Vec<f32>,
+    layers: Vec<Layer>,
+    scale: Option<f64>,
+    enabled: bool,
+}
+
+#[derive(rkyv::Archive, rkyv::Serialize, rkyv::Deserialize, brine::Schema, Debug, PartialEq)]
+#[rkyv(derive(Debug))]
+enum Shape {
+    Circle { radius: f32 },
+    Rect(u16, u16),
+    Empty,
+}
+
+#[derive(rkyv::Archive, rkyv::Serialize, rkyv::Deserialize, brine::Schema, Debug, PartialEq)]
+#[rkyv(derive(Debug))]
+struct Layer {
+    units: u16,
+    bias: bool,
+    label: String,
+}
+
+fn model() -> Model {
+    Model {
+        id: 0xC0FFEE,
+        name: "a model of ünïcödé names".to_owned(),
+        tag: "v1".to_owned(),
+        shape: Shape::Rect(3, 4),
+        weights: (0..6).map(|i| i as f32 * 0.25 - 0.5).collect(),
+        layers: (0..3u16)
+            .map(|i| Layer {
+                units: 8 << i,
+                bias: i != 1,
+                label: ["in", "hidden layer ü", ""][usize::from(i)].to_owned(),
+            })
+            .collect(),
+        scale: Some(1.5),
+        enabled: true,
+    }
+}
+
+/// A file holding two models of type [`Model`]: "m" raw, with a version and entry metadata,
+/// and "mz" compressed (zstd).
+fn model_original() -> &'static Original {
+    static ORIGINAL: OnceLock<Original> = OnceLock::new();
+    ORIGINAL.get_or_init(|| {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("model.brine");
+        let mut w = Writer::options().alignment(64).create(&path).unwrap();
+        let options = ModelOptions::new()
+            .version(3)
+            .metadata("source", "corruption.rs");
+        w.put_model_with("m", &model(), &options).unwrap();
+        let options = ModelOptions::new().codec(Codec::zstd(1));
+        w.put_model_with("mz", &model(), &options).unwrap();
+        w.finish().unwrap();
+        let bytes = std::fs::read(&path).unwrap();
+        Original::new("model", bytes, read_models)
+    })
+}
+
 fn open(bytes: &[u8], verify: bool) -> Result<Reader> {
     Reader::options()
         .verify(verify)
@@ -323,6 +400,7 @@ fn read_all(r: &Reader) -> Result<Snapshot> {
         arrays,
         pieces,
         frames: Vec::new(),
+        models: Vec::new(),
     })
 }
 
@@ -368,6 +446,59 @@ fn column_rows(c: ColumnView<'_>) -> Result<Vec<String>> {
     })
 }
 
+/// Reads every model of the file as a [`Model`], in place and owned.
+fn read_models(r: &Reader) -> Result<Snapshot> {
+    let mut models = Vec::new();
+    for e in r.entries() {
+        let m = e.as_model()?;
+        models.push((
+            m.type_name().to_owned(),
+            m.version(),
+            metadata(e.metadata()),
+            format!("{:?}", r.model::<Model>(e.name())?),
+            format!("{:?}", r.load_model::<Model>(e.name())?),
+        ));
+    }
+    Ok(Snapshot {
+        names: r.entries().map(|e| e.name().to_owned()).collect(),
+        file_metadata: metadata(r.metadata()),
+        arrays: Vec::new(),
+        pieces: Vec::new(),
+        frames: Vec::new(),
+        models,
+    })
+}
+
+/// Every model of the file: what its entry records, then the model as a [`Model`] in place
+/// (twice: the second call takes the cached path after a success) and owned. The first error,
+/// after trying all; a schema mismatch (a lying fingerprint) is one too.
+fn touch_models(r: &Reader) -> Result<()> {
+    let mut first = None;
+    for e in r.entries() {
+        let Ok(m) = e.as_model() else { continue };
+        let _ = (
+            m.name(),
+            m.type_name(),
+            m.schema(),
+            m.fingerprint(),
+            m.version(),
+            m.archive_len(),
+            format!("{m:?}"),
+        );
+        let results = [
+            r.model::<Model>(e.name()).map(|m| format!("{m:?}")),
+            r.model::<Model>(e.name()).map(|m| format!("{m:?}")),
+            r.load_model::<Model>(e.name()).map(|m| format!("{m:?}")),
+        ];
+        for result in results {
+            if let Err(e) = result {
+                first.get_or_insert(e);
+            }
+        }
+    }
+    first.map_or(Ok(()), Err)
+}
+
 /// Reads every frame of the file, every column with the accessor of its type.
 fn read_frames(r: &Reader) -> Result<Snapshot> {
     let mut frames = Vec::new();
@@ -392,6 +523,7 @@ fn read_frames(r: &Reader) -> Result<Snapshot> {
         arrays: Vec::new(),
         pieces: Vec::new(),
         frames,
+        models: Vec::new(),
     })
 }
 
@@ -487,9 +619,10 @@ fn attempt(
 ) -> std::result::Result<Result<Snapshot>, String> {
     catch_unwind(AssertUnwindSafe(|| {
         let r = open(bytes, verify)?;
-        // Every column through every accessor first, the wrong ones too: none may panic,
-        // whatever the verdict (it does not matter here).
+        // Every column through every accessor first, the wrong ones too, and every model:
+        // none may panic, whatever the verdict (it does not matter here).
         let _ = touch_frames(&r);
+        let _ = touch_models(&r);
         let snapshot = (o.read)(&r)?;
         if !verify {
             // A verify after reading must not panic either; its verdict does not matter here.
@@ -575,6 +708,26 @@ fn the_frame_file_is_small_and_varied() {
 }
 
 #[test]
+fn the_model_file_is_small_and_varied() {
+    let o = model_original();
+    assert!((700..4096).contains(&o.bytes.len()), "{}", o.bytes.len());
+    assert_eq!((o.sections.len(), o.raw_sections.len()), (2, 1));
+    let owned = format!("{:?}", model());
+    for (name, (type_name, version, metadata, in_place, read)) in
+        o.snapshot.names.iter().zip(&o.snapshot.models)
+    {
+        assert_eq!(type_name, "Model");
+        assert_eq!(*version, (name == "m").then_some(3));
+        assert_eq!(metadata.len(), usize::from(name == "m"));
+        assert!(in_place.contains("a model of ünïcödé names"), "{in_place}");
+        assert_eq!(read, &owned);
+    }
+    let r = open(&o.bytes, true).unwrap();
+    assert!(r.model_entry("mz").unwrap().archive_len() > 64);
+    touch_models(&r).unwrap();
+}
+
+#[test]
 fn every_truncation_is_an_error() {
     let mut failures = Vec::new();
     for o in originals() {
@@ -654,9 +807,10 @@ fn every_byte_flip_without_verify_reads_the_original_or_fails() {
             }
         }
         // Sanity: raw data flips were seen (so the comparison compares something), and for
-        // the frame, some were refused by the checks of a column's first access.
+        // the frame and the models, some were refused by the checks of a first access (of a
+        // column, of an archive).
         assert!(changed_data > 0, "{}", o.name);
-        if o.name == "frame" {
+        if o.name != "arrays" {
             assert!(refused > 0, "{}", o.name);
         }
     }
@@ -709,17 +863,18 @@ fn touch<T: Element>(a: &ArrayEntry<'_>) -> Result<()> {
 }
 
 /// Reads every entry with the kind and dtype the (possibly lying) manifest declares (frames:
-/// every column through every accessor), then verifies.
+/// every column through every accessor; models as a [`Model`]), then verifies.
 fn read_whatever_is_there(r: &Reader) -> Result<()> {
     use brine::Dtype;
     let _ = r.metadata().iter().count();
     touch_frames(r)?;
+    touch_models(r)?;
     for e in r.entries() {
         let _ = e.metadata().iter().count();
         match e.kind() {
             Kind::Array => {}
-            Kind::Frame => continue,
-            kind => panic!("an entry of kind {kind:?}: the files have no models"),
+            Kind::Frame | Kind::Model => continue,
+            kind => panic!("an entry of kind {kind:?}"),
         }
         let a = e.as_array()?;
         let _ = (

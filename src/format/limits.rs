@@ -34,3 +34,9 @@ pub const DEFAULT_MAX_DECOMPRESSED: u64 = 8 * 1024 * 1024 * 1024;
 
 /// Largest number of dimensions of an array. Matches numpy's limit.
 pub const MAX_NDIM: usize = 64;
+
+/// Deepest nesting of a model's archive a reader validates by default
+/// (`OpenOptions::max_model_depth`). bytecheck recurses once per level (about 100 bytes of
+/// stack each, measured at opt-level 1), so this keeps validation far from any thread's stack
+/// limit.
+pub const DEFAULT_MAX_MODEL_DEPTH: usize = 1024;

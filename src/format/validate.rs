@@ -815,7 +815,12 @@ impl Validator<'_> {
             });
         }
         let shuffle = usize::from(s.shuffle);
-        if shuffle != 0 && (shuffle != size || size < 2) {
+        if shuffle != 0 && size < 2 {
+            return Err(field(format!(
+                "section {index} has shuffle {shuffle}, but a buffer of bytes is never shuffled (shuffle must be 0)"
+            )));
+        }
+        if shuffle != 0 && shuffle != size {
             return Err(field(format!(
                 "section {index} shuffles by {shuffle} bytes, but the buffer's elements are {size} bytes"
             )));

@@ -9,6 +9,9 @@ use rkyv::bytecheck::CheckBytes;
 use rkyv::ser::allocator::ArenaHandle;
 use rkyv::ser::{Positional, Writer as RkyvWriter};
 use rkyv::util::AlignedVec;
+use rkyv::validation::Validator;
+use rkyv::validation::archive::ArchiveValidator;
+use rkyv::validation::shared::SharedValidator;
 use rkyv::{Archive, Archived, Deserialize, Portable, Serialize};
 
 use crate::error::{ArchiveError, Error, Result, SchemaMismatch};
@@ -114,11 +117,13 @@ impl Writer {
     where
         T: Schema + for<'a> Serialize<HighSerializer<Capped, ArenaHandle<'a>, ArchiveError>>,
     {
-        self.start_entry(name)?;
+        // Archive first: a refused value leaves nothing started.
+        self.check_name(name)?;
         let bytes =
             rkyv::api::high::to_bytes_in::<_, ArchiveError>(value, Capped(AlignedVec::new()))
                 .map_err(|e| self.invalid(name, format!("archiving {}: {e}", T::type_name())))?
                 .0;
+        self.start_entry(name)?;
         let section = self.write_buffer(name, &bytes, 1, options.codec, None)?;
         let meta = ModelMeta {
             section,
@@ -231,14 +236,23 @@ impl<'r> ModelEntry<'r> {
             // are never written again).
             return Ok(unsafe { rkyv::access_unchecked::<T::Archived>(bytes) });
         }
+        // bytecheck validates recursively: a depth limit keeps a deeply nested archive (a
+        // recursive type, or a hostile file) from overflowing the stack.
+        let depth = self.reader.open_options().max_model_depth;
+        let mut validator = Validator::new(
+            ArchiveValidator::with_max_depth(bytes, std::num::NonZeroUsize::new(depth.max(1))),
+            SharedValidator::new(),
+        );
         let archived =
-            rkyv::api::high::access::<T::Archived, ArchiveError>(bytes).map_err(|e| {
-                Error::InvalidModel {
+            rkyv::api::access_with_context::<T::Archived, _, ArchiveError>(bytes, &mut validator)
+                .map_err(|e| Error::InvalidModel {
                     file: self.reader.path().to_path_buf(),
                     entry: self.name.to_owned(),
-                    detail: format!("the archive of {} is invalid: {e}", T::type_name()),
-                }
-            })?;
+                    detail: format!(
+                        "the archive of {} is invalid: {e} (nesting is limited to {depth} levels: OpenOptions::max_model_depth)",
+                        T::type_name()
+                    ),
+                })?;
         // Only the first type validated is remembered; another type with the same fingerprint
         // (a structurally identical type) is validated on every call.
         let _ = validated.set(TypeId::of::<T>());
