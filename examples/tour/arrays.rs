@@ -1,17 +1,14 @@
-//! The tour: write a file with several arrays (one compressed), reopen it, and show what was
-//! read and what each step cost.
-//!
-//! Run with `cargo run --release --example tour [PATH]` (default `target/tour.brine`).
+//! Arrays: write a file with several arrays (one compressed), reopen it, and show what was read
+//! and what each step cost.
 
+use std::path::Path;
 use std::time::Instant;
 
 use brine::{AccessPattern, Codec, EntryOptions, Reader, Writer};
 use half::f16;
 
-fn main() -> Result<(), Box<dyn std::error::Error>> {
-    let path = std::env::args()
-        .nth(1)
-        .unwrap_or_else(|| "target/tour.brine".to_owned());
+pub fn run(path: &Path) -> Result<(), Box<dyn std::error::Error>> {
+    let path = path.display().to_string();
 
     // Some data of the kinds a model or a simulation keeps: weights, a bias, labels, a mask,
     // and a long random walk, stored compressed as cold data.
