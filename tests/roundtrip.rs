@@ -894,3 +894,20 @@ fn finish_replaces_the_file_and_open_readers_keep_the_old_contents() {
         Some(MetaRef::Int(2))
     );
 }
+
+/// A finished file has the mode of any new file (0666 less the umask), not the 0600 of the
+/// temporary file it was written as.
+#[cfg(unix)]
+#[test]
+fn finished_file_has_the_mode_of_a_new_file() {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = tempfile::tempdir().unwrap();
+    let plain = dir.path().join("plain");
+    std::fs::File::create(&plain).unwrap();
+    let path = dir.path().join("x.brine");
+    let mut w = brine::Writer::create(&path).unwrap();
+    w.put_array("x", &[1u8], &[1]).unwrap();
+    w.finish().unwrap();
+    let mode = |p: &std::path::Path| std::fs::metadata(p).unwrap().permissions().mode() & 0o777;
+    assert_eq!(mode(&path), mode(&plain));
+}

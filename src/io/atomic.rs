@@ -27,15 +27,18 @@ impl AtomicFile {
             .file_name()
             .map(|n| n.to_string_lossy().into_owned())
             .unwrap_or_default();
-        let tmp = tempfile::Builder::new()
-            .prefix(&format!(".{stem}."))
-            .suffix(".brine-tmp")
-            .tempfile_in(dir)
-            .map_err(|e| Error::Io {
-                path: target.to_path_buf(),
-                op: "create temporary file",
-                source: e,
-            })?;
+        let mut builder = tempfile::Builder::new();
+        let prefix = format!(".{stem}.");
+        builder.prefix(&prefix).suffix(".brine-tmp");
+        // A finished file gets the mode any new file gets (0666 less the umask, which `open`
+        // applies), not the 0600 of a temporary file.
+        #[cfg(unix)]
+        builder.permissions(std::os::unix::fs::PermissionsExt::from_mode(0o666));
+        let tmp = builder.tempfile_in(dir).map_err(|e| Error::Io {
+            path: target.to_path_buf(),
+            op: "create temporary file",
+            source: e,
+        })?;
         Ok(AtomicFile {
             target: target.to_path_buf(),
             tmp,

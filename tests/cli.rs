@@ -1,0 +1,683 @@
+//! The `brine` command-line tool, run as a user runs it: the built binary, on files brine
+//! writes and on files written by the real tools (numpy and safetensors, through the Python
+//! scripts in `tests/interop/`), including inputs it must refuse.
+//!
+//! The interop tests need `python3` with numpy and safetensors; without them they fail (never
+//! skip) and say how to install them. `BRINE_PYTHON` names another interpreter.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+use brine::frame::{Column, Frame};
+use brine::{Codec, EntryOptions, Writer};
+use serde_json::Value;
+
+const BIN: &str = env!("CARGO_BIN_EXE_brine");
+
+fn brine(args: &[&dyn AsRef<std::ffi::OsStr>]) -> Output {
+    Command::new(BIN)
+        .args(args.iter().map(|a| a.as_ref()))
+        .output()
+        .expect("run the brine binary")
+}
+
+fn stdout(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stdout).into_owned()
+}
+
+fn stderr(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stderr).into_owned()
+}
+
+/// Asserts success and returns stdout.
+#[track_caller]
+fn ok(o: Output) -> String {
+    assert!(
+        o.status.success(),
+        "brine failed ({:?}): {}{}",
+        o.status.code(),
+        stdout(&o),
+        stderr(&o)
+    );
+    stdout(&o)
+}
+
+/// Asserts exit code `code`, a one-line error on stderr that contains every one of `words`,
+/// and returns it.
+#[track_caller]
+fn fails(o: Output, code: i32, words: &[&str]) -> String {
+    let err = stderr(&o);
+    assert_eq!(
+        o.status.code(),
+        Some(code),
+        "expected exit {code}; stdout: {} stderr: {err}",
+        stdout(&o)
+    );
+    if code == 1 {
+        // clap's own usage messages (exit 2) span several lines; ours are one line.
+        assert_eq!(err.trim_end().lines().count(), 1, "not one line: {err}");
+        assert!(err.starts_with("brine: "), "{err}");
+    }
+    for w in words {
+        assert!(err.contains(w), "{err:?} does not contain {w:?}");
+    }
+    err
+}
+
+/// Every file in `dir` (to check no partial or temporary output is left behind).
+fn files_in(dir: &Path) -> Vec<String> {
+    let mut v: Vec<String> = std::fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    v.sort();
+    v
+}
+
+#[derive(rkyv::Archive, rkyv::Serialize, rkyv::Deserialize, brine::Schema)]
+struct Linear {
+    weights: Vec<f32>,
+    bias: f32,
+}
+
+/// A file with every kind of entry: raw and compressed arrays, a frame, a model, metadata.
+fn sample_file(dir: &Path) -> PathBuf {
+    let path = dir.join("sample.brine");
+    let mut w = Writer::create(&path).unwrap();
+    w.set_metadata("epoch", 12i64);
+    w.set_metadata("source", "tests/cli.rs");
+    let weights: Vec<f32> = (0..1024).map(|i| i as f32 * 0.5).collect();
+    w.put_array("weights", &weights, &[32, 32]).unwrap();
+    let history: Vec<f64> = (0..300_000).map(|i| (i as f64).sqrt()).collect();
+    w.put_array_with(
+        "history",
+        &history,
+        &[history.len()],
+        &EntryOptions::new()
+            .codec(Codec::zstd_shuffled(3))
+            .metadata("unit", "s"),
+    )
+    .unwrap();
+    let mask: Vec<bool> = (0..100).map(|i| i % 3 == 0).collect();
+    w.put_array("mask", &mask, &[10, 10]).unwrap();
+    let frame = Frame::builder()
+        .column("id", Column::new(vec![1i64, 2, 3]))
+        .column(
+            "price",
+            Column::from_options([Some(9.5f64), None, Some(3.25)]),
+        )
+        .column("name", Column::strings(["apple", "avocado", "pear"]))
+        .build()
+        .unwrap();
+    w.put_frame("sales", &frame).unwrap();
+    w.put_model(
+        "classifier",
+        &Linear {
+            weights: vec![0.5, -1.0],
+            bias: 0.1,
+        },
+    )
+    .unwrap();
+    w.finish().unwrap();
+    path
+}
+
+#[test]
+fn inspect_shows_every_kind_as_a_table() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = sample_file(dir.path());
+    let text = ok(brine(&[&"inspect", &path]));
+    for needle in [
+        "format     1.",
+        "alignment  4096 bytes",
+        "epoch = 12",
+        "source = \"tests/cli.rs\"",
+        "NAME",
+        "CHECKSUM",
+        "zstd+shuffle",
+        "[32, 32]",
+        "3 rows x 3 columns",
+        "sales: id i64, price f64 (1 nulls), name utf8",
+        "Linear",
+        "fingerprint 0x",
+    ] {
+        assert!(text.contains(needle), "{needle:?} not in\n{text}");
+    }
+    // One row per entry, columns aligned: every row of the table is as wide as the header
+    // up to the checksum column.
+    let rows: Vec<&str> = text
+        .lines()
+        .skip_while(|l| !l.starts_with("NAME"))
+        .take_while(|l| !l.is_empty())
+        .collect();
+    assert_eq!(rows.len(), 6, "{text}");
+    let at = rows[0].find("CHECKSUM").unwrap();
+    for r in &rows[1..] {
+        assert!(r.len() > at && r.is_char_boundary(at), "{r}");
+    }
+}
+
+#[test]
+fn inspect_json_is_a_documented_stable_document() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = sample_file(dir.path());
+    let doc: Value = serde_json::from_str(&ok(brine(&[&"inspect", &path, &"--json"]))).unwrap();
+    assert_eq!(doc["brine_json"], 1);
+    assert_eq!(doc["alignment"], 4096);
+    assert_eq!(doc["metadata"]["epoch"]["type"], "int");
+    assert_eq!(doc["metadata"]["epoch"]["value"], 12);
+    let entries = doc["entries"].as_array().unwrap();
+    assert_eq!(entries.len(), 5);
+    for e in entries {
+        assert!(e["name"].is_string() && e["kind"].is_string(), "{e}");
+    }
+    let by_name = |n: &str| entries.iter().find(|e| e["name"] == n).unwrap();
+    let history = by_name("history");
+    assert_eq!(history["kind"], "array");
+    assert_eq!(history["dtype"], "f64");
+    assert_eq!(history["shape"], serde_json::json!([300_000]));
+    assert_eq!(history["codec"], "zstd");
+    assert_eq!(history["shuffle"], true);
+    assert_eq!(history["raw_len"], 2_400_000);
+    assert!(history["stored_len"].as_u64().unwrap() < 2_400_000);
+    assert!(history["ratio"].as_f64().unwrap() > 1.0);
+    assert!(history["checksum"].as_str().unwrap().starts_with("0x"));
+    assert_eq!(history["metadata"]["unit"]["value"], "s");
+    let sales = by_name("sales");
+    assert_eq!(sales["kind"], "frame");
+    assert_eq!(sales["rows"], 3);
+    let columns = sales["columns"].as_array().unwrap();
+    assert_eq!(columns[1]["name"], "price");
+    assert_eq!(columns[1]["type"], "f64");
+    assert_eq!(columns[1]["null_count"], 1);
+    assert_eq!(columns[1]["min"], 3.25);
+    assert_eq!(columns[1]["max"], 9.5);
+    let model = by_name("classifier");
+    assert_eq!(model["kind"], "model");
+    assert_eq!(model["type_name"], "Linear");
+    assert!(model["fingerprint"].as_str().unwrap().starts_with("0x"));
+}
+
+#[test]
+fn verify_a_sound_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = sample_file(dir.path());
+    let text = ok(brine(&[&"verify", &path]));
+    for needle in [
+        "tier 1",
+        "tier 2",
+        "3 arrays viewed",
+        "3 frame columns checked",
+        "archive not validated",
+        "tier 3",
+        "sound",
+    ] {
+        assert!(text.contains(needle), "{needle:?} not in\n{text}");
+    }
+}
+
+/// Flips one byte in the data of entry `name` (found with `inspect --json`).
+fn corrupt(path: &Path, name: &str, at: u64) {
+    let doc: Value = serde_json::from_str(&ok(brine(&[&"inspect", &path, &"--json"]))).unwrap();
+    let e = doc["entries"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|e| e["name"] == name)
+        .unwrap();
+    let offset = e["offset"].as_u64().unwrap() + at;
+    let mut bytes = std::fs::read(path).unwrap();
+    bytes[offset as usize] ^= 0x40;
+    std::fs::write(path, bytes).unwrap();
+}
+
+#[test]
+fn verify_names_the_first_problem_of_a_corrupt_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = sample_file(dir.path());
+    corrupt(&path, "weights", 100);
+    let o = brine(&[&"verify", &path]);
+    assert!(stdout(&o).contains("tier 1"), "{}", stdout(&o));
+    assert!(!stdout(&o).contains("sound"));
+    fails(o, 1, &["checksum mismatch", "weights", "sample.brine"]);
+
+    // A compressed entry's damage shows when it is decoded (tier 2).
+    let path = sample_file(dir.path());
+    corrupt(&path, "history", 50);
+    fails(brine(&[&"verify", &path]), 1, &["history"]);
+
+    // A bool byte that is not 0 or 1 fails tier 2.
+    let path = sample_file(dir.path());
+    corrupt(&path, "mask", 7);
+    fails(brine(&[&"verify", &path]), 1, &["mask", "bool"]);
+}
+
+#[test]
+fn verify_and_inspect_refuse_what_is_not_a_brine_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("junk.brine");
+    std::fs::write(
+        &path,
+        b"this is not a brine file at all, just some text bytes",
+    )
+    .unwrap();
+    fails(brine(&[&"verify", &path]), 1, &["junk.brine"]);
+    fails(brine(&[&"inspect", &path]), 1, &["junk.brine"]);
+    let missing = dir.path().join("missing.brine");
+    fails(brine(&[&"verify", &missing]), 1, &["missing.brine"]);
+}
+
+#[test]
+fn export_checks_the_data_and_leaves_no_partial_output() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = sample_file(dir.path());
+    let out = tempfile::tempdir().unwrap();
+    corrupt(&path, "weights", 100);
+    let target = out.path().join("weights.npy");
+    fails(
+        brine(&[&"export", &path, &"weights", &"-o", &target]),
+        1,
+        &["checksum mismatch", "weights"],
+    );
+    assert!(
+        files_in(out.path()).is_empty(),
+        "{:?}",
+        files_in(out.path())
+    );
+
+    // A file that exists is left untouched by a failed export.
+    std::fs::write(&target, b"previous").unwrap();
+    fails(
+        brine(&[&"export", &path, &"weights", &"-o", &target]),
+        1,
+        &[],
+    );
+    assert_eq!(std::fs::read(&target).unwrap(), b"previous");
+    assert_eq!(files_in(out.path()), ["weights.npy"]);
+}
+
+#[test]
+fn export_usage_errors() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = sample_file(dir.path());
+    let out = dir.path().join("out.npy");
+    fails(
+        brine(&[&"export", &path, &"nope", &"-o", &out]),
+        2,
+        &["nope"],
+    );
+    fails(
+        brine(&[&"export", &path, &"sales", &"-o", &out]),
+        2,
+        &["sales", "frame"],
+    );
+    let csv = dir.path().join("sales.csv");
+    fails(
+        brine(&[&"export", &path, &"sales", &"-o", &csv]),
+        2,
+        &["not supported yet"],
+    );
+    let txt = dir.path().join("w.txt");
+    fails(
+        brine(&[&"export", &path, &"weights", &"-o", &txt]),
+        2,
+        &["w.txt"],
+    );
+    let nowhere = dir.path().join("no/such/folder/w.npy");
+    fails(
+        brine(&[&"export", &path, &"weights", &"-o", &nowhere]),
+        1,
+        &["no/such/folder"],
+    );
+    assert!(!out.exists());
+}
+
+#[test]
+fn export_bf16_to_npy_is_refused_and_to_safetensors_works() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("b.brine");
+    let mut w = Writer::create(&path).unwrap();
+    let v: Vec<half::bf16> = (0..6).map(|i| half::bf16::from_f32(i as f32)).collect();
+    w.put_array("b", &v, &[2, 3]).unwrap();
+    w.finish().unwrap();
+    let npy = dir.path().join("b.npy");
+    fails(
+        brine(&[&"export", &path, &"b", &"-o", &npy]),
+        2,
+        &["bf16", ".safetensors"],
+    );
+    assert!(!npy.exists());
+    let st = dir.path().join("b.safetensors");
+    ok(brine(&[&"export", &path, &"b", &"-o", &st]));
+    let bytes = std::fs::read(&st).unwrap();
+    let tensors = safetensors::SafeTensors::deserialize(&bytes).unwrap();
+    let t = tensors.tensor("b").unwrap();
+    assert_eq!(t.dtype(), safetensors::Dtype::BF16);
+    assert_eq!(t.shape(), [2, 3]);
+    assert_eq!(t.data(), bytemuck::cast_slice::<half::bf16, u8>(&v));
+}
+
+/// A minimal `.npy` file: little-endian f64 of `shape`, `data` bytes after the header.
+fn npy_bytes(descr: &str, shape: &str, data: &[u8]) -> Vec<u8> {
+    let mut dict = format!("{{'descr': '{descr}', 'fortran_order': False, 'shape': {shape}, }}");
+    while (10 + dict.len() + 1) % 64 != 0 {
+        dict.push(' ');
+    }
+    dict.push('\n');
+    let mut out = b"\x93NUMPY\x01\x00".to_vec();
+    out.extend_from_slice(&(dict.len() as u16).to_le_bytes());
+    out.extend_from_slice(dict.as_bytes());
+    out.extend_from_slice(data);
+    out
+}
+
+fn safetensors_bytes(header: &str, data: &[u8]) -> Vec<u8> {
+    let mut out = (header.len() as u64).to_le_bytes().to_vec();
+    out.extend_from_slice(header.as_bytes());
+    out.extend_from_slice(data);
+    out
+}
+
+/// Runs `brine import input -o out.brine` and checks it fails with `code` and `words`, leaving
+/// nothing in the output folder.
+#[track_caller]
+fn import_fails(input: &Path, code: i32, words: &[&str]) {
+    let out = tempfile::tempdir().unwrap();
+    let target = out.path().join("out.brine");
+    fails(brine(&[&"import", &input, &"-o", &target]), code, words);
+    assert!(
+        files_in(out.path()).is_empty(),
+        "{:?}",
+        files_in(out.path())
+    );
+}
+
+#[test]
+fn import_refuses_bad_inputs_written_by_hand() {
+    let dir = tempfile::tempdir().unwrap();
+    let put = |name: &str, bytes: &[u8]| {
+        let p = dir.path().join(name);
+        std::fs::write(&p, bytes).unwrap();
+        p
+    };
+    let truncated = put("truncated.npy", &npy_bytes("<f8", "(10,)", &[0; 79]));
+    import_fails(&truncated, 1, &["truncated.npy", "truncated", "80 bytes"]);
+    let trailing = put("trailing.npy", &npy_bytes("<f8", "(10,)", &[0; 81]));
+    import_fails(&trailing, 1, &["trailing.npy", "trailing"]);
+    let object = put(
+        "object.npy",
+        &npy_bytes("|O", "(2,)", b"\x80\x04garbage pickle"),
+    );
+    import_fails(&object, 1, &["object.npy", "pickled"]);
+    let not_npy = put("text.npy", b"hello, world: not an npy file");
+    import_fails(&not_npy, 1, &["text.npy", "not a .npy file"]);
+    let huge = put(
+        "huge.npy",
+        &npy_bytes("<f8", "(4611686018427387904, 8)", &[]),
+    );
+    import_fails(&huge, 1, &["huge.npy"]);
+    let bad_bool = put("bool.npy", &npy_bytes("|b1", "(3,)", &[0, 1, 2]));
+    import_fails(&bad_bool, 1, &["bool.npy", "bool"]);
+
+    let overlap = put(
+        "overlap.safetensors",
+        &safetensors_bytes(
+            r#"{"a":{"dtype":"F32","shape":[2],"data_offsets":[0,8]},"b":{"dtype":"F32","shape":[2],"data_offsets":[4,12]}}"#,
+            &[0; 12],
+        ),
+    );
+    import_fails(&overlap, 1, &["overlap.safetensors", "overlap"]);
+    let complex = put(
+        "c.safetensors",
+        &safetensors_bytes(
+            r#"{"a":{"dtype":"C64","shape":[1],"data_offsets":[0,8]}}"#,
+            &[0; 8],
+        ),
+    );
+    import_fails(&complex, 1, &["c.safetensors", "C64", "not supported"]);
+    let short = put("short.safetensors", &[1, 2, 3]);
+    import_fails(&short, 1, &["short.safetensors"]);
+    let hostile = put("hostile.safetensors", &u64::MAX.to_le_bytes());
+    import_fails(&hostile, 1, &["hostile.safetensors", "limit"]);
+}
+
+#[test]
+fn import_usage_and_io_errors() {
+    let dir = tempfile::tempdir().unwrap();
+    let good = dir.path().join("good.npy");
+    std::fs::write(&good, npy_bytes("<f8", "(1,)", &[0; 8])).unwrap();
+    let out = dir.path().join("out.brine");
+    let missing = dir.path().join("missing.npy");
+    fails(
+        brine(&[&"import", &missing, &"-o", &out]),
+        1,
+        &["missing.npy"],
+    );
+    let feather = dir.path().join("t.feather");
+    std::fs::write(&feather, b"ARROW1").unwrap();
+    fails(
+        brine(&[&"import", &feather, &"-o", &out]),
+        2,
+        &["t.feather", "not supported yet"],
+    );
+    let txt = dir.path().join("t.txt");
+    std::fs::write(&txt, b"x").unwrap();
+    fails(brine(&[&"import", &txt, &"-o", &out]), 2, &["t.txt"]);
+    fails(
+        brine(&[&"import", &good, &good, &"--name", &"x", &"-o", &out]),
+        2,
+        &["--name"],
+    );
+    fails(
+        brine(&[&"import", &good, &"--compress", &"lz4", &"-o", &out]),
+        2,
+        &["lz4"],
+    );
+    fails(
+        brine(&[&"import", &good, &"--compress", &"zstd:99", &"-o", &out]),
+        2,
+        &["99"],
+    );
+    fails(
+        brine(&[&"import", &good, &"--shuffle", &"-o", &out]),
+        2,
+        &["--compress"],
+    );
+    fails(
+        brine(&[&"import", &good, &"--align", &"1000", &"-o", &out]),
+        2,
+        &["1000"],
+    );
+    fails(brine(&[&"import", &good]), 2, &["--output"]);
+    let nowhere = dir.path().join("no/such/folder/out.brine");
+    fails(
+        brine(&[&"import", &good, &"-o", &nowhere]),
+        1,
+        &["no/such/folder"],
+    );
+    // The same entry name twice.
+    fails(brine(&[&"import", &good, &good, &"-o", &out]), 1, &["good"]);
+    assert!(!out.exists());
+}
+
+#[test]
+fn import_csv_and_name_and_align() {
+    let dir = tempfile::tempdir().unwrap();
+    let csv = dir.path().join("weather.csv");
+    std::fs::write(
+        &csv,
+        "day,temp,city\n2024-01-01,3.5,Paris\n2024-01-02,,Lyon\n",
+    )
+    .unwrap();
+    let npy = dir.path().join("v.npy");
+    std::fs::write(&npy, npy_bytes("<i4", "(2,)", &[1, 0, 0, 0, 2, 0, 0, 0])).unwrap();
+    let out = dir.path().join("out.brine");
+    let text = ok(brine(&[
+        &"import",
+        &csv,
+        &npy,
+        &"-o",
+        &out,
+        &"--align",
+        &"65536",
+        &"--compress",
+        &"zstd",
+    ]));
+    assert!(
+        text.contains("weather: frame, 2 rows x 3 columns"),
+        "{text}"
+    );
+    let r = brine::Reader::open(&out).unwrap();
+    assert_eq!(r.alignment(), 65536);
+    assert_eq!(r.frame("weather").unwrap().rows(), 2);
+    assert_eq!(r.array::<i32>("v").unwrap().as_slice(), [1, 2]);
+    assert_eq!(r.array_entry("v").unwrap().codec(), "zstd");
+
+    ok(brine(&[
+        &"import", &npy, &"--name", &"renamed", &"-o", &out,
+    ]));
+    let r = brine::Reader::open(&out).unwrap();
+    assert_eq!(r.array::<i32>("renamed").unwrap().as_slice(), [1, 2]);
+    assert_eq!(r.len(), 1);
+}
+
+/// The Python interpreter, checked to have numpy and safetensors.
+fn python() -> String {
+    let python = std::env::var("BRINE_PYTHON").unwrap_or_else(|_| "python3".to_owned());
+    let probe = Command::new(&python)
+        .args(["-c", "import numpy, safetensors"])
+        .output();
+    match probe {
+        Ok(o) if o.status.success() => python,
+        Ok(o) => panic!(
+            "the CLI interop tests need numpy and safetensors for {python}: install them with \
+             `{python} -m pip install numpy safetensors` ({})",
+            String::from_utf8_lossy(&o.stderr).trim()
+        ),
+        Err(e) => panic!(
+            "the CLI interop tests need {python} with numpy and safetensors: install Python 3, \
+             then `python3 -m pip install numpy safetensors` (or set BRINE_PYTHON) ({e})"
+        ),
+    }
+}
+
+fn interop_script(name: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/interop")
+        .join(name)
+}
+
+/// Runs make_inputs.py into a temporary folder; returns it and cases.json.
+fn make_inputs(python: &str) -> (tempfile::TempDir, Value) {
+    let dir = tempfile::tempdir().unwrap();
+    let o = Command::new(python)
+        .arg(interop_script("make_inputs.py"))
+        .arg(dir.path())
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "make_inputs.py: {}", stderr(&o));
+    let cases = std::fs::read_to_string(dir.path().join("cases.json")).unwrap();
+    (dir, serde_json::from_str(&cases).unwrap())
+}
+
+#[test]
+fn interop_round_trip_of_files_written_by_numpy_and_safetensors() {
+    let python = python();
+    let (dir, cases) = make_inputs(&python);
+    let root = dir.path();
+    let cases = cases["cases"].as_array().unwrap();
+    let mut exported = 0;
+    for (variant, extra) in [
+        ("raw", &[][..]),
+        ("zstd", &["--compress", "zstd:3", "--shuffle"][..]),
+    ] {
+        let brine_dir = root.join(format!("brine-{variant}"));
+        let export_dir = root.join(format!("export-{variant}"));
+        std::fs::create_dir_all(&brine_dir).unwrap();
+        std::fs::create_dir_all(&export_dir).unwrap();
+        for (i, case) in cases.iter().enumerate() {
+            let input = root.join(case["input"].as_str().unwrap());
+            let file = brine_dir.join(format!("{i}.brine"));
+            let mut args: Vec<&dyn AsRef<std::ffi::OsStr>> = vec![&"import", &input, &"-o", &file];
+            for a in extra {
+                args.push(a);
+            }
+            ok(brine(&args));
+            let text = ok(brine(&[&"verify", &file]));
+            assert!(text.contains("sound"), "{text}");
+            let doc: Value =
+                serde_json::from_str(&ok(brine(&[&"inspect", &file, &"--json"]))).unwrap();
+            let entries = case["entries"].as_array().unwrap();
+            assert_eq!(
+                doc["entries"].as_array().unwrap().len(),
+                entries.len(),
+                "{input:?}"
+            );
+            for e in entries {
+                let name = e["name"].as_str().unwrap();
+                let out = export_dir.join(e["output"].as_str().unwrap());
+                ok(brine(&[&"export", &file, &name, &"-o", &out]));
+                exported += 1;
+            }
+        }
+    }
+    let o = Command::new(&python)
+        .arg(interop_script("check_outputs.py"))
+        .arg(root)
+        .arg(root.join("export-raw"))
+        .arg(root.join("export-zstd"))
+        .output()
+        .unwrap();
+    assert!(
+        o.status.success(),
+        "check_outputs.py:\n{}{}",
+        stdout(&o),
+        stderr(&o)
+    );
+    assert!(
+        stdout(&o).contains(&format!("{exported} passed, 0 failed")),
+        "{}",
+        stdout(&o)
+    );
+}
+
+#[test]
+fn interop_several_inputs_into_one_file() {
+    let python = python();
+    let (dir, _) = make_inputs(&python);
+    let root = dir.path();
+    let inputs = [
+        "be_f8.npy",
+        "f_order_2d.npy",
+        "deflated.npz",
+        "model.safetensors",
+    ];
+    let out = root.join("all.brine");
+    let mut args: Vec<&dyn AsRef<std::ffi::OsStr>> = vec![&"import"];
+    let paths: Vec<PathBuf> = inputs.iter().map(|i| root.join("inputs").join(i)).collect();
+    for p in &paths {
+        args.push(p);
+    }
+    args.push(&"-o");
+    args.push(&out);
+    ok(brine(&args));
+    let r = brine::Reader::open(&out).unwrap();
+    assert_eq!(r.len(), 1 + 1 + 6 + 14);
+    assert_eq!(r.array_entry("fortran").unwrap().shape(), [5, 3]);
+    assert_eq!(r.array_entry("t.scalar").unwrap().shape(), [] as [u64; 0]);
+    assert!(matches!(
+        r.metadata().get("format"),
+        Some(brine::MetaRef::Str("np"))
+    ));
+}
+
+#[test]
+fn interop_bad_inputs_written_by_numpy() {
+    let python = python();
+    let (dir, cases) = make_inputs(&python);
+    for bad in cases["bad"].as_array().unwrap() {
+        let input = dir.path().join(bad["input"].as_str().unwrap());
+        let file_name = input.file_name().unwrap().to_str().unwrap().to_owned();
+        import_fails(&input, 1, &[&file_name, bad["message"].as_str().unwrap()]);
+    }
+}
