@@ -10,7 +10,7 @@ use std::path::Path;
 use std::time::Duration;
 
 use brine::{Codec, EntryOptions, Reader, Writer};
-use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
+use criterion::{BenchmarkId, Criterion, Throughput, criterion_group};
 use memmap2::Mmap;
 use rand::{Rng, SeedableRng};
 use rand_xoshiro::Xoshiro256PlusPlus;
@@ -36,8 +36,11 @@ fn random_walk(n: usize) -> Vec<f32> {
         .collect()
 }
 
+/// The folder of the generated files, removed at the end of `main` (a static is never
+/// dropped).
+static DIR: std::sync::OnceLock<tempfile::TempDir> = std::sync::OnceLock::new();
+
 fn dir() -> &'static Path {
-    static DIR: std::sync::OnceLock<tempfile::TempDir> = std::sync::OnceLock::new();
     DIR.get_or_init(|| tempfile::tempdir().expect("temp dir"))
         .path()
 }
@@ -250,4 +253,12 @@ fn zstd(c: &mut Criterion) {
 }
 
 criterion_group!(benches, open, lookup, write, zstd);
-criterion_main!(benches);
+
+// `criterion_main!`, plus the removal of the generated files (up to several GB).
+fn main() {
+    benches();
+    Criterion::default().configure_from_args().final_summary();
+    if let Some(dir) = DIR.get() {
+        std::fs::remove_dir_all(dir.path()).ok();
+    }
+}

@@ -68,7 +68,7 @@ fn access_all(r: &Reader) -> usize {
     let ts = f.column("ts").unwrap().timestamps().unwrap();
     let names = f.column("name").unwrap().strings().unwrap();
     black_box((ids.as_ptr(), values.as_ptr(), ts.values.values.as_ptr()));
-    black_box(names.data.len())
+    black_box(names.data().len())
 }
 
 /// The scan of issue 3: the sum of `value` and the number of names starting with "a".
@@ -91,9 +91,9 @@ fn scan_raw(r: &Reader) -> (f64, usize) {
     let values = f.column("value").unwrap().values::<f64>().unwrap();
     let names = f.column("name").unwrap().strings().unwrap();
     let sum = values.iter().sum::<f64>();
-    let data = names.data.as_bytes();
+    let data = names.data().as_bytes();
     let count = names
-        .offsets
+        .offsets()
         .windows(2)
         .filter(|w| w[1] > w[0] && data[w[0] as usize] == b'a')
         .count();
@@ -147,7 +147,7 @@ fn open(c: &mut Criterion) {
     group.bench_function("brine/one-column", |b| {
         b.iter(|| {
             let f = r.frame(ENTRY).unwrap();
-            black_box(f.column("name").unwrap().strings().unwrap().data.len())
+            black_box(f.column("name").unwrap().strings().unwrap().data().len())
         })
     });
     group.finish();

@@ -1,5 +1,7 @@
 //! Zero-copy views of a frame's columns, validated once per column on first access.
 
+use rayon::prelude::*;
+
 use crate::array::Element;
 use crate::error::{Error, Result};
 use crate::format::Dtype;
@@ -279,10 +281,8 @@ impl<'r> ColumnView<'r> {
             COLUMN_UTF8 | COLUMN_BINARY => {
                 let offsets = self.typed::<i64>(self.meta.offsets.to_native(), "offsets")?;
                 let data = self.buffer(self.meta.values.to_native())?;
-                self.check_offsets("offsets", offsets, data)?;
-                if self.meta.kind == COLUMN_UTF8 {
-                    self.check_utf8("values", offsets, data)?;
-                }
+                let utf8 = self.meta.kind == COLUMN_UTF8;
+                self.check_strings("offsets", "values", offsets, data, utf8)?;
             }
             COLUMN_CATEGORICAL => {
                 let offsets = self.typed::<i64>(
@@ -290,8 +290,13 @@ impl<'r> ColumnView<'r> {
                     "dictionary_offsets",
                 )?;
                 let data = self.buffer(self.meta.dictionary_values.to_native())?;
-                self.check_offsets("dictionary_offsets", offsets, data)?;
-                self.check_utf8("dictionary_values", offsets, data)?;
+                self.check_strings(
+                    "dictionary_offsets",
+                    "dictionary_values",
+                    offsets,
+                    data,
+                    true,
+                )?;
                 let size = (offsets.len() - 1) as i64;
                 let codes = self.typed::<i32>(self.meta.values.to_native(), "codes")?;
                 let bad = match validity {
@@ -318,21 +323,20 @@ impl<'r> ColumnView<'r> {
         Ok(())
     }
 
-    /// Offsets start at 0, never decrease, and end at the data's length.
-    fn check_offsets(&self, field: &'static str, offsets: &[i64], data: &[u8]) -> Result<()> {
+    /// Offsets start at 0, never decrease and end at the data's length; with `utf8`, the data
+    /// is UTF-8 (SIMD validator) and every offset falls on a character boundary, so every
+    /// string between two offsets is UTF-8. Large buffers are checked in parallel pieces; the
+    /// first problem (by position) is the one reported.
+    fn check_strings(
+        &self,
+        field: &'static str,
+        data_field: &'static str,
+        offsets: &[i64],
+        data: &[u8],
+        utf8: bool,
+    ) -> Result<()> {
         if offsets.first() != Some(&0) {
             return Err(self.invalid(field, "the first offset must be 0".into()));
-        }
-        if let Some(i) = offsets.windows(2).position(|w| w[1] < w[0]) {
-            return Err(self.invalid(
-                field,
-                format!(
-                    "offset {} ({}) is below offset {i} ({})",
-                    i + 1,
-                    offsets[i + 1],
-                    offsets[i]
-                ),
-            ));
         }
         let last = offsets[offsets.len() - 1];
         if last as u64 != data.len() as u64 {
@@ -344,29 +348,50 @@ impl<'r> ColumnView<'r> {
                 ),
             ));
         }
-        Ok(())
-    }
-
-    /// The whole buffer is UTF-8 (SIMD validator), and every offset falls on a character
-    /// boundary, so every string between two offsets is UTF-8.
-    fn check_utf8(&self, field: &'static str, offsets: &[i64], data: &[u8]) -> Result<()> {
-        if let Err(e) = simdutf8::compat::from_utf8(data) {
-            let at = e.valid_up_to();
-            // Offsets are monotone and in bounds here: find the string for the message.
-            let row = offsets
-                .partition_point(|&o| o as usize <= at)
-                .saturating_sub(1);
+        // One pass over the offsets: order, and (for UTF-8) that each starts a character.
+        // The first offset is 0 and the last the data's length, so once the order holds every
+        // offset is within the data.
+        let piece = |start: usize, end: usize| -> Option<usize> {
+            (start..end).find(|&i| {
+                let (a, b) = (offsets[i], offsets[i + 1]);
+                b < a || (utf8 && data.get(a as usize).is_some_and(|&c| c & 0xC0 == 0x80))
+            })
+        };
+        let pairs = offsets.len() - 1;
+        let bad = if pairs < PARALLEL_MIN {
+            piece(0, pairs)
+        } else {
+            (0..pairs.div_ceil(PARALLEL_MIN))
+                .into_par_iter()
+                .find_map_first(|p| piece(p * PARALLEL_MIN, ((p + 1) * PARALLEL_MIN).min(pairs)))
+        };
+        // An offset out of order is the offsets' fault; bytes that are not UTF-8, or an offset
+        // inside a character of otherwise valid UTF-8, the data's (as bytes are the likelier
+        // culprit).
+        if let Some(i) = bad.filter(|&i| offsets[i + 1] < offsets[i]) {
             return Err(self.invalid(
                 field,
-                format!("string {row} is not UTF-8 (byte {at} of the buffer)"),
+                format!(
+                    "offset {} ({}) is below offset {i} ({})",
+                    i + 1,
+                    offsets[i + 1],
+                    offsets[i]
+                ),
             ));
         }
-        // A continuation byte (0b10xx_xxxx) is never the start of a character.
-        if let Some(row) = offsets
-            .iter()
-            .position(|&o| data.get(o as usize).is_some_and(|&b| b & 0xC0 == 0x80))
-        {
-            return Err(self.invalid(field, format!("offset {row} splits a UTF-8 character")));
+        if utf8 {
+            if let Some(at) = first_invalid_utf8(data) {
+                let row = offsets
+                    .partition_point(|&o| o as usize <= at)
+                    .saturating_sub(1);
+                return Err(self.invalid(
+                    data_field,
+                    format!("string {row} is not UTF-8 (byte {at} of the buffer)"),
+                ));
+            }
+        }
+        if let Some(i) = bad {
+            return Err(self.invalid(data_field, format!("offset {i} splits a UTF-8 character")));
         }
         Ok(())
     }
@@ -627,17 +652,32 @@ impl<'r> BoolColumn<'r> {
 }
 
 /// A UTF-8 column, viewed in place: `offsets[i]..offsets[i + 1]` of `data` is row `i`.
+///
+/// Made only from a column that passed its first-access checks, which is what lets `value`
+/// slice without checking again.
 #[derive(Clone, Copy, Debug)]
 pub struct StrColumn<'r> {
-    /// `rows + 1` offsets into `data`.
-    pub offsets: &'r [i64],
-    /// Every row's bytes, concatenated.
-    pub data: &'r str,
-    /// Bit set = value present; `None` when no row is null.
-    pub validity: Option<Bitmap<'r>>,
+    offsets: &'r [i64],
+    data: &'r str,
+    validity: Option<Bitmap<'r>>,
 }
 
 impl<'r> StrColumn<'r> {
+    /// `rows + 1` offsets into [`StrColumn::data`] (Arrow's `LargeUtf8` offsets).
+    pub fn offsets(&self) -> &'r [i64] {
+        self.offsets
+    }
+
+    /// Every row's bytes, concatenated.
+    pub fn data(&self) -> &'r str {
+        self.data
+    }
+
+    /// Bit set = value present; `None` when no row is null.
+    pub fn validity(&self) -> Option<Bitmap<'r>> {
+        self.validity
+    }
+
     /// Number of rows.
     pub fn len(&self) -> usize {
         self.offsets.len() - 1
@@ -648,25 +688,42 @@ impl<'r> StrColumn<'r> {
         self.len() == 0
     }
 
-    /// Row `i`'s string, null or not (a null's string is empty).
+    /// Row `i`'s string, null or not (a null's string is empty or unspecified).
     ///
     /// # Panics
     /// If `i` is out of range.
     #[inline]
     pub fn value(&self, i: usize) -> &'r str {
-        // Offsets were checked monotone, in bounds and on character boundaries.
-        &self.data[self.offsets[i] as usize..self.offsets[i + 1] as usize]
+        let (a, b) = (self.offsets[i] as usize, self.offsets[i + 1] as usize);
+        // SAFETY: a `StrColumn` is made only from a column whose offsets `check_strings`
+        // accepted (from 0, never decreasing, ending at `data.len()`, each on a character
+        // boundary of `data`), so `a..b` is in bounds and on character boundaries.
+        unsafe { self.data.get_unchecked(a..b) }
     }
 
     /// Row `i`, or `None` for a null.
+    #[inline]
     pub fn get(&self, i: usize) -> Option<&'r str> {
         valid(self.validity, i).then(|| self.value(i))
     }
 
     /// Every row.
     pub fn iter(&self) -> impl ExactSizeIterator<Item = Option<&'r str>> + 'r {
-        let this = *self;
-        (0..self.len()).map(move |i| this.get(i))
+        let (data, validity) = (self.data, self.validity);
+        self.offsets.windows(2).enumerate().map(move |(i, w)| {
+            // SAFETY: as in `value`: consecutive offsets of a checked column.
+            let s = unsafe { data.get_unchecked(w[0] as usize..w[1] as usize) };
+            valid(validity, i).then_some(s)
+        })
+    }
+
+    /// Every row's string, nulls included (as their stored strings): the fastest scan.
+    pub fn values(&self) -> impl ExactSizeIterator<Item = &'r str> + 'r {
+        let data = self.data;
+        self.offsets.windows(2).map(move |w| {
+            // SAFETY: as in `value`: consecutive offsets of a checked column.
+            unsafe { data.get_unchecked(w[0] as usize..w[1] as usize) }
+        })
     }
 }
 
@@ -717,5 +774,75 @@ impl<'r> CategoricalColumn<'r> {
     pub fn iter(&self) -> impl ExactSizeIterator<Item = Option<&'r str>> + 'r {
         let this = *self;
         (0..self.codes.len()).map(move |i| this.get(i))
+    }
+}
+
+/// Buffers of at least this many items (offsets, bytes) are checked in parallel pieces of this
+/// size.
+const PARALLEL_MIN: usize = 1 << 20;
+
+/// The position of the first byte where `data` stops being UTF-8, checked in parallel pieces
+/// for large buffers. Pieces start where a character starts (a byte that is not a
+/// continuation byte), so the data is UTF-8 exactly when every piece is.
+fn first_invalid_utf8(data: &[u8]) -> Option<usize> {
+    let check = |start: usize, end: usize| {
+        simdutf8::compat::from_utf8(&data[start..end])
+            .err()
+            .map(|e| start + e.valid_up_to())
+    };
+    if data.len() < 4 * PARALLEL_MIN {
+        return check(0, data.len());
+    }
+    let mut cuts = vec![0];
+    let mut at = PARALLEL_MIN * 4;
+    while at < data.len() {
+        // Back up at most 3 bytes to the start of a character; invalid data fails either way.
+        let start = (at.saturating_sub(3)..=at)
+            .rev()
+            .find(|&i| data[i] & 0xC0 != 0x80)
+            .unwrap_or(at);
+        cuts.push(start);
+        at += PARALLEL_MIN * 4;
+    }
+    cuts.push(data.len());
+    cuts.par_windows(2).find_map_first(|w| check(w[0], w[1]))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parallel_utf8_check_finds_the_first_bad_byte_and_accepts_characters_across_cuts() {
+        // 3- and 4-byte characters straddle every cut of the parallel check.
+        let text = "aé€😀".repeat(2_000_000);
+        let bytes = text.as_bytes();
+        assert!(bytes.len() > 8 * PARALLEL_MIN);
+        assert_eq!(first_invalid_utf8(bytes), None);
+        let first_bad = |b: &[u8]| {
+            simdutf8::compat::from_utf8(b)
+                .err()
+                .map(|e| e.valid_up_to())
+        };
+        for at in [
+            0,
+            4 * PARALLEL_MIN - 1,
+            4 * PARALLEL_MIN,
+            9 * PARALLEL_MIN + 1,
+            bytes.len() - 1,
+        ] {
+            // 0xFF is never UTF-8; the sequential validator says where the first problem is.
+            let mut bad = bytes.to_vec();
+            bad[at] = 0xFF;
+            assert!(first_bad(&bad).is_some());
+            assert!(first_invalid_utf8(&bad) == first_bad(&bad), "byte {at}");
+            // And a second problem later changes nothing.
+            let last = bad.len() - 1;
+            bad[last] = 0xFF;
+            assert!(
+                first_invalid_utf8(&bad) == first_bad(&bad),
+                "byte {at} and the last"
+            );
+        }
     }
 }

@@ -183,7 +183,7 @@ fn brine_open_all(path: &Path) -> Reader {
             .values
             .as_ptr(),
     );
-    black_box(f.column("name").unwrap().strings().unwrap().data.len());
+    black_box(f.column("name").unwrap().strings().unwrap().data().len());
     r
 }
 
@@ -199,7 +199,7 @@ fn brine_scan(r: &Reader, how: Count) -> (f64, usize) {
             .flatten()
             .filter(|s| s.starts_with('a'))
             .count(),
-        Count::RawBuffers => count_raw(names.offsets, names.data.as_bytes()),
+        Count::RawBuffers => count_raw(names.offsets(), names.data().as_bytes()),
     };
     (sum, count)
 }
