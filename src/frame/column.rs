@@ -227,9 +227,7 @@ impl Column {
     }
 
     /// A column of timestamps (counts of `unit` since the Unix epoch, UTC) without nulls.
-    /// `zone` is an IANA name or a `+HH:MM` offset; [`Writer::put_frame`] refuses unknown zones.
-    ///
-    /// [`Writer::put_frame`]: crate::Writer::put_frame
+    /// `zone` is an IANA name or a `+HH:MM` offset; [`FrameBuilder::build`] refuses unknown zones.
     pub fn timestamps(values: Vec<i64>, unit: TimeUnit, zone: Option<&str>) -> Column {
         let zone = zone.map(str::to_owned);
         Column::fixed(
@@ -805,9 +803,6 @@ impl FrameBuilder {
                         "column {name:?}: unknown time zone {zone:?} (an IANA name or +HH:MM)"
                     )));
                 }
-            }
-            if let ColumnType::Primitive(d) = c.ty() {
-                debug_assert!(ColumnType::is_primitive_dtype(*d), "{d}");
             }
         }
         Ok(Frame {

@@ -506,7 +506,7 @@ impl<'r> ColumnView<'r> {
         let offsets = self.typed::<i64>(self.meta.offsets.to_native(), "offsets")?;
         let data = self.buffer(self.meta.values.to_native())?;
         // SAFETY: `validity()` ran `check_content` on this column (or found it cached, which
-        // happens only after it passed), and `check_utf8` accepted these exact bytes: the
+        // happens only after it passed), and `check_strings` accepted these exact bytes as UTF-8: the
         // decoded section never changes (read-only map under the contract of `io::map`, or a
         // decoded buffer whose chunks are never written again).
         let data = unsafe { std::str::from_utf8_unchecked(data) };

@@ -77,23 +77,6 @@ fn column_meta(ty: &ColumnType, null_count: u64, range: Option<StatRange>) -> Co
     }
 }
 
-fn check_zones(writer: &Writer, entry: &str, fields: &[Field]) -> Result<()> {
-    for f in fields {
-        if let Some(zone) = f.ty.zone() {
-            if !crate::frame::types::is_known_zone(zone) {
-                return Err(writer.invalid(
-                    entry,
-                    format!(
-                        "column {:?}: unknown time zone {zone:?} (an IANA name or +HH:MM)",
-                        f.name
-                    ),
-                ));
-            }
-        }
-    }
-    Ok(())
-}
-
 fn fields(frame: &Frame) -> Vec<Field> {
     frame
         .columns()
@@ -108,8 +91,8 @@ impl Writer {
     /// Writes a frame with every column raw.
     ///
     /// # Errors
-    /// [`Error::Duplicate`] for a name already written; [`Error::InvalidInput`] for an
-    /// unknown time zone; [`Error::Io`].
+    /// [`Error::Duplicate`] for a name already written; [`Error::Io`]. (Unknown time zones
+    /// were refused by [`FrameBuilder::build`](crate::frame::FrameBuilder::build).)
     pub fn put_frame(&mut self, name: &str, frame: &Frame) -> Result<()> {
         self.put_frame_with(name, frame, &FrameOptions::default())
     }
@@ -125,7 +108,6 @@ impl Writer {
         frame: &Frame,
         options: &FrameOptions,
     ) -> Result<()> {
-        check_zones(self, name, &fields(frame))?;
         self.start_entry(name)?;
         let mut columns = Vec::with_capacity(frame.columns.len());
         for (column_name, c) in frame.columns() {
@@ -210,12 +192,11 @@ impl FrameWriter<'_> {
     /// the same names and types, in the same order.
     ///
     /// # Errors
-    /// [`Error::InvalidInput`] for a batch whose columns differ from the first's or for an
-    /// unknown time zone; [`Error::Io`].
+    /// [`Error::InvalidInput`] for a batch whose columns differ from the first's;
+    /// [`Error::Io`].
     pub fn write_batch(&mut self, batch: &Frame) -> Result<()> {
         let batch_fields = fields(batch);
         if self.spools.is_empty() && self.rows == 0 && self.fields.is_empty() {
-            check_zones(self.writer, &self.name, &batch_fields)?;
             let dir = self
                 .writer
                 .path()
