@@ -1,9 +1,10 @@
 //! The `brine` command-line tool, run as a user runs it: the built binary, on files brine
-//! writes and on files written by the real tools (numpy and safetensors, through the Python
-//! scripts in `tests/interop/`), including inputs it must refuse.
+//! writes and on files written by the real tools (numpy, safetensors, pandas and pyarrow,
+//! through the Python scripts in `tests/interop/`), including inputs it must refuse.
 //!
-//! The interop tests need `python3` with numpy and safetensors; without them they fail (never
-//! skip) and say how to install them. `BRINE_PYTHON` names another interpreter.
+//! The interop tests need `python3` with numpy, safetensors, pandas and pyarrow; without them
+//! they fail (never skip) and say how to install them. `BRINE_PYTHON` names another
+//! interpreter.
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
@@ -311,11 +312,16 @@ fn export_usage_errors() {
         2,
         &["sales", "frame"],
     );
-    let csv = dir.path().join("sales.csv");
+    let csv = dir.path().join("weights.csv");
     fails(
-        brine(&[&"export", &path, &"sales", &"-o", &csv]),
+        brine(&[&"export", &path, &"weights", &"-o", &csv]),
         2,
-        &["not supported yet"],
+        &["weights", "an array", ".npy"],
+    );
+    fails(
+        brine(&[&"export", &path, &"classifier", &"-o", &out]),
+        2,
+        &["classifier", "a model", "brine schema"],
     );
     let txt = dir.path().join("w.txt");
     fails(
@@ -457,8 +463,8 @@ fn import_usage_and_io_errors() {
     std::fs::write(&feather, b"ARROW1").unwrap();
     fails(
         brine(&[&"import", &feather, &"-o", &out]),
-        2,
-        &["t.feather", "not supported yet"],
+        1,
+        &["t.feather", "not a readable Arrow IPC file"],
     );
     let txt = dir.path().join("t.txt");
     std::fs::write(&txt, b"x").unwrap();
@@ -541,22 +547,23 @@ fn import_csv_and_name_and_align() {
     assert_eq!(r.len(), 1);
 }
 
-/// The Python interpreter, checked to have numpy and safetensors.
+/// The Python interpreter, checked to have numpy, safetensors, pandas and pyarrow.
 fn python() -> String {
     let python = std::env::var("BRINE_PYTHON").unwrap_or_else(|_| "python3".to_owned());
     let probe = Command::new(&python)
-        .args(["-c", "import numpy, safetensors"])
+        .args(["-c", "import numpy, safetensors, pandas, pyarrow"])
         .output();
     match probe {
         Ok(o) if o.status.success() => python,
         Ok(o) => panic!(
-            "the CLI interop tests need numpy and safetensors for {python}: install them with \
-             `{python} -m pip install numpy safetensors` ({})",
+            "the CLI interop tests need numpy, safetensors, pandas and pyarrow for {python}: \
+             install them with `{python} -m pip install numpy safetensors pandas pyarrow` ({})",
             String::from_utf8_lossy(&o.stderr).trim()
         ),
         Err(e) => panic!(
-            "the CLI interop tests need {python} with numpy and safetensors: install Python 3, \
-             then `python3 -m pip install numpy safetensors` (or set BRINE_PYTHON) ({e})"
+            "the CLI interop tests need {python} with numpy, safetensors, pandas and pyarrow: \
+             install Python 3, then `python3 -m pip install numpy safetensors pandas pyarrow` \
+             (or set BRINE_PYTHON) ({e})"
         ),
     }
 }
@@ -680,4 +687,217 @@ fn interop_bad_inputs_written_by_numpy() {
         let file_name = input.file_name().unwrap().to_str().unwrap().to_owned();
         import_fails(&input, 1, &[&file_name, bad["message"].as_str().unwrap()]);
     }
+}
+
+/// Runs make_frames.py into a temporary folder; returns it and frames.json.
+fn make_frames(python: &str) -> (tempfile::TempDir, Value) {
+    let dir = tempfile::tempdir().unwrap();
+    let o = Command::new(python)
+        .arg(interop_script("make_frames.py"))
+        .arg(dir.path())
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "make_frames.py: {}", stderr(&o));
+    let cases = std::fs::read_to_string(dir.path().join("frames.json")).unwrap();
+    (dir, serde_json::from_str(&cases).unwrap())
+}
+
+#[test]
+fn interop_frames_written_by_pandas_and_pyarrow() {
+    let python = python();
+    let (dir, cases) = make_frames(&python);
+    let root = dir.path();
+    let cases = cases["cases"].as_array().unwrap();
+    assert!(cases.len() >= 6);
+    let mut exported = 0;
+    for (variant, extra) in [("raw", &[][..]), ("zstd", &["--compress", "zstd:1"][..])] {
+        let export_dir = root.join(format!("export-{variant}"));
+        std::fs::create_dir_all(&export_dir).unwrap();
+        for case in cases {
+            let input = root.join(case["input"].as_str().unwrap());
+            let entry = case["entry"].as_str().unwrap();
+            let file = root.join(format!("{entry}-{variant}.brine"));
+            let mut args: Vec<&dyn AsRef<std::ffi::OsStr>> =
+                vec![&"import", &input, &"-o", &file, &"--name", &entry];
+            for a in extra {
+                args.push(a);
+            }
+            let text = ok(brine(&args));
+            assert!(text.contains(&format!("{entry}: frame")), "{text}");
+            let text = ok(brine(&[&"verify", &file]));
+            assert!(text.contains("sound"), "{text}");
+            for ext in ["arrow", "csv"] {
+                let out = export_dir.join(format!("{entry}.{ext}"));
+                ok(brine(&[&"export", &file, &entry, &"-o", &out]));
+                exported += 1;
+            }
+        }
+    }
+    let o = Command::new(&python)
+        .arg(interop_script("check_frames.py"))
+        .arg(root)
+        .arg(root.join("export-raw"))
+        .arg(root.join("export-zstd"))
+        .output()
+        .unwrap();
+    assert!(
+        o.status.success(),
+        "check_frames.py:\n{}{}",
+        stdout(&o),
+        stderr(&o)
+    );
+    assert!(
+        stdout(&o).contains(&format!("{exported} passed, 0 failed")),
+        "{}",
+        stdout(&o)
+    );
+}
+
+#[test]
+fn interop_bad_frames_written_by_pandas_and_pyarrow() {
+    let python = python();
+    let (dir, cases) = make_frames(&python);
+    for bad in cases["bad"].as_array().unwrap() {
+        let input = dir.path().join(bad["input"].as_str().unwrap());
+        let file_name = input.file_name().unwrap().to_str().unwrap().to_owned();
+        import_fails(&input, 1, &[&file_name, bad["message"].as_str().unwrap()]);
+    }
+}
+
+#[test]
+fn head_shows_the_first_rows_aligned() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("h.brine");
+    let mut w = Writer::create(&path).unwrap();
+    let frame = Frame::builder()
+        .column("id", Column::new((0..100i64).collect::<Vec<_>>()))
+        .column(
+            "price",
+            Column::from_options((0..100).map(|i| (i % 3 != 1).then_some(i as f64 / 4.0))),
+        )
+        .column(
+            "name",
+            Column::strings((0..100).map(|i| {
+                if i == 2 {
+                    "a long name that goes on and on and on, longer than any cell".to_owned()
+                } else {
+                    format!("東京{i}")
+                }
+            })),
+        )
+        .build()
+        .unwrap();
+    w.put_frame("sales", &frame).unwrap();
+    w.put_array("weights", &[1.0f32, 2.0], &[2]).unwrap();
+    w.finish().unwrap();
+
+    let text = ok(brine(&[&"head", &path, &"sales", &"-n", &"3"]));
+    let lines: Vec<&str> = text.lines().collect();
+    assert_eq!(
+        lines,
+        [
+            "\"sales\": 100 rows x 3 columns",
+            "id   price  name",
+            "i64  f64    utf8",
+            "  0    0.0  東京0",
+            "  1   null  東京1",
+            "  2    0.5  a long name that goes on and on and on,…",
+            "(3 of 100 rows)",
+        ],
+        "{text}"
+    );
+    // More rows than the frame has: all of them, and no "of" line.
+    let text = ok(brine(&[&"head", &path, &"sales", &"-n", &"1000"]));
+    assert_eq!(text.lines().count(), 3 + 100, "{text}");
+    fails(brine(&[&"head", &path, &"weights"]), 2, &["weights"]);
+    fails(brine(&[&"head", &path, &"nope"]), 2, &["nope"]);
+}
+
+#[test]
+fn schema_prints_a_model_s_stored_schema() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = sample_file(dir.path());
+    let text = ok(brine(&[&"schema", &path, &"classifier"]));
+    let entry = brine::Reader::open(&path)
+        .unwrap()
+        .model_entry("classifier")
+        .unwrap()
+        .schema()
+        .to_owned();
+    assert!(
+        text.starts_with("model \"classifier\": type Linear, version none, fingerprint 0x"),
+        "{text}"
+    );
+    assert_eq!(
+        text.lines().skip(1).collect::<Vec<_>>(),
+        entry.lines().collect::<Vec<_>>()
+    );
+    assert!(
+        entry.contains("weights") && entry.contains("bias"),
+        "{entry}"
+    );
+    fails(brine(&[&"schema", &path, &"sales"]), 2, &["sales"]);
+}
+
+#[test]
+fn import_csv_with_options() {
+    let dir = tempfile::tempdir().unwrap();
+    let csv = dir.path().join("data.csv");
+    std::fs::write(
+        &csv,
+        "1;2.5;x\n2;-;y\n3;oops;z;extra\n4;8;2024-01-02T03:04:05+01:00\n",
+    )
+    .unwrap();
+    let out = dir.path().join("o.brine");
+    let text = ok(brine(&[
+        &"import",
+        &csv,
+        &"-o",
+        &out,
+        &"--no-header",
+        &"--delimiter",
+        &";",
+        &"--null",
+        &"-",
+        &"--type",
+        &"column_2=f32",
+        &"--type",
+        &"column_3=categorical",
+        &"--skip-bad-rows",
+    ]));
+    assert!(text.contains("skipped 1 malformed rows"), "{text}");
+    let r = brine::Reader::open(&out).unwrap();
+    let f = r.frame("data").unwrap();
+    assert_eq!(f.rows(), 3);
+    let c2 = f.column("column_2").unwrap().primitive::<f32>().unwrap();
+    assert_eq!(c2.iter().collect::<Vec<_>>(), [Some(2.5), None, Some(8.0)]);
+    let c3 = f.column("column_3").unwrap().categorical().unwrap();
+    assert_eq!(c3.get(2), Some("2024-01-02T03:04:05+01:00"));
+
+    // Without --skip-bad-rows the ragged row fails the import, naming its line.
+    fails(
+        brine(&[
+            &"import",
+            &csv,
+            &"-o",
+            &out,
+            &"--no-header",
+            &"--delimiter",
+            &";",
+        ]),
+        1,
+        &["data.csv:3"],
+    );
+    fails(
+        brine(&[&"import", &csv, &"-o", &out, &"--type", &"a=float"]),
+        2,
+        &["float"],
+    );
+    let npy = dir.path().join("a.npy");
+    std::fs::write(&npy, npy_bytes("<f4", "(1,)", &[0; 4])).unwrap();
+    fails(
+        brine(&[&"import", &npy, &"-o", &out, &"--no-header"]),
+        2,
+        &["CSV options"],
+    );
 }

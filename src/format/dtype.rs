@@ -112,6 +112,42 @@ impl fmt::Display for Dtype {
     }
 }
 
+impl std::str::FromStr for Dtype {
+    type Err = ParseNameError;
+
+    /// Parses the name [`Dtype::name`] gives (`"f32"`, `"bf16"`...).
+    fn from_str(s: &str) -> Result<Dtype, ParseNameError> {
+        Dtype::ALL
+            .into_iter()
+            .find(|d| d.name() == s)
+            .ok_or_else(|| ParseNameError {
+                what: "dtype",
+                text: s.to_owned(),
+                expected: "bool, i8, i16, i32, i64, u8, u16, u32, u64, f16, bf16, f32 or f64",
+            })
+    }
+}
+
+/// A name that is not the name of a dtype, time unit or column type (from their `FromStr`).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ParseNameError {
+    pub(crate) what: &'static str,
+    pub(crate) text: String,
+    pub(crate) expected: &'static str,
+}
+
+impl fmt::Display for ParseNameError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "{:?} is not a {} (expected {})",
+            self.text, self.what, self.expected
+        )
+    }
+}
+
+impl std::error::Error for ParseNameError {}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -123,5 +159,13 @@ mod tests {
             assert_eq!(Dtype::from_code(d.code()), Some(*d));
         }
         assert_eq!(Dtype::from_code(13), None);
+    }
+
+    #[test]
+    fn names_parse_back() {
+        for d in Dtype::ALL {
+            assert_eq!(d.name().parse::<Dtype>(), Ok(d));
+        }
+        assert!("float".parse::<Dtype>().is_err());
     }
 }

@@ -10,7 +10,7 @@ pub mod limits;
 pub mod manifest;
 pub mod validate;
 
-pub use dtype::Dtype;
+pub use dtype::{Dtype, ParseNameError};
 pub use header::{FORMAT_VERSION, HEADER_LEN, Header, Version};
 
 /// Rounds `x` up to a multiple of `align` (a power of two). `None` on overflow.

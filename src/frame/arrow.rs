@@ -180,7 +180,7 @@ fn unsupported(column: &str, ty: &DataType) -> Error {
         file: Default::default(),
         entry: String::new(),
         reason: format!(
-            "column {column:?}: arrow type {ty} has no brine column type (supported: Boolean, integers, Float16/32/64, Utf8, LargeUtf8, Binary, LargeBinary, Timestamp, Date32, Duration, Dictionary of strings)"
+            "column {column:?}: arrow type {ty} has no brine column type (supported: Boolean, integers, Float16/32/64, Utf8, LargeUtf8, Utf8View, Binary, LargeBinary, BinaryView, Timestamp, Date32, Duration, Dictionary of strings)"
         ),
     }
 }
@@ -215,8 +215,10 @@ pub fn column(name: &str, a: &dyn Array) -> Result<Column> {
         DataType::Float64 => primitive::<Float64Type>(a),
         DataType::Utf8 => Column::strings_opt(a.as_string::<i32>().iter()),
         DataType::LargeUtf8 => Column::strings_opt(a.as_string::<i64>().iter()),
+        DataType::Utf8View => Column::strings_opt(a.as_string_view().iter()),
         DataType::Binary => Column::binary_opt(a.as_binary::<i32>().iter()),
         DataType::LargeBinary => Column::binary_opt(a.as_binary::<i64>().iter()),
+        DataType::BinaryView => Column::binary_opt(a.as_binary_view().iter()),
         DataType::Timestamp(unit, zone) => Column::timestamps_opt(
             reinterpret::<Int64Type>(name, a)?.iter(),
             brine_unit(unit),

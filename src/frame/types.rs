@@ -2,11 +2,11 @@
 
 use std::fmt;
 
-use crate::format::Dtype;
 use crate::format::manifest::{
     COLUMN_BINARY, COLUMN_BOOL, COLUMN_CATEGORICAL, COLUMN_DATE, COLUMN_DURATION, COLUMN_PRIMITIVE,
     COLUMN_TIMESTAMP, COLUMN_UTF8,
 };
+use crate::format::{Dtype, ParseNameError};
 
 /// The resolution of a timestamp or duration.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -166,6 +166,75 @@ impl fmt::Display for ColumnType {
     }
 }
 
+impl std::str::FromStr for TimeUnit {
+    type Err = ParseNameError;
+
+    /// Parses `s`, `ms`, `us` or `ns`.
+    fn from_str(s: &str) -> Result<TimeUnit, ParseNameError> {
+        (0..4)
+            .filter_map(TimeUnit::from_code)
+            .find(|u| u.name() == s)
+            .ok_or_else(|| ParseNameError {
+                what: "time unit",
+                text: s.to_owned(),
+                expected: "s, ms, us or ns",
+            })
+    }
+}
+
+impl std::str::FromStr for ColumnType {
+    type Err = ParseNameError;
+
+    /// Parses what [`ColumnType`]'s `Display` writes: `bool`, a dtype name, `utf8`, `binary`,
+    /// `date`, `categorical`, `timestamp[UNIT]`, `timestamp[UNIT, ZONE]` and
+    /// `duration[UNIT]`. The zone is not checked here ([`crate::frame::FrameBuilder::build`]
+    /// checks it).
+    fn from_str(s: &str) -> Result<ColumnType, ParseNameError> {
+        let error = || ParseNameError {
+            what: "column type",
+            text: s.to_owned(),
+            expected: "bool, i8..i64, u8..u64, f16, f32, f64, utf8, binary, date, categorical, \
+                       timestamp[UNIT], timestamp[UNIT, ZONE] or duration[UNIT]",
+        };
+        let unit = |u: &str| u.trim().parse::<TimeUnit>().map_err(|_| error());
+        Ok(match s {
+            "bool" => ColumnType::Bool,
+            "utf8" => ColumnType::Utf8,
+            "binary" => ColumnType::Binary,
+            "date" => ColumnType::Date,
+            "categorical" => ColumnType::Categorical,
+            _ => {
+                if let Some(args) = s
+                    .strip_prefix("timestamp[")
+                    .and_then(|r| r.strip_suffix(']'))
+                {
+                    match args.split_once(',') {
+                        None => ColumnType::Timestamp {
+                            unit: unit(args)?,
+                            zone: None,
+                        },
+                        Some((u, zone)) if !zone.trim().is_empty() => ColumnType::Timestamp {
+                            unit: unit(u)?,
+                            zone: Some(zone.trim().to_owned()),
+                        },
+                        Some(_) => return Err(error()),
+                    }
+                } else if let Some(u) = s
+                    .strip_prefix("duration[")
+                    .and_then(|r| r.strip_suffix(']'))
+                {
+                    ColumnType::Duration(unit(u)?)
+                } else {
+                    match s.parse::<Dtype>() {
+                        Ok(d) if ColumnType::is_primitive_dtype(d) => ColumnType::Primitive(d),
+                        _ => return Err(error()),
+                    }
+                }
+            }
+        })
+    }
+}
+
 /// A column's name and type.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Field {
@@ -231,4 +300,48 @@ pub fn is_known_zone(zone: &str) -> bool {
         && zone[1..3].parse::<u8>().is_ok_and(|h| h <= 23)
         && zone[4..6].parse::<u8>().is_ok_and(|m| m <= 59);
     offset || zone.parse::<chrono_tz::Tz>().is_ok()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn column_types_parse_what_they_display() {
+        let mut types = vec![
+            ColumnType::Bool,
+            ColumnType::Utf8,
+            ColumnType::Binary,
+            ColumnType::Date,
+            ColumnType::Categorical,
+        ];
+        for unit in (0..4).filter_map(TimeUnit::from_code) {
+            types.push(ColumnType::Timestamp { unit, zone: None });
+            types.push(ColumnType::Timestamp {
+                unit,
+                zone: Some("Europe/Paris".to_owned()),
+            });
+            types.push(ColumnType::Duration(unit));
+        }
+        types.extend(
+            Dtype::ALL
+                .into_iter()
+                .filter(|d| ColumnType::is_primitive_dtype(*d))
+                .map(ColumnType::Primitive),
+        );
+        for ty in types {
+            assert_eq!(ty.to_string().parse::<ColumnType>(), Ok(ty));
+        }
+        for bad in [
+            "bf16",
+            "timestamp[h]",
+            "timestamp[ms, ]",
+            "duration",
+            "string",
+            "",
+        ] {
+            let e = bad.parse::<ColumnType>().unwrap_err();
+            assert!(e.to_string().contains("is not a column type"), "{e}");
+        }
+    }
 }

@@ -1,4 +1,5 @@
-//! `brine import`: `.npy`, `.npz`, `.safetensors` and `.csv` files into one brine file.
+//! `brine import`: `.npy`, `.npz`, `.safetensors`, `.csv` and Arrow IPC files into one brine
+//! file.
 //!
 //! Streaming: array data goes from the input to [`brine::ArrayWriter`] in pieces of
 //! [`PIECE`] bytes, so memory holds a few pieces (and, when compressing, the writer's few
@@ -7,11 +8,16 @@
 //! Fortran-order `.npy` data is transposed into C order while it is copied (the values read
 //! back identical, index for index, in C order): the input's data is mapped (a `.npz` member
 //! is first decompressed to a temporary file, then mapped) and gathered element by element.
+//!
+//! A CSV file is parsed in batches ([`brine::frame::csv::import`]), an Arrow IPC file read one
+//! record batch at a time: a frame's memory is bounded by a batch.
 
 use std::fs::File;
 use std::io::{BufReader, Read, Seek, SeekFrom};
 use std::path::{Path, PathBuf};
 
+use brine::frame::csv::{CsvOptions, OnError};
+use brine::frame::{ColumnType, FrameOptions, TimeUnit};
 use brine::{Codec, Element, EntryOptions, Writer};
 
 use crate::elements::with_element;
@@ -29,19 +35,31 @@ Inputs and entry names:
                 member without `.npy`
   .safetensors  one array per tensor, named as the tensor; `__metadata__` strings become file
                 metadata
-  .csv          one frame (types inferred from a sample); entry named after the file's stem
+  .csv          one frame (types inferred from a sample, see CSV options); entry named after
+                the file's stem
+  .arrow, .feather, .arrows
+                one frame from an Arrow IPC file (Feather version 2, as pandas' to_feather and
+                pyarrow write; lz4 or zstd compressed or not) or stream; entry named after the
+                file's stem. Dictionary-encoded strings become categoricals; Arrow types brine
+                does not store (lists, structs, decimals, times) are refused
 --name renames the entry when the inputs hold exactly one.
+
+CSV inference: each column is the first of bool (true/false), i64, f64, date (YYYY-MM-DD or
+YYYY/MM/DD), timestamp (ISO 8601, with Z or an offset: zoned UTC) and utf8 that every value of
+the first --sample-rows rows fits. --type NAME=TYPE fixes a column's type, one of bool, i8..i64,
+u8..u64, f16, f32, f64, utf8, binary, date, categorical, timestamp[UNIT], timestamp[UNIT, ZONE]
+and duration[UNIT] (UNIT: s, ms, us or ns), e.g. --type 'when=timestamp[ms, Europe/Paris]'.
 
 Arrays of every dtype brine has are read: bool, i8..i64, u8..u64, f16, f32, f64 (and bf16 from
 .safetensors), in either byte order (swapped to little-endian) and in C or Fortran order
 (transposed into C order: the values read back identical in C order). Object (pickled) and
 structured dtypes are refused.";
 
-/// Convert .npy, .npz, .safetensors and .csv files into one brine file.
+/// Convert .npy, .npz, .safetensors, .csv and Arrow IPC files into one brine file.
 #[derive(clap::Args, Debug)]
 #[command(after_long_help = AFTER_HELP)]
 pub struct Args {
-    /// Input files (.npy, .npz, .safetensors, .csv).
+    /// Input files (.npy, .npz, .safetensors, .csv, .arrow, .feather).
     #[arg(required = true, value_name = "INPUT")]
     inputs: Vec<PathBuf>,
     /// The brine file to write (replaced atomically if it exists).
@@ -59,6 +77,105 @@ pub struct Args {
     /// Alignment of large sections: a power of two from 64 to 2097152 (default 4096).
     #[arg(long, value_name = "BYTES", value_parser = parse_align)]
     align: Option<u32>,
+    #[command(flatten)]
+    csv: CsvArgs,
+}
+
+/// How .csv inputs are read.
+#[derive(clap::Args, Debug)]
+#[command(next_help_heading = "CSV options (for .csv inputs)")]
+struct CsvArgs {
+    /// The first row is data, not column names (columns are named column_1, column_2...).
+    #[arg(long)]
+    no_header: bool,
+    /// Field delimiter: one ASCII character, or `tab`.
+    #[arg(long, value_name = "CHAR", value_parser = parse_byte)]
+    delimiter: Option<u8>,
+    /// Quote character: one ASCII character.
+    #[arg(long, value_name = "CHAR", value_parser = parse_byte)]
+    quote: Option<u8>,
+    /// A field that means null; repeat for several. Replaces the defaults: the empty field,
+    /// NA, N/A, NaN, null and NULL.
+    #[arg(long = "null", value_name = "TOKEN")]
+    nulls: Vec<String>,
+    /// Fix the type of column NAME instead of inferring it; repeat for several columns.
+    #[arg(long = "type", value_name = "NAME=TYPE", value_parser = parse_column_type)]
+    types: Vec<(String, ColumnType)>,
+    /// Unit of inferred timestamps.
+    #[arg(long, value_name = "UNIT", value_parser = parse_time_unit)]
+    time_unit: Option<TimeUnit>,
+    /// Rows read to infer column types.
+    #[arg(long, value_name = "N")]
+    sample_rows: Option<usize>,
+    /// Skip malformed rows (counted and reported) instead of failing on the first.
+    #[arg(long)]
+    skip_bad_rows: bool,
+    /// Trim spaces around fields.
+    #[arg(long)]
+    trim: bool,
+}
+
+impl CsvArgs {
+    fn options(&self) -> CsvOptions {
+        let mut o = CsvOptions::new()
+            .has_header(!self.no_header)
+            .trim(self.trim);
+        if let Some(d) = self.delimiter {
+            o = o.delimiter(d);
+        }
+        if let Some(q) = self.quote {
+            o = o.quote(q);
+        }
+        if !self.nulls.is_empty() {
+            o = o.null_tokens(self.nulls.iter().cloned());
+        }
+        for (name, ty) in &self.types {
+            o = o.column_type(name.clone(), ty.clone());
+        }
+        if let Some(u) = self.time_unit {
+            o = o.time_unit(u);
+        }
+        if let Some(n) = self.sample_rows {
+            o = o.sample_rows(n);
+        }
+        if self.skip_bad_rows {
+            o = o.on_error(OnError::Skip);
+        }
+        o
+    }
+
+    /// Whether any CSV option was given.
+    fn any(&self) -> bool {
+        self.no_header
+            || self.delimiter.is_some()
+            || self.quote.is_some()
+            || !self.nulls.is_empty()
+            || !self.types.is_empty()
+            || self.time_unit.is_some()
+            || self.sample_rows.is_some()
+            || self.skip_bad_rows
+            || self.trim
+    }
+}
+
+fn parse_byte(s: &str) -> Result<u8, String> {
+    match s {
+        "tab" | "\\t" | "\t" => Ok(b'\t'),
+        _ if s.len() == 1 && s.is_ascii() => Ok(s.as_bytes()[0]),
+        _ => Err(format!("{s:?} is not one ASCII character (or `tab`)")),
+    }
+}
+
+fn parse_column_type(s: &str) -> Result<(String, ColumnType), String> {
+    let (name, ty) = s
+        .split_once('=')
+        .ok_or_else(|| format!("{s:?} is not NAME=TYPE"))?;
+    let ty = ty.trim().parse::<ColumnType>().map_err(|e| e.to_string())?;
+    Ok((name.to_owned(), ty))
+}
+
+fn parse_time_unit(s: &str) -> Result<TimeUnit, String> {
+    s.parse::<TimeUnit>().map_err(|e| e.to_string())
 }
 
 fn parse_compress(s: &str) -> Result<i32, String> {
@@ -91,6 +208,7 @@ enum Format {
     Npz,
     Safetensors,
     Csv,
+    Arrow,
 }
 
 fn format_of(path: &Path) -> Result<Format> {
@@ -104,16 +222,11 @@ fn format_of(path: &Path) -> Result<Format> {
         "npz" => Format::Npz,
         "safetensors" => Format::Safetensors,
         "csv" => Format::Csv,
-        "arrow" | "feather" | "ipc" => {
-            return Err(usage(
-                path,
-                "Arrow IPC input is not supported yet (convert it to .csv, or wait for a later version)",
-            ));
-        }
+        "arrow" | "feather" | "ipc" | "arrows" => Format::Arrow,
         _ => {
             return Err(usage(
                 path,
-                "unknown input type (expected .npy, .npz, .safetensors or .csv)",
+                "unknown input type (expected .npy, .npz, .safetensors, .csv, .arrow or .feather)",
             ));
         }
     })
@@ -128,6 +241,7 @@ struct Ctx {
     /// Names of entries written, with a description, for the summary.
     written: Vec<String>,
     progress: Progress,
+    csv: CsvOptions,
 }
 
 impl Ctx {
@@ -150,6 +264,11 @@ pub fn run(args: &Args) -> Result<()> {
         .iter()
         .map(|p| format_of(p))
         .collect::<Result<Vec<_>>>()?;
+    if args.csv.any() && !formats.contains(&Format::Csv) {
+        return Err(CliError::Usage(
+            "CSV options were given, but no input is a .csv file".to_owned(),
+        ));
+    }
     if args.name.is_some() && args.inputs.len() > 1 {
         return Err(CliError::Usage(
             "--name names the entry of a single input; it cannot be used with several inputs"
@@ -175,6 +294,7 @@ pub fn run(args: &Args) -> Result<()> {
         name: args.name.clone(),
         written: Vec::new(),
         progress: Progress::new("import", total),
+        csv: args.csv.options(),
     };
     let mut options = Writer::options();
     if let Some(a) = args.align {
@@ -188,6 +308,7 @@ pub fn run(args: &Args) -> Result<()> {
             Format::Npz => import_npz(&mut w, &mut ctx, path)?,
             Format::Safetensors => import_safetensors(&mut w, &mut ctx, path)?,
             Format::Csv => import_csv(&mut w, &mut ctx, path)?,
+            Format::Arrow => import_arrow(&mut w, &mut ctx, path)?,
         }
     }
     ctx.progress.message("finishing");
@@ -333,28 +454,105 @@ fn import_safetensors(w: &mut Writer, ctx: &mut Ctx, path: &Path) -> Result<()> 
 
 fn import_csv(w: &mut Writer, ctx: &mut Ctx, path: &Path) -> Result<()> {
     let name = ctx.name(&stem(path), path)?;
-    let frame_options = brine::frame::FrameOptions::new().codec(ctx.codec);
-    let report = brine::frame::csv::import(
-        w,
-        &name,
-        path,
-        &brine::frame::csv::CsvOptions::new(),
-        &frame_options,
-    )?;
+    let frame_options = FrameOptions::new().codec(ctx.codec);
+    let report = brine::frame::csv::import(w, &name, path, &ctx.csv, &frame_options)?;
     ctx.progress.inc(report.bytes);
-    let types = report
-        .fields
+    let mut line = frame_line(&name, report.rows, &report.fields, path);
+    if report.skipped > 0 {
+        line.push_str(&format!(
+            "; skipped {} malformed rows (first: {})",
+            report.skipped,
+            report
+                .skipped_errors
+                .first()
+                .map(ToString::to_string)
+                .unwrap_or_default()
+        ));
+    }
+    ctx.written.push(line);
+    Ok(())
+}
+
+/// The summary line of a frame written.
+fn frame_line(name: &str, rows: u64, fields: &[brine::frame::Field], path: &Path) -> String {
+    let types = fields
         .iter()
         .map(|f| format!("{} {}", f.name, f.ty))
         .collect::<Vec<_>>()
         .join(", ");
-    ctx.written.push(format!(
-        "{name}: frame, {} rows x {} columns ({types}) from {}",
-        report.rows,
-        report.fields.len(),
+    format!(
+        "{name}: frame, {rows} rows x {} columns ({types}) from {}",
+        fields.len(),
         path.display()
-    ));
+    )
+}
+
+/// An Arrow IPC file (or stream) as one frame, a record batch at a time.
+fn import_arrow(w: &mut Writer, ctx: &mut Ctx, path: &Path) -> Result<()> {
+    use arrow_array::RecordBatch;
+    use arrow_schema::ArrowError;
+
+    let name = ctx.name(&stem(path), path)?;
+    let (mut file, len) = open(path)?;
+    let mut magic = [0u8; 6];
+    let got = read_prefix(&mut file, &mut magic).map_err(|e| io(path, "read", e))?;
+    file.seek(SeekFrom::Start(0))
+        .map_err(|e| io(path, "seek", e))?;
+    let arrow_error =
+        |e: ArrowError| data(path, format_args!("not a readable Arrow IPC file: {e}"));
+    type Batches = Box<dyn Iterator<Item = std::result::Result<RecordBatch, ArrowError>>>;
+    let (schema, batches): (_, Batches) = if magic[..got] == *b"ARROW1" {
+        let r = arrow_ipc::reader::FileReader::try_new(BufReader::new(file), None)
+            .map_err(arrow_error)?;
+        (r.schema(), Box::new(r))
+    } else if magic[..got.min(4)] == *b"FEA1" {
+        return Err(data(
+            path,
+            "Feather version 1 is not supported (rewrite it with pyarrow.feather.write_feather, \
+             which writes version 2)",
+        ));
+    } else {
+        let r = arrow_ipc::reader::StreamReader::try_new(BufReader::new(file), None)
+            .map_err(arrow_error)?;
+        (r.schema(), Box::new(r))
+    };
+    // A file of no record batches still has columns: write them, empty.
+    let mut batches = batches.peekable();
+    let empty = batches
+        .peek()
+        .is_none()
+        .then(|| Ok(RecordBatch::new_empty(schema)));
+    let mut fw = w.frame_writer(&name, &FrameOptions::new().codec(ctx.codec))?;
+    let mut rows = 0u64;
+    for batch in batches.chain(empty) {
+        let batch = batch.map_err(arrow_error)?;
+        rows += batch.num_rows() as u64;
+        let frame = brine::frame::arrow::frame(&batch).map_err(|e| match e {
+            // The conversion knows the column, not the file.
+            brine::Error::InvalidInput { reason, .. } => data(path, reason),
+            e => e.into(),
+        })?;
+        fw.write_batch(&frame)?;
+        // In-memory size stands in for the bytes read: compression makes them differ.
+        ctx.progress
+            .inc((batch.get_array_memory_size() as u64).min(len));
+    }
+    let fields = fw.fields().to_vec();
+    fw.finish()?;
+    ctx.written.push(frame_line(&name, rows, &fields, path));
     Ok(())
+}
+
+/// Reads up to `buf.len()` bytes from the start of `r`; returns how many it got.
+fn read_prefix(r: &mut impl Read, buf: &mut [u8]) -> std::io::Result<usize> {
+    let mut got = 0;
+    while got < buf.len() {
+        match r.read(&mut buf[got..])? {
+            0 => break,
+            n => got += n,
+        }
+    }
+    Ok(got)
 }
 
 /// Maps a file read-only.

@@ -1,17 +1,21 @@
-//! `brine`: look inside brine files, check them, and convert arrays from and to the formats
-//! Python users already have (`.npy`, `.npz`, `.safetensors`, `.csv`).
+//! `brine`: look inside brine files, check them, and convert arrays and frames from and to
+//! the formats Python users already have (`.npy`, `.npz`, `.safetensors`, `.csv`, Arrow IPC).
 //!
 //! One file per subcommand; `error` holds the exit-code policy, `elements` the dtype
-//! dispatch, `npy` and `safetensors` the two foreign formats, `progress` the progress bars.
+//! dispatch, `cells` the text of frame values, `npy` and `safetensors` two foreign formats,
+//! `progress` the progress bars.
 
+mod cells;
 mod elements;
 mod error;
 mod export;
+mod head;
 mod import;
 mod inspect;
 mod npy;
 mod progress;
 mod safetensors;
+mod schema;
 mod verify;
 
 use std::io::Write;
@@ -22,7 +26,8 @@ use clap::{Parser, Subcommand};
 use crate::error::CliError;
 
 const LONG_ABOUT: &str = "\
-Look inside brine files, check them, and convert arrays from and to .npy, .npz and .safetensors.
+Look inside brine files, check them, and convert arrays from and to .npy, .npz and .safetensors,
+frames from and to .csv and Arrow IPC (.arrow, .feather).
 
 Exit codes: 0 success; 1 invalid, corrupt or unreadable data (including a missing input file or
 output folder); 2 usage error (unknown option, bad value, unsupported file type, an entry name
@@ -43,6 +48,8 @@ enum Command {
     Verify(verify::Args),
     Import(import::Args),
     Export(export::Args),
+    Head(head::Args),
+    Schema(schema::Args),
 }
 
 fn main() -> ExitCode {
@@ -53,6 +60,8 @@ fn main() -> ExitCode {
         Command::Verify(args) => verify::run(&args),
         Command::Import(args) => import::run(&args),
         Command::Export(args) => export::run(&args),
+        Command::Head(args) => head::run(&args),
+        Command::Schema(args) => schema::run(&args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -35,6 +35,17 @@ impl Progress {
         }
     }
 
+    /// A bar counting `total` rows, labelled `what`.
+    pub fn rows(what: &str, total: u64) -> Progress {
+        let progress = Progress::new(what, total);
+        if let Ok(style) =
+            ProgressStyle::with_template("{prefix} [{bar:30}] {pos}/{len} rows {msg} eta {eta}")
+        {
+            progress.bar.set_style(style.progress_chars("=> "));
+        }
+        progress
+    }
+
     /// Shows the bar once the command has run long enough.
     fn maybe_show(&mut self) {
         if !self.shown && self.start.elapsed() >= SHOW_AFTER {

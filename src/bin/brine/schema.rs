@@ -1,0 +1,42 @@
+//! `brine schema`: the stored schema of a model entry.
+
+use std::path::PathBuf;
+
+use brine::Reader;
+
+use crate::error::Result;
+
+const AFTER_HELP: &str = "\
+The schema text is the one the writer stored (spec/SCHEMA.md): one line per named type, root
+first. A program reading the model as a Rust type whose fingerprint differs is refused with a
+message naming the first line where the two schemas differ.";
+
+/// Print a model's type, version, fingerprint and stored schema.
+#[derive(clap::Args, Debug)]
+#[command(after_long_help = AFTER_HELP)]
+pub struct Args {
+    /// The brine file.
+    file: PathBuf,
+    /// The model entry.
+    model: String,
+}
+
+pub fn run(args: &Args) -> Result<()> {
+    let reader = Reader::open(&args.file)?;
+    let model = reader.model_entry(&args.model)?;
+    let version = model
+        .version()
+        .map_or_else(|| "none".to_owned(), |v| v.to_string());
+    let mut out = format!(
+        "model {:?}: type {}, version {version}, fingerprint {:#018x}, archive {} bytes\n",
+        args.model,
+        model.type_name(),
+        model.fingerprint(),
+        model.archive_len()
+    );
+    out.push_str(model.schema());
+    if !out.ends_with('\n') {
+        out.push('\n');
+    }
+    crate::print(&out)
+}
