@@ -1,6 +1,9 @@
-//! Progress bars that appear only when a command has run for about a second and stderr is a
-//! terminal (indicatif's stderr target hides itself otherwise).
+//! Progress bars that appear only when a command has run for about a second and both stdout
+//! and stderr are terminals: a command whose output goes to a file or a pipe is being run by
+//! a script, which wants no bar (indicatif's stderr target also hides itself when stderr is
+//! not a terminal).
 
+use std::io::IsTerminal;
 use std::time::{Duration, Instant};
 
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
@@ -51,7 +54,7 @@ impl Progress {
         if !self.shown && self.start.elapsed() >= SHOW_AFTER {
             self.shown = true;
             let target = ProgressDrawTarget::stderr();
-            if !target.is_hidden() {
+            if !target.is_hidden() && std::io::stdout().is_terminal() {
                 self.bar.set_draw_target(target);
                 self.bar.enable_steady_tick(Duration::from_millis(200));
             }
