@@ -256,7 +256,7 @@ impl FrameWriter<'_> {
         let path = writer.path().to_path_buf();
         let io = |source| Error::Io {
             path: path.clone(),
-            op: "read spool file",
+            op: "flush spool file",
             source,
         };
         let mut columns = Vec::with_capacity(fields.len());
