@@ -15,6 +15,7 @@
 //! accept one deliberately, run `BRINE_BLESS_VECTORS=1 cargo test --test vectors` and commit
 //! the new files together with the spec change that explains them.
 
+use std::collections::{BTreeMap, BTreeSet};
 use std::fmt::Write as _;
 use std::ops::Range;
 use std::path::{Path, PathBuf};
@@ -575,20 +576,290 @@ impl Activation {
     }
 }
 
+/// The root type of `model-rich`: with [`Expr`], every built-in type of spec/SCHEMA.md §3.1
+/// that rkyv archives without a `with` wrapper (all but `f16` and `bf16`), and named types of
+/// every shape. Floats are only in named fields, where the JSON gives their bits beside them.
+#[derive(rkyv::Archive, rkyv::Serialize, rkyv::Deserialize, brine::Schema, Debug, Clone)]
+struct Rich {
+    yes: bool,
+    no: bool,
+    unsigned: (u8, u16, u32, u64),
+    signed: (i8, i16, i32, i64),
+    wide: u128,
+    wide_signed: i128,
+    ratio: f32,
+    precise: f64,
+    samples: Vec<f64>,
+    letters: (char, char, char),
+    nothing: (),
+    short: String,
+    long: String,
+    words: Vec<String>,
+    counts: Vec<u16>,
+    points: Vec<Point>,
+    rows: Vec<Vec<i8>>,
+    boxed: Box<Point>,
+    none: Option<u8>,
+    some: Option<u8>,
+    none_wide: Option<u128>,
+    some_wide: Option<u128>,
+    grid: [[u8; 3]; 2],
+    single: (u32,),
+    labels: BTreeMap<String, u32>,
+    set: BTreeSet<u8>,
+    empty: BTreeSet<u32>,
+    marker: Marker,
+    id: Id,
+    shapes: Vec<Shape>,
+    bytes: Pair<u8>,
+    names: Pair<String>,
+}
+
+#[derive(rkyv::Archive, rkyv::Serialize, rkyv::Deserialize, brine::Schema, Debug, Clone)]
+struct Point {
+    x: f32,
+    y: f32,
+}
+
+#[derive(rkyv::Archive, rkyv::Serialize, rkyv::Deserialize, brine::Schema, Debug, Clone)]
+struct Marker;
+
+#[derive(rkyv::Archive, rkyv::Serialize, rkyv::Deserialize, brine::Schema, Debug, Clone)]
+struct Id(u32, i16);
+
+#[derive(rkyv::Archive, rkyv::Serialize, rkyv::Deserialize, brine::Schema, Debug, Clone)]
+enum Shape {
+    Empty,
+    Circle(u32),
+    Rect { w: f32, h: f32 },
+}
+
+#[derive(rkyv::Archive, rkyv::Serialize, rkyv::Deserialize, brine::Schema, Debug, Clone)]
+struct Pair<T> {
+    first: T,
+    rest: Vec<T>,
+}
+
+/// The recursive type of `model-rich`: by-name fields through `Box` and `Vec`.
+#[derive(rkyv::Archive, rkyv::Serialize, rkyv::Deserialize, brine::Schema, Debug, Clone)]
+#[rkyv(serialize_bounds(
+    __S: rkyv::ser::Writer + rkyv::ser::Allocator,
+    __S::Error: rkyv::rancor::Source,
+))]
+#[rkyv(deserialize_bounds(__D::Error: rkyv::rancor::Source))]
+#[rkyv(bytecheck(bounds(
+    __C: rkyv::validation::ArchiveContext,
+    __C::Error: rkyv::rancor::Source,
+)))]
+enum Expr {
+    Nil,
+    Lit(i64),
+    Var(String),
+    Neg(#[rkyv(omit_bounds)] Box<Expr>),
+    Add {
+        #[rkyv(omit_bounds)]
+        left: Box<Expr>,
+        #[schema(recursive)]
+        #[rkyv(omit_bounds)]
+        right: Box<Expr>,
+    },
+    Call {
+        name: String,
+        #[rkyv(omit_bounds)]
+        args: Vec<Expr>,
+    },
+}
+
+/// A model value as the JSON files write it (spec/vectors/README.md, "Model values").
+trait ModelJson {
+    fn json(&self) -> Value;
+}
+
+/// A float in a named field: its text, and its bits under `<name>_bits`.
+fn float_field<T: JsonElem>(o: &mut Map<String, Value>, name: &str, x: T) {
+    o.insert(format!("{name}_bits"), x.bits());
+    o.insert(name.to_owned(), x.value());
+}
+
+/// A vector of floats in a named field: their texts, and their bits under `<name>_bits`.
+fn floats_field<T: JsonElem>(o: &mut Map<String, Value>, name: &str, xs: &[T]) {
+    let mut v = Map::new();
+    values_json(xs, &mut v);
+    o.insert(format!("{name}_bits"), v["bits"].clone());
+    o.insert(name.to_owned(), v["values"].clone());
+}
+
+impl ModelJson for Small {
+    fn json(&self) -> Value {
+        small_json(&self.weights, &self.label, self.activation.json())
+    }
+}
+
+impl ModelJson for Point {
+    fn json(&self) -> Value {
+        let mut o = Map::new();
+        float_field(&mut o, "x", self.x);
+        float_field(&mut o, "y", self.y);
+        Value::Object(o)
+    }
+}
+
+impl ModelJson for Shape {
+    fn json(&self) -> Value {
+        match self {
+            Shape::Empty => json!({"Empty": null}),
+            Shape::Circle(r) => json!({"Circle": [r]}),
+            Shape::Rect { w, h } => {
+                let mut o = Map::new();
+                float_field(&mut o, "w", *w);
+                float_field(&mut o, "h", *h);
+                json!({"Rect": o})
+            }
+        }
+    }
+}
+
+impl ModelJson for Expr {
+    fn json(&self) -> Value {
+        match self {
+            Expr::Nil => json!({"Nil": null}),
+            Expr::Lit(x) => json!({"Lit": [x.to_string()]}),
+            Expr::Var(s) => json!({"Var": [s]}),
+            Expr::Neg(e) => json!({"Neg": [e.json()]}),
+            Expr::Add { left, right } => {
+                json!({"Add": {"left": left.json(), "right": right.json()}})
+            }
+            Expr::Call { name, args } => json!({"Call": {
+                "name": name,
+                "args": args.iter().map(Expr::json).collect::<Vec<_>>(),
+            }}),
+        }
+    }
+}
+
+impl ModelJson for Rich {
+    fn json(&self) -> Value {
+        let s = self;
+        let (u8_, u16_, u32_, u64_) = s.unsigned;
+        let (i8_, i16_, i32_, i64_) = s.signed;
+        let big = |x: Option<u128>| x.map(|x| x.to_string());
+        let pair = |first: Value, rest: Value| json!({"first": first, "rest": rest});
+        let mut o = Map::new();
+        for (k, v) in [
+            ("yes", json!(s.yes)),
+            ("no", json!(s.no)),
+            ("unsigned", json!([u8_, u16_, u32_, u64_.to_string()])),
+            ("signed", json!([i8_, i16_, i32_, i64_.to_string()])),
+            ("wide", json!(s.wide.to_string())),
+            ("wide_signed", json!(s.wide_signed.to_string())),
+            (
+                "letters",
+                json!([
+                    s.letters.0.to_string(),
+                    s.letters.1.to_string(),
+                    s.letters.2.to_string()
+                ]),
+            ),
+            ("nothing", json!([])),
+            ("short", json!(s.short)),
+            ("long", json!(s.long)),
+            ("words", json!(s.words)),
+            ("counts", json!(s.counts)),
+            ("points", s.points.iter().map(Point::json).collect()),
+            ("rows", json!(s.rows)),
+            ("boxed", s.boxed.json()),
+            ("none", json!(s.none)),
+            ("some", json!(s.some)),
+            ("none_wide", json!(big(s.none_wide))),
+            ("some_wide", json!(big(s.some_wide))),
+            ("grid", json!(s.grid)),
+            ("single", json!([s.single.0])),
+            ("labels", json!(s.labels)),
+            ("set", json!(s.set)),
+            ("empty", json!(s.empty)),
+            ("marker", Value::Null),
+            ("id", json!([s.id.0, s.id.1])),
+            ("shapes", s.shapes.iter().map(Shape::json).collect()),
+            ("bytes", pair(json!(s.bytes.first), json!(s.bytes.rest))),
+            ("names", pair(json!(s.names.first), json!(s.names.rest))),
+        ] {
+            o.insert(k.to_owned(), v);
+        }
+        float_field(&mut o, "ratio", s.ratio);
+        float_field(&mut o, "precise", s.precise);
+        floats_field(&mut o, "samples", &s.samples);
+        Value::Object(o)
+    }
+}
+
+/// The value of a declared model entry, of one of the vectors' model types.
+#[derive(Debug, Clone)]
+enum ModelValue {
+    Small(Small),
+    Rich(Box<Rich>),
+    Expr(Expr),
+}
+
+impl From<Small> for ModelValue {
+    fn from(v: Small) -> ModelValue {
+        ModelValue::Small(v)
+    }
+}
+
+impl From<Rich> for ModelValue {
+    fn from(v: Rich) -> ModelValue {
+        ModelValue::Rich(Box::new(v))
+    }
+}
+
+impl From<Expr> for ModelValue {
+    fn from(v: Expr) -> ModelValue {
+        ModelValue::Expr(v)
+    }
+}
+
+/// Runs `$body` with `$v` bound to the model value, as a reference to its own type.
+macro_rules! with_model {
+    ($value:expr, $v:ident => $body:expr) => {
+        match $value {
+            ModelValue::Small($v) => $body,
+            ModelValue::Rich(b) => {
+                let $v: &Rich = b;
+                $body
+            }
+            ModelValue::Expr($v) => $body,
+        }
+    };
+}
+
+/// The type name, fingerprint and schema text of `T`, taken from a value of it.
+fn schema_of<T: Schema>(_: &T) -> (String, u64, String) {
+    (T::type_name(), T::FINGERPRINT, schema_text::<T>())
+}
+
+/// The declared value of model `name` of `vector`, as JSON.
+fn declared_model_value(vector: &Vector, name: &str) -> Value {
+    let model = vector.items.iter().find_map(|item| match item {
+        Item::Model(m) if m.name == name => Some(m),
+        _ => None,
+    });
+    with_model!(&model.expect("a declared model").value, v => v.json())
+}
+
 /// One declared model entry.
 struct ModelDecl {
     name: String,
-    value: Small,
+    value: ModelValue,
     version: Option<u64>,
     codec: Codec,
     metadata: Vec<(String, MetaValue)>,
 }
 
 impl ModelDecl {
-    fn new(name: &str, value: Small) -> ModelDecl {
+    fn new(name: &str, value: impl Into<ModelValue>) -> ModelDecl {
         ModelDecl {
             name: name.to_owned(),
-            value,
+            value: value.into(),
             version: None,
             codec: Codec::Raw,
             metadata: Vec::new(),
@@ -618,23 +889,26 @@ impl ModelDecl {
         for (k, v) in &self.metadata {
             o = o.metadata(k.clone(), v.clone());
         }
-        w.put_model_with(&self.name, &self.value, &o)
+        with_model!(&self.value, v => w.put_model_with(&self.name, v, &o))
     }
 
     fn declared_json(&self) -> Value {
-        let archive = rkyv::to_bytes::<rancor::Error>(&self.value).expect("archive");
-        let v = &self.value;
+        let (archive_length, (type_name, fingerprint, schema), value) = with_model!(&self.value, v => (
+            rkyv::to_bytes::<rancor::Error>(v).expect("archive").len(),
+            schema_of(v),
+            v.json(),
+        ));
         json!({
             "name": self.name,
             "kind": "model",
-            "type_name": <Small as Schema>::type_name(),
+            "type_name": type_name,
             "version": self.version.map(|v| v.to_string()),
-            "fingerprint": checksum_json(<Small as Schema>::FINGERPRINT),
+            "fingerprint": checksum_json(fingerprint),
             "codec": codec_name(self.codec, 1),
-            "archive_length": archive.len(),
+            "archive_length": archive_length,
             "metadata": metadata_json(sorted_meta(&self.metadata)),
-            "schema": schema_text::<Small>(),
-            "value": small_json(&v.weights, &v.label, v.activation.json()),
+            "schema": schema,
+            "value": value,
         })
     }
 }
@@ -1224,13 +1498,33 @@ fn model_json_brine(e: brine::EntryRef<'_>, m: &ArchivedManifest, row: usize) ->
     let model = e.as_model().expect("model entry");
     let section = m.models[row].section.to_native();
     let s = &m.sections[section as usize];
-    let v = model.access::<Small>().expect("a valid Small");
-    let activation = match &v.activation {
-        ArchivedActivation::Relu => ("Relu", None),
-        ArchivedActivation::LeakyRelu { slope } => ("LeakyRelu", Some(slope.to_native())),
-        ArchivedActivation::Identity => ("Identity", None),
+    // The other model types are checked whole: validated as their type by `access`, then
+    // deserialized, so that the value's JSON is that of a native value like the declared one.
+    macro_rules! native {
+        ($t:ty) => {{
+            let archived = model
+                .access::<$t>()
+                .expect(concat!("a valid ", stringify!($t)));
+            rkyv::deserialize::<$t, rancor::Error>(archived)
+                .expect("deserialize")
+                .json()
+        }};
+    }
+    let value = match model.type_name() {
+        "Small" => {
+            let v = model.access::<Small>().expect("a valid Small");
+            let activation = match &v.activation {
+                ArchivedActivation::Relu => ("Relu", None),
+                ArchivedActivation::LeakyRelu { slope } => ("LeakyRelu", Some(slope.to_native())),
+                ArchivedActivation::Identity => ("Identity", None),
+            };
+            let weights: Vec<f32> = v.weights.iter().map(|w| w.to_native()).collect();
+            small_json(&weights, v.label.as_str(), activation)
+        }
+        "Rich" => native!(Rich),
+        "Expr" => native!(Expr),
+        other => panic!("model type {other} has no vector support yet"),
     };
-    let weights: Vec<f32> = v.weights.iter().map(|w| w.to_native()).collect();
     json!({
         "name": e.name(),
         "kind": e.kind().name(),
@@ -1242,7 +1536,7 @@ fn model_json_brine(e: brine::EntryRef<'_>, m: &ArchivedManifest, row: usize) ->
         "archive_length": model.archive_len(),
         "metadata": metadata_json(e.metadata().iter()),
         "schema": model.schema(),
-        "value": small_json(&weights, v.label.as_str(), activation),
+        "value": value,
     })
 }
 
@@ -2377,8 +2671,26 @@ mod by_spec {
                     o.insert("section".into(), json!(r.section));
                     o.insert("archive_length".into(), json!(archive.len()));
                     o.insert("schema".into(), json!(schema));
-                    assert_eq!(type_name, "Small", "the only model type of the vectors");
-                    o.insert("value".into(), small(&archive));
+                    let value = if type_name == "Small" {
+                        small(&archive)
+                    } else {
+                        // This parser knows the layout of `Small` only. Other model types are
+                        // checked with their Rust types by brine's reader, and decoded through
+                        // their schema text by spec/reader-python. Here only the root's size
+                        // (its definition line) is checked against the archive; the value is
+                        // the declared one.
+                        let root_line = schema.lines().nth(1).expect("a definition line");
+                        let size: usize = root_line
+                            .rsplit(" size ")
+                            .next()
+                            .and_then(|t| t.split(' ').next())
+                            .and_then(|n| n.parse().ok())
+                            .expect("the root's size");
+                        assert!(root_line.starts_with(&format!("{type_name} = ")));
+                        assert!(size <= archive.len(), "the root fits in the archive");
+                        declared_model_value(vector, &t.names[span(&name_ends, i)])
+                    };
+                    o.insert("value".into(), value);
                 }
                 k => panic!("entry kind {k}"),
             }
@@ -2816,6 +3128,7 @@ fn vector(name: &str) -> Vector {
                     .meta("trained", false),
             )
         }
+        "model-rich" => model_rich(),
         "frame-every-type" => frame_every_type(),
         "frame-compressed" => frame_compressed(),
         "frame-batched" => frame_batched(),
@@ -2841,6 +3154,66 @@ fn vector(name: &str) -> Vector {
         )
         .frame(FrameDecl::new("no-columns"))
         .array(Array::new("a-array", Data::I16(vec![1, 2]), &[2])),
+        "frame-no-nulls" => Vector::new(
+            "frame-no-nulls",
+            "one frame of 4 rows with a column of each of the 8 column kinds and no null: no \
+             validity bitmap at all, statistics on the bool, primitive and temporal columns, \
+             a multi-byte string, binary values that are not UTF-8, a timestamp without a \
+             zone, negative dates and durations, and a categorical column whose dictionary \
+             has 3 strings",
+        )
+        .frame(
+            FrameDecl::new("no-nulls")
+                .column(
+                    "flag",
+                    ColData::Bool(vec![Some(true), Some(false), Some(false), Some(true)]),
+                )
+                .column(
+                    "small",
+                    ColData::Prim(Prim::I16(vec![Some(-3), Some(0), Some(7), Some(i16::MAX)])),
+                )
+                .column(
+                    "text",
+                    strings(&[Some("ab"), Some("é"), Some(""), Some("xyz")]),
+                )
+                .column(
+                    "blob",
+                    ColData::Binary(vec![
+                        Some(vec![0x00, 0xff]),
+                        Some(vec![]),
+                        Some(vec![0x80]),
+                        Some(vec![1, 2, 3]),
+                    ]),
+                )
+                .column(
+                    "at",
+                    ColData::Timestamp(
+                        vec![
+                            Some(0),
+                            Some(-1),
+                            Some(1_700_000_000_000_000),
+                            Some(86_400_000_000),
+                        ],
+                        TimeUnit::Microsecond,
+                        None,
+                    ),
+                )
+                .column(
+                    "day",
+                    ColData::Date(vec![Some(-1), Some(0), Some(1), Some(19_000)]),
+                )
+                .column(
+                    "wait",
+                    ColData::Duration(
+                        vec![Some(0), Some(-5), Some(86_400), Some(1)],
+                        TimeUnit::Second,
+                    ),
+                )
+                .column(
+                    "color",
+                    categorical(&[Some("red"), Some("blue"), Some("red"), Some("green")]),
+                ),
+        ),
         _ => panic!("no vector named {name}"),
     }
 }
@@ -3308,6 +3681,108 @@ fn frame_batched() -> Vector {
     .frame(frame)
 }
 
+fn model_rich() -> Vector {
+    let point = |x, y| Point { x, y };
+    let labels = [
+        ("alpha", 1),
+        ("beta", 2),
+        ("delta", 4),
+        ("epsilon", 5),
+        ("a key of more than eight bytes", 0),
+        ("gamma", 3),
+        ("zeta", u32::MAX),
+    ];
+    let rich = Rich {
+        yes: true,
+        no: false,
+        unsigned: (u8::MAX, u16::MAX, u32::MAX, u64::MAX),
+        signed: (i8::MIN, i16::MIN, i32::MIN, i64::MIN),
+        wide: u128::MAX,
+        wide_signed: i128::MIN,
+        ratio: 0.1,
+        precise: 0.1,
+        samples: vec![
+            1.5,
+            -0.0,
+            f64::NAN,
+            f64::INFINITY,
+            f64::NEG_INFINITY,
+            f64::from_bits(1),
+            f64::MAX,
+        ],
+        letters: ('a', 'é', '🦀'),
+        nothing: (),
+        short: "inline".into(),
+        long: "a string of more than eight bytes".into(),
+        words: vec![
+            String::new(),
+            "8 bytes!".into(),
+            "nine byte".into(),
+            "日本".into(),
+        ],
+        counts: vec![0, 1, u16::MAX],
+        points: vec![point(0.5, -1.0), point(f32::from_bits(1), f32::MAX)],
+        rows: vec![vec![1, -2, 3], vec![], vec![i8::MIN]],
+        boxed: Box::new(point(3.0, 4.0)),
+        none: None,
+        some: Some(7),
+        none_wide: None,
+        some_wide: Some((1 << 100) + 1),
+        grid: [[1, 2, 3], [4, 5, 6]],
+        single: (42,),
+        labels: labels.iter().map(|&(k, v)| (k.to_owned(), v)).collect(),
+        set: (0..35).map(|i| i * 7).collect(),
+        empty: BTreeSet::new(),
+        marker: Marker,
+        id: Id(7, -1),
+        shapes: vec![
+            Shape::Empty,
+            Shape::Circle(5),
+            Shape::Rect { w: 2.0, h: 0.25 },
+        ],
+        bytes: Pair {
+            first: 255,
+            rest: vec![0, 1],
+        },
+        names: Pair {
+            first: "head".into(),
+            rest: vec![String::new(), "a longer tail string".into()],
+        },
+    };
+    let call = |name: &str, args| Expr::Call {
+        name: name.into(),
+        args,
+    };
+    let expr = Expr::Add {
+        left: Box::new(Expr::Lit(-(1 << 53) - 1)),
+        right: Box::new(call(
+            "max",
+            vec![
+                Expr::Var("x".into()),
+                Expr::Neg(Box::new(Expr::Lit(1))),
+                Expr::Nil,
+                call("a function name of more than eight bytes", vec![]),
+            ],
+        )),
+    };
+    Vector::new(
+        "model-rich",
+        "two raw models of two types that together use every built-in type of SCHEMA.md §3.1 \
+         that rkyv archives without a with wrapper: rich (Rich, no version) holds bool, \
+         every integer width at its extremes (u128 and i128 included), f32 and f64 (NaN, \
+         -0.0, infinities, subnormals), char (1 to 4 UTF-8 bytes), (), inline, 8-byte and \
+         out-of-line strings, vectors of numbers, of strings, of structs and of vectors, a \
+         Box, Options (None and Some of u8 and of the 16-aligned u128), nested arrays, tuples \
+         of 1 and 4 elements, a BTreeMap of 7 entries (an inner root node with one leaf \
+         child), a BTreeSet of 35 entries (an inner root node with 5 lesser leaves and a \
+         greater one), an empty BTreeSet, unit, tuple and named structs, an enum with unit, \
+         tuple and struct variants, and a generic struct instantiated twice; expr (Expr, \
+         version 2^53 + 1) is a recursive enum whose by-name fields go through Box and Vec",
+    )
+    .model(ModelDecl::new("rich", rich))
+    .model(ModelDecl::new("expr", expr).version((1 << 53) + 1))
+}
+
 /// The first place where `got` and `want` differ, as a JSON path with both values.
 fn json_diff(got: &Value, want: &Value, path: &str) -> Option<String> {
     match (got, want) {
@@ -3448,7 +3923,9 @@ vector_tests! {
     vector_frame_compressed => "frame-compressed",
     vector_frame_batched => "frame-batched",
     vector_frame_empty => "frame-empty",
+    vector_frame_no_nulls => "frame-no-nulls",
     vector_model_small => "model-small",
+    vector_model_rich => "model-rich",
 }
 
 /// The sizes, alignments and field offsets of the archived manifest types, as the byte tables
