@@ -83,7 +83,8 @@ impl OpenOptions {
 
     /// Deepest nesting of pointers (boxes, vectors, strings inside each other) a model's
     /// archive may have (default 1024). Validation recurses once per level; the limit keeps a
-    /// hostile or very deep archive from overflowing the stack.
+    /// hostile or very deep archive from overflowing the stack. A deeper archive is refused
+    /// with [`Error::LimitExceeded`].
     pub fn max_model_depth(mut self, levels: usize) -> Self {
         self.max_model_depth = levels;
         self

@@ -29,7 +29,9 @@ pub const MAX_CHUNK_LEN: u64 = 64 * 1024 * 1024;
 pub const DEFAULT_MAX_MANIFEST_LEN: u64 = 256 * 1024 * 1024;
 
 /// Largest total of decompressed bytes a reader holds by default
-/// (`OpenOptions::max_decompressed_bytes`).
+/// (`OpenOptions::max_decompressed_bytes`). A file of a few KB can declare a compressed
+/// section of any length its chunk table covers (256 chunks of 64 MiB are 16 GiB), so the whole
+/// declared length is charged on first access, before the buffer exists.
 pub const DEFAULT_MAX_DECOMPRESSED: u64 = 8 * 1024 * 1024 * 1024;
 
 /// Largest number of dimensions of an array. Matches numpy's limit.
@@ -38,5 +40,5 @@ pub const MAX_NDIM: usize = 64;
 /// Deepest nesting of a model's archive a reader validates by default
 /// (`OpenOptions::max_model_depth`). bytecheck recurses once per level (about 100 bytes of
 /// stack each, measured at opt-level 1), so this keeps validation far from any thread's stack
-/// limit.
+/// limit. A deeper archive is refused with `Error::LimitExceeded`.
 pub const DEFAULT_MAX_MODEL_DEPTH: usize = 1024;

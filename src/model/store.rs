@@ -218,8 +218,9 @@ impl<'r> ModelEntry<'r> {
     /// this type, O(archive)) the archive is validated with bytecheck (rule D9); later calls are O(1).
     ///
     /// # Errors
-    /// [`Error::SchemaMismatch`], [`Error::InvalidModel`]; for compressed models the errors of
-    /// decompression and [`Error::CopyRequired`].
+    /// [`Error::SchemaMismatch`], [`Error::InvalidModel`], [`Error::LimitExceeded`] for an
+    /// archive nested deeper than `OpenOptions::max_model_depth`; for compressed models the
+    /// errors of decompression and [`Error::CopyRequired`].
     pub fn access<T>(&self) -> Result<&'r Archived<T>>
     where
         T: Schema + Archive + 'static,
@@ -245,14 +246,24 @@ impl<'r> ModelEntry<'r> {
         );
         let archived =
             rkyv::api::access_with_context::<T::Archived, _, ArchiveError>(bytes, &mut validator)
-                .map_err(|e| Error::InvalidModel {
+                .map_err(|e| {
+                // rkyv's error type for this is private: its message, one frame of the trace,
+                // is what tells it apart (tests/hostile.rs pins it).
+                if e.to_string().contains(DEPTH_EXCEEDED) {
+                    return Error::LimitExceeded {
+                        file: self.reader.path().to_path_buf(),
+                        what: format!("nesting depth of model {:?} (at least)", self.name),
+                        value: depth.max(1) as u64 + 1,
+                        limit: depth.max(1) as u64,
+                        setting: "OpenOptions::max_model_depth",
+                    };
+                }
+                Error::InvalidModel {
                     file: self.reader.path().to_path_buf(),
                     entry: self.name.to_owned(),
-                    detail: format!(
-                        "the archive of {} is invalid: {e} (nesting is limited to {depth} levels: OpenOptions::max_model_depth)",
-                        T::type_name()
-                    ),
-                })?;
+                    detail: format!("the archive of {} is invalid: {e}", T::type_name()),
+                }
+            })?;
         // Only the first type validated is remembered; another type with the same fingerprint
         // (a structurally identical type) is validated on every call.
         let _ = validated.set(TypeId::of::<T>());
@@ -279,6 +290,9 @@ impl<'r> ModelEntry<'r> {
         })
     }
 }
+
+/// What rkyv's validator says of an archive nested deeper than its limit.
+const DEPTH_EXCEEDED: &str = "pushed a subtree range that exceeded the maximum subtree depth";
 
 impl Reader {
     /// The model entry named `name`: its type name, schema and version, without touching the
