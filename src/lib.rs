@@ -44,5 +44,5 @@ pub use format::Version;
 pub use format::manifest::{MetaRef, MetaValue};
 pub use frame::{Column, Frame, FrameView};
 pub use io::map::AccessPattern;
-pub use reader::{ArrayEntry, EntryRef, Kind, Metadata, OpenOptions, Reader};
+pub use reader::{ArrayEntry, EntryRef, Kind, Metadata, OpenOptions, Reader, SectionInfo};
 pub use writer::{ArrayWriter, Codec, EntryOptions, WriteOptions, Writer};

@@ -454,6 +454,20 @@ impl Reader {
         self.entry(name)?.as_frame()
     }
 
+    /// Where and how section `index` is stored (an index the manifest's tier-1 checks vouched
+    /// for).
+    pub(crate) fn section_info(&self, index: usize) -> SectionInfo {
+        let s = &self.manifest().sections[index];
+        SectionInfo {
+            offset: s.offset.to_native(),
+            stored_len: s.length.to_native(),
+            raw_len: s.raw_length.to_native(),
+            codec: codec_name(s.codec, s.shuffle),
+            checksum: s.checksum.to_native(),
+            chunks: self.manifest().section_chunks(index).len(),
+        }
+    }
+
     /// The whole decoded bytes of section `index` of entry `entry`: a view of the mapping when
     /// raw; decompressed (once, in parallel, kept by the reader) when compressed.
     pub(crate) fn section_bytes(&self, entry: &str, index: usize) -> Result<&[u8]> {
@@ -642,6 +656,25 @@ impl std::fmt::Debug for EntryRef<'_> {
     }
 }
 
+/// Where and how one data section (an array's data, one buffer of a column, a model's archive)
+/// is stored: what `brine inspect` shows. Reading it touches only the manifest.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct SectionInfo {
+    /// Offset of the stored bytes in the file.
+    pub offset: u64,
+    /// Bytes stored in the file.
+    pub stored_len: u64,
+    /// Bytes once decoded.
+    pub raw_len: u64,
+    /// `"raw"`, `"zstd"` or `"zstd+shuffle"`.
+    pub codec: &'static str,
+    /// xxh3 of the stored bytes.
+    pub checksum: u64,
+    /// Number of compressed chunks (0 when raw).
+    pub chunks: usize,
+}
+
 /// The kind of an entry.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 #[non_exhaustive]
@@ -820,6 +853,11 @@ impl<'r> ArrayEntry<'r> {
     /// Checksum of the stored bytes.
     pub fn checksum(&self) -> u64 {
         self.section.checksum.to_native()
+    }
+
+    /// Where and how the entry's data section is stored.
+    pub fn section(&self) -> SectionInfo {
+        self.reader.section_info(self.section_index)
     }
 
     /// Number of compressed chunks (0 for raw entries).

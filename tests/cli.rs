@@ -193,10 +193,26 @@ fn inspect_json_is_a_documented_stable_document() {
     assert_eq!(columns[1]["null_count"], 1);
     assert_eq!(columns[1]["min"], 3.25);
     assert_eq!(columns[1]["max"], 9.5);
+    // price: a validity bitmap of 1 byte and 3 f64 values, both raw.
+    let slots: Vec<&str> = columns[1]["sections"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["slot"].as_str().unwrap())
+        .collect();
+    assert_eq!(slots, ["validity", "values"]);
+    assert_eq!(columns[1]["raw_len"], 1 + 24);
+    assert_eq!(columns[1]["stored_len"], 1 + 24);
+    let column_total: u64 = columns.iter().map(|c| c["raw_len"].as_u64().unwrap()).sum();
+    assert_eq!(sales["raw_len"], column_total);
+    assert_eq!(sales["codec"], "raw");
     let model = by_name("classifier");
     assert_eq!(model["kind"], "model");
     assert_eq!(model["type_name"], "Linear");
     assert!(model["fingerprint"].as_str().unwrap().starts_with("0x"));
+    assert_eq!(model["codec"], "raw");
+    assert_eq!(model["raw_len"], model["archive_len"]);
+    assert!(model["checksum"].as_str().unwrap().starts_with("0x"));
 }
 
 #[test]

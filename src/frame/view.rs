@@ -102,6 +102,15 @@ impl<'r> FrameView<'r> {
     }
 }
 
+/// The names of a column's buffer slots, in slot order (spec/FORMAT.md §8.2).
+const SLOT_NAMES: [&str; 5] = [
+    "validity",
+    "values",
+    "offsets",
+    "dictionary_offsets",
+    "dictionary_values",
+];
+
 /// One column of a frame. The accessors check the column's content on the first access (tier 2:
 /// offsets, UTF-8, dictionary codes, validity), once per column per reader, and then return
 /// views of the mapping (or of the decompressed buffer, for compressed columns).
@@ -205,6 +214,18 @@ impl<'r> ColumnView<'r> {
         self.slots()
             .iter()
             .any(|&s| s != NO_SECTION && m.sections[s as usize].is_compressed())
+    }
+
+    /// Where and how each of the column's buffers is stored, by slot name (`validity`,
+    /// `values`, `offsets`, `dictionary_offsets`, `dictionary_values`); absent buffers are
+    /// skipped. Reads only the manifest.
+    pub fn sections(&self) -> impl Iterator<Item = (&'static str, crate::SectionInfo)> + use<'r> {
+        let reader = self.reader;
+        SLOT_NAMES
+            .into_iter()
+            .zip(self.slots())
+            .filter(|&(_, s)| s != NO_SECTION)
+            .map(move |(name, s)| (name, reader.section_info(s as usize)))
     }
 
     fn slots(&self) -> [u32; 5] {

@@ -159,6 +159,12 @@ impl<'r> ModelEntry<'r> {
         ModelEntry { reader, name, row }
     }
 
+    /// Where and how the archive's section is stored.
+    pub fn section(&self) -> crate::SectionInfo {
+        self.reader
+            .section_info(self.meta().section.to_native() as usize)
+    }
+
     fn meta(&self) -> &'r crate::format::manifest::ArchivedModelMeta {
         &self.reader.manifest().models[self.row]
     }

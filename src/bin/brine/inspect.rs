@@ -4,7 +4,7 @@ use std::fmt::Write;
 use std::path::PathBuf;
 
 use brine::frame::StatRange;
-use brine::{Kind, MetaRef, Metadata, Reader};
+use brine::{Kind, MetaRef, Metadata, Reader, SectionInfo};
 use serde_json::{Value, json};
 
 use crate::error::Result;
@@ -27,12 +27,19 @@ without raising "brine_json":
      "codec": "zstd", "shuffle": true, "chunks": 1,
      "stored_len": 1234, "raw_len": 4096, "ratio": 3.32,
      "offset": 4096, "checksum": "0x0123456789abcdef", "metadata": {}},
-    {"name": "sales", "kind": "frame", "rows": 3,
+    {"name": "sales", "kind": "frame", "rows": 3, "codec": "raw",  // or "mixed"
+     "stored_len": 120, "raw_len": 120, "ratio": 1.0,
      "columns": [{"name": "price", "type": "f64", "null_count": 1,
-                  "min": 3.25, "max": 9.5, "compressed": false}],
+                  "min": 3.25, "max": 9.5, "compressed": false,
+                  "stored_len": 25, "raw_len": 25,
+                  "sections": [{"slot": "validity", "codec": "raw", "shuffle": false,
+                                "chunks": 0, "stored_len": 1, "raw_len": 1,
+                                "offset": 8192, "checksum": "0x..."}, ...]}],
      "metadata": {}},
     {"name": "clf", "kind": "model", "type_name": "Linear", "version": null,
-     "fingerprint": "0x0123456789abcdef", "archive_len": 512, "metadata": {}}
+     "fingerprint": "0x0123456789abcdef", "archive_len": 512, "codec": "zstd",
+     "stored_len": 300, "raw_len": 512, "ratio": 1.71, "offset": 12288,
+     "checksum": "0x0123456789abcdef", "metadata": {}}
   ]
 }
 Metadata values are {"type": T, "value": V} with T one of "str", "int", "float", "bool",
@@ -108,6 +115,56 @@ fn metadata_json(m: Metadata<'_>) -> Value {
     Value::Object(map)
 }
 
+/// The sections of a frame or a column, summed.
+struct Totals {
+    /// The codec all sections share, or `mixed`.
+    codec: &'static str,
+    stored: u64,
+    raw: u64,
+    /// The lowest offset.
+    offset: u64,
+    /// The checksum, when there is exactly one section.
+    checksum: Option<u64>,
+    sections: usize,
+}
+
+fn totals(sections: impl IntoIterator<Item = SectionInfo>) -> Totals {
+    let mut t = Totals {
+        codec: "-",
+        stored: 0,
+        raw: 0,
+        offset: u64::MAX,
+        checksum: None,
+        sections: 0,
+    };
+    for s in sections {
+        t.codec = match (t.sections, t.codec) {
+            (0, _) => s.codec,
+            (_, c) if c == s.codec => c,
+            _ => "mixed",
+        };
+        t.stored += s.stored_len;
+        t.raw += s.raw_len;
+        t.offset = t.offset.min(s.offset);
+        t.checksum = (t.sections == 0).then_some(s.checksum);
+        t.sections += 1;
+    }
+    t
+}
+
+fn section_json(slot: &str, s: &SectionInfo) -> Value {
+    json!({
+        "slot": slot,
+        "codec": s.codec.split('+').next().unwrap_or(s.codec),
+        "shuffle": s.codec.ends_with("+shuffle"),
+        "chunks": s.chunks,
+        "stored_len": s.stored_len,
+        "raw_len": s.raw_len,
+        "offset": s.offset,
+        "checksum": hex(s.checksum),
+    })
+}
+
 fn range_json(range: Option<StatRange>) -> (Value, Value) {
     match range {
         None => (Value::Null, Value::Null),
@@ -143,11 +200,19 @@ fn document(r: &Reader) -> Result<Value> {
                     .iter()
                     .map(|c| {
                         let stats = c.stats();
+                        let sections: Vec<_> = c.sections().collect();
+                        let t = totals(sections.iter().map(|(_, s)| *s));
                         let mut col = json!({
                             "name": c.name(),
                             "type": c.ty().to_string(),
                             "null_count": stats.null_count,
                             "compressed": c.is_compressed(),
+                            "stored_len": t.stored,
+                            "raw_len": t.raw,
+                            "sections": sections
+                                .iter()
+                                .map(|(slot, s)| section_json(slot, s))
+                                .collect::<Vec<_>>(),
                         });
                         if stats.range.is_some() {
                             let (min, max) = range_json(stats.range);
@@ -157,15 +222,30 @@ fn document(r: &Reader) -> Result<Value> {
                         col
                     })
                     .collect::<Vec<_>>();
-                json!({"rows": f.rows(), "columns": columns})
+                let t = totals(f.iter().flat_map(|c| c.sections().map(|(_, s)| s)));
+                json!({
+                    "rows": f.rows(),
+                    "columns": columns,
+                    "codec": t.codec,
+                    "stored_len": t.stored,
+                    "raw_len": t.raw,
+                    "ratio": ratio(t.raw, t.stored),
+                })
             }
             Kind::Model => {
                 let m = e.as_model()?;
+                let s = m.section();
                 json!({
                     "type_name": m.type_name(),
                     "version": m.version(),
                     "fingerprint": hex(m.fingerprint()),
                     "archive_len": m.archive_len(),
+                    "codec": s.codec,
+                    "stored_len": s.stored_len,
+                    "raw_len": s.raw_len,
+                    "ratio": ratio(s.raw_len, s.stored_len),
+                    "offset": s.offset,
+                    "checksum": hex(s.checksum),
                 })
             }
             _ => json!({}),
@@ -251,6 +331,7 @@ fn table(r: &Reader) -> Result<String> {
     ];
     let mut rows: Vec<[String; 10]> = Vec::new();
     let mut details = Vec::new();
+    let mut models = Vec::new();
     for e in r.entries() {
         let dash = || "-".to_owned();
         let row = match e.kind() {
@@ -287,33 +368,49 @@ fn table(r: &Reader) -> Result<String> {
                     .collect::<Vec<_>>()
                     .join(", ");
                 details.push(format!("{}: {columns}", e.name()));
+                let t = totals(f.iter().flat_map(|c| c.sections().map(|(_, s)| s)));
                 [
                     e.name().to_owned(),
                     "frame".into(),
                     "columns below".into(),
                     format!("{} rows x {} columns", f.rows(), f.width()),
-                    dash(),
-                    dash(),
-                    dash(),
-                    dash(),
-                    dash(),
-                    dash(),
+                    t.codec.to_owned(),
+                    human(t.stored),
+                    human(t.raw),
+                    format!("{:.2}", ratio(t.raw, t.stored)),
+                    if t.sections == 0 {
+                        dash()
+                    } else {
+                        t.offset.to_string()
+                    },
+                    match (t.checksum, t.sections) {
+                        (Some(c), 1) => hex(c),
+                        (_, n) => format!("{n} sections"),
+                    },
                 ]
             }
             Kind::Model => {
                 let m = e.as_model()?;
                 let version = m.version().map(|v| format!(" v{v}")).unwrap_or_default();
+                let s = m.section();
+                models.push(format!(
+                    "{}: {}{version}, fingerprint {}, archive {} bytes",
+                    e.name(),
+                    m.type_name(),
+                    hex(m.fingerprint()),
+                    m.archive_len()
+                ));
                 [
                     e.name().to_owned(),
                     "model".into(),
                     format!("{}{version}", m.type_name()),
                     dash(),
-                    dash(),
-                    dash(),
-                    human(m.archive_len()),
-                    dash(),
-                    dash(),
-                    format!("fingerprint {}", hex(m.fingerprint())),
+                    s.codec.to_owned(),
+                    human(s.stored_len),
+                    human(s.raw_len),
+                    format!("{:.2}", ratio(s.raw_len, s.stored_len)),
+                    s.offset.to_string(),
+                    hex(s.checksum),
                 ]
             }
             _ => [
@@ -369,6 +466,12 @@ fn table(r: &Reader) -> Result<String> {
         let _ = writeln!(s, "\nframe columns");
         for d in details {
             let _ = writeln!(s, "  {d}");
+        }
+    }
+    if !models.is_empty() {
+        let _ = writeln!(s, "\nmodels");
+        for m in models {
+            let _ = writeln!(s, "  {m}");
         }
     }
     Ok(s)
