@@ -286,6 +286,13 @@ impl Reader {
         self.header.manifest_len
     }
 
+    /// The manifest's xxh3, checked at open. The manifest holds every section's checksum, so
+    /// two readers with the same manifest checksum read the same contents: a tool that reopens
+    /// a file compares it to notice that the file was replaced in between.
+    pub fn manifest_checksum(&self) -> u64 {
+        self.header.manifest_checksum
+    }
+
     /// File-level metadata.
     pub fn metadata(&self) -> Metadata<'_> {
         Metadata {

@@ -72,11 +72,28 @@ pub fn run(args: &Args) -> Result<()> {
                     arrays += 1;
                 }
                 Kind::Frame => {
-                    let frame = reader.frame(name)?;
-                    for c in frame.iter() {
-                        let bytes: usize = c.buffers()?.iter().map(|b| b.len()).sum();
-                        progress.inc(bytes as u64);
+                    let width = reader.frame(name)?.width();
+                    for i in 0..width {
+                        let compressed = {
+                            let frame = reader.frame(name)?;
+                            let c = frame.column_at(i);
+                            let bytes: usize = c.buffers()?.iter().map(|b| b.len()).sum();
+                            progress.inc(bytes as u64);
+                            c.is_compressed()
+                        };
                         columns += 1;
+                        // The reader keeps a decoded column until it is dropped: a new one
+                        // holds one column at a time.
+                        if compressed {
+                            let before = reader.manifest_checksum();
+                            reader = open(path)?;
+                            if reader.manifest_checksum() != before {
+                                return Err(CliError::Data(format!(
+                                    "{}: the file was replaced while it was verified",
+                                    path.display()
+                                )));
+                            }
+                        }
                     }
                 }
                 Kind::Model => {
