@@ -476,7 +476,10 @@ impl Writer {
         chunk_len: Option<usize>,
     ) -> Result<u32> {
         let mut s = self.begin_section(len, size, codec, chunk_len)?;
-        let mut buf = vec![0u8; COPY_BUFFER_LEN];
+        // Small buffers are the common case (one per column of a batch): a buffer as long as
+        // the data, not a zeroed 4 MiB one each time.
+        let mut buf =
+            vec![0u8; usize::try_from(len).map_or(COPY_BUFFER_LEN, |l| l.min(COPY_BUFFER_LEN))];
         let mut left = len;
         while left > 0 {
             let n = (left as usize).min(buf.len());

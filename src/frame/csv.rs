@@ -271,8 +271,21 @@ pub fn read(csv_path: impl AsRef<Path>, options: &CsvOptions) -> Result<Frame> {
         op: "open",
         source,
     })?;
+    read_batches(path.to_owned(), file, options)
+}
+
+/// Reads all the CSV of `reader` (a byte slice, a socket, a decompressor...) into one
+/// in-memory [`Frame`]; `source_name` names the input in errors.
+///
+/// # Errors
+/// As [`import`], but for the writer's.
+pub fn read_reader(source_name: &str, reader: impl Read, options: &CsvOptions) -> Result<Frame> {
+    read_batches(source_name.into(), reader, options)
+}
+
+fn read_batches(name: PathBuf, reader: impl Read, options: &CsvOptions) -> Result<Frame> {
     let options = options.clone().batch_rows(usize::MAX);
-    let mut batches = Batches::new(path.to_owned(), file, &options)?;
+    let mut batches = Batches::new(name, reader, &options)?;
     Ok(batches.next_batch()?.unwrap_or_default())
 }
 
