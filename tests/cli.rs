@@ -573,12 +573,12 @@ fn python() -> String {
         Ok(o) if o.status.success() => python,
         Ok(o) => panic!(
             "the CLI interop tests need numpy, safetensors, pandas and pyarrow for {python}: \
-             install them with `{python} -m pip install numpy safetensors pandas pyarrow` ({})",
+             install them with `{python} -m pip install -r tests/requirements.txt` ({})",
             String::from_utf8_lossy(&o.stderr).trim()
         ),
         Err(e) => panic!(
             "the CLI interop tests need {python} with numpy, safetensors, pandas and pyarrow: \
-             install Python 3, then `python3 -m pip install numpy safetensors pandas pyarrow` \
+             install Python 3, then `python3 -m pip install -r tests/requirements.txt` \
              (or set BRINE_PYTHON) ({e})"
         ),
     }

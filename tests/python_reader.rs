@@ -45,12 +45,12 @@ fn python() -> String {
         Ok(o) if o.status.success() => python,
         Ok(o) => panic!(
             "the Python reader tests need numpy, zstandard and xxhash for {python}: install them \
-             with `{python} -m pip install -r spec/reader-python/requirements.txt` ({})",
+             with `{python} -m pip install -r tests/requirements.txt` ({})",
             String::from_utf8_lossy(&o.stderr).trim()
         ),
         Err(e) => panic!(
             "the Python reader tests need {python} with numpy, zstandard and xxhash: install \
-             Python 3, then `python3 -m pip install -r spec/reader-python/requirements.txt` \
+             Python 3, then `python3 -m pip install -r tests/requirements.txt` \
              (or set BRINE_PYTHON) ({e})"
         ),
     }
