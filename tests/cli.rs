@@ -590,17 +590,23 @@ fn interop_script(name: &str) -> PathBuf {
         .join(name)
 }
 
-/// Runs make_inputs.py into a temporary folder; returns it and cases.json.
-fn make_inputs(python: &str) -> (tempfile::TempDir, Value) {
+/// Runs the interop script `script` (make_inputs.py, make_frames.py) into a temporary folder;
+/// returns it and the cases file `cases` the script wrote there.
+fn make(python: &str, script: &str, cases: &str) -> (tempfile::TempDir, Value) {
     let dir = tempfile::tempdir().unwrap();
     let o = Command::new(python)
-        .arg(interop_script("make_inputs.py"))
+        .arg(interop_script(script))
         .arg(dir.path())
         .output()
         .unwrap();
-    assert!(o.status.success(), "make_inputs.py: {}", stderr(&o));
-    let cases = std::fs::read_to_string(dir.path().join("cases.json")).unwrap();
+    assert!(o.status.success(), "{script}: {}", stderr(&o));
+    let cases = std::fs::read_to_string(dir.path().join(cases)).unwrap();
     (dir, serde_json::from_str(&cases).unwrap())
+}
+
+/// Runs make_inputs.py: arrays written by numpy and safetensors.
+fn make_inputs(python: &str) -> (tempfile::TempDir, Value) {
+    make(python, "make_inputs.py", "cases.json")
 }
 
 #[test]
@@ -705,17 +711,9 @@ fn interop_bad_inputs_written_by_numpy() {
     }
 }
 
-/// Runs make_frames.py into a temporary folder; returns it and frames.json.
+/// Runs make_frames.py: frames written by pandas and pyarrow.
 fn make_frames(python: &str) -> (tempfile::TempDir, Value) {
-    let dir = tempfile::tempdir().unwrap();
-    let o = Command::new(python)
-        .arg(interop_script("make_frames.py"))
-        .arg(dir.path())
-        .output()
-        .unwrap();
-    assert!(o.status.success(), "make_frames.py: {}", stderr(&o));
-    let cases = std::fs::read_to_string(dir.path().join("frames.json")).unwrap();
-    (dir, serde_json::from_str(&cases).unwrap())
+    make(python, "make_frames.py", "frames.json")
 }
 
 #[test]

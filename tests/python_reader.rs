@@ -20,7 +20,7 @@ use std::process::{Command, Output};
 
 use brine::frame::{Column, ColumnElement, Frame, FrameOptions, TimeUnit};
 use brine::model::{ModelOptions, Schema as _};
-use brine::{Codec, EntryOptions, MetaValue, Writer};
+use brine::{Codec, Dtype, EntryOptions, MetaValue, Writer};
 use half::{bf16, f16};
 use rand::seq::SliceRandom;
 use rand::{Rng, SeedableRng};
@@ -221,22 +221,6 @@ fn codec_name(c: Codec, elem: usize) -> &'static str {
     }
 }
 
-const DTYPES: [(&str, usize); 13] = [
-    ("bool", 1),
-    ("i8", 1),
-    ("i16", 2),
-    ("i32", 4),
-    ("i64", 8),
-    ("u8", 1),
-    ("u16", 2),
-    ("u32", 4),
-    ("u64", 8),
-    ("f16", 2),
-    ("bf16", 2),
-    ("f32", 4),
-    ("f64", 8),
-];
-
 fn typed<T: bytemuck::Pod + Default>(raw: &[u8]) -> Vec<T> {
     let mut v = vec![T::default(); raw.len() / size_of::<T>()];
     bytemuck::cast_slice_mut::<T, u8>(&mut v).copy_from_slice(raw);
@@ -244,7 +228,8 @@ fn typed<T: bytemuck::Pod + Default>(raw: &[u8]) -> Vec<T> {
 }
 
 fn put_array(rng: &mut Rand, w: &mut Writer, name: &str) -> Value {
-    let (dtype, size) = DTYPES[rng.gen_range(0..DTYPES.len())];
+    let dtype = Dtype::ALL[rng.gen_range(0..Dtype::ALL.len())];
+    let size = dtype.size();
     let ndim = *[0, 1, 1, 2, 3, 4].choose(rng).unwrap();
     let mut shape: Vec<usize> = (0..ndim)
         .map(|_| {
@@ -260,7 +245,7 @@ fn put_array(rng: &mut Rand, w: &mut Writer, name: &str) -> Value {
     }
     let n: usize = shape.iter().product();
     let mut raw = bytes(rng, n * size);
-    if dtype == "bool" {
+    if dtype == Dtype::Bool {
         raw.iter_mut().for_each(|b| *b &= 1);
     }
     let (c, cname) = codec(rng, size);
@@ -278,25 +263,26 @@ fn put_array(rng: &mut Rand, w: &mut Writer, name: &str) -> Value {
         };
     }
     match dtype {
-        "bool" => {
+        Dtype::Bool => {
             let v: Vec<bool> = raw.iter().map(|&b| b == 1).collect();
             w.put_array_with(name, &v, &shape, &opts)
         }
-        "i8" => put!(i8),
-        "i16" => put!(i16),
-        "i32" => put!(i32),
-        "i64" => put!(i64),
-        "u8" => put!(u8),
-        "u16" => put!(u16),
-        "u32" => put!(u32),
-        "u64" => put!(u64),
-        "f16" => put!(f16),
-        "bf16" => put!(bf16),
-        "f32" => put!(f32),
-        _ => put!(f64),
+        Dtype::I8 => put!(i8),
+        Dtype::I16 => put!(i16),
+        Dtype::I32 => put!(i32),
+        Dtype::I64 => put!(i64),
+        Dtype::U8 => put!(u8),
+        Dtype::U16 => put!(u16),
+        Dtype::U32 => put!(u32),
+        Dtype::U64 => put!(u64),
+        Dtype::F16 => put!(f16),
+        Dtype::BF16 => put!(bf16),
+        Dtype::F32 => put!(f32),
+        Dtype::F64 => put!(f64),
+        other => unreachable!("Dtype::ALL holds {other}, which this test does not know"),
     }
     .unwrap();
-    json!({"name": name, "kind": "array", "dtype": dtype, "shape": shape, "codec": cname,
+    json!({"name": name, "kind": "array", "dtype": dtype.name(), "shape": shape, "codec": cname,
            "metadata": meta_json, "hex": hex(&raw)})
 }
 
@@ -325,11 +311,11 @@ enum Values {
     Cat(Vec<Option<String>>),
 }
 
-const UNITS: [(TimeUnit, &str); 4] = [
-    (TimeUnit::Second, "s"),
-    (TimeUnit::Millisecond, "ms"),
-    (TimeUnit::Microsecond, "us"),
-    (TimeUnit::Nanosecond, "ns"),
+const UNITS: [TimeUnit; 4] = [
+    TimeUnit::Second,
+    TimeUnit::Millisecond,
+    TimeUnit::Microsecond,
+    TimeUnit::Nanosecond,
 ];
 const ZONES: [Option<&str>; 6] = [
     None,
@@ -339,10 +325,6 @@ const ZONES: [Option<&str>; 6] = [
     Some("+05:30"),
     Some("-11:00"),
 ];
-
-fn unit_name(u: TimeUnit) -> &'static str {
-    UNITS.iter().find(|(x, _)| *x == u).unwrap().1
-}
 
 fn opts<T>(
     rng: &mut Rand,
@@ -395,13 +377,13 @@ fn random_values(rng: &mut Rand, rows: usize) -> Values {
             bytes(r, n)
         })),
         14 => {
-            let unit = UNITS.choose(rng).unwrap().0;
+            let unit = *UNITS.choose(rng).unwrap();
             let zone = *ZONES.choose(rng).unwrap();
             Values::Ts(opts(rng, rows, p, |r| r.r#gen()), unit, zone)
         }
         15 => Values::Date(opts(rng, rows, p, |r| r.gen_range(-100_000..100_000))),
         16 => {
-            let unit = UNITS.choose(rng).unwrap().0;
+            let unit = *UNITS.choose(rng).unwrap();
             Values::Dur(opts(rng, rows, p, |r| r.r#gen()), unit)
         }
         _ => Values::Cat(opts(rng, rows, p, |r| words.choose(r).unwrap().clone())),
@@ -472,15 +454,15 @@ impl Values {
             Values::Bin(v) => ("binary".into(), 1, each(v, |x| json!(hex(x)))),
             Values::Ts(v, unit, zone) => (
                 match zone {
-                    Some(z) => format!("timestamp[{}, {z}]", unit_name(*unit)),
-                    None => format!("timestamp[{}]", unit_name(*unit)),
+                    Some(z) => format!("timestamp[{}, {z}]", TimeUnit::name(*unit)),
+                    None => format!("timestamp[{}]", TimeUnit::name(*unit)),
                 },
                 8,
                 each(v, |x| json!(x)),
             ),
             Values::Date(v) => ("date".into(), 4, each(v, |x| json!(x))),
             Values::Dur(v, unit) => (
-                format!("duration[{}]", unit_name(*unit)),
+                format!("duration[{}]", TimeUnit::name(*unit)),
                 8,
                 each(v, |x| json!(x)),
             ),

@@ -44,7 +44,7 @@ pub use column::{
     BinaryBuilder, BoolBuilder, CategoricalBuilder, Column, ColumnElement, Frame, FrameBuilder,
     PrimitiveBuilder, StringBuilder,
 };
-pub use types::{ColumnStats, ColumnType, Field, StatRange, TimeUnit, is_known_zone};
+pub use types::{ColumnStats, ColumnType, Field, StatRange, TimeUnit, fixed_offset, is_known_zone};
 pub use view::{
     BinaryColumn, BoolColumn, CategoricalColumn, ColumnView, FrameView, PrimitiveColumn, StrColumn,
     TemporalColumn,

@@ -291,15 +291,25 @@ impl StatRange {
 /// Whether a time zone name is one this build knows: an IANA name from the tz database bundled
 /// by `chrono-tz`, or a fixed offset `+HH:MM` / `-HH:MM` (as Arrow accepts).
 pub fn is_known_zone(zone: &str) -> bool {
+    fixed_offset(zone).is_some() || zone.parse::<chrono_tz::Tz>().is_ok()
+}
+
+/// The seconds east of UTC of a fixed-offset zone `+HH:MM` / `-HH:MM` (`HH` ≤ 23, `MM` ≤ 59),
+/// or `None` for anything else (an IANA name among them).
+pub fn fixed_offset(zone: &str) -> Option<i32> {
     let b = zone.as_bytes();
-    let offset = b.len() == 6
+    let well_formed = b.len() == 6
         && (b[0] == b'+' || b[0] == b'-')
         && b[1..3].iter().all(u8::is_ascii_digit)
         && b[3] == b':'
-        && b[4..6].iter().all(u8::is_ascii_digit)
-        && zone[1..3].parse::<u8>().is_ok_and(|h| h <= 23)
-        && zone[4..6].parse::<u8>().is_ok_and(|m| m <= 59);
-    offset || zone.parse::<chrono_tz::Tz>().is_ok()
+        && b[4..6].iter().all(u8::is_ascii_digit);
+    if !well_formed {
+        return None;
+    }
+    let hours: i32 = zone[1..3].parse().ok().filter(|h| *h <= 23)?;
+    let minutes: i32 = zone[4..6].parse().ok().filter(|m| *m <= 59)?;
+    let sign = if b[0] == b'-' { -1 } else { 1 };
+    Some(sign * (hours * 3600 + minutes * 60))
 }
 
 #[cfg(test)]

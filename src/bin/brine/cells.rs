@@ -171,10 +171,9 @@ impl Zone {
             return Zone::Named(tz);
         }
         // brine refused any other zone at open (rule F4): what is left is `±HH:MM`.
-        let sign = if zone.starts_with('-') { -1 } else { 1 };
-        let hours: i32 = zone.get(1..3).and_then(|h| h.parse().ok()).unwrap_or(0);
-        let minutes: i32 = zone.get(4..6).and_then(|m| m.parse().ok()).unwrap_or(0);
-        FixedOffset::east_opt(sign * (hours * 3600 + minutes * 60)).map_or(Zone::Naive, Zone::Fixed)
+        brine::frame::fixed_offset(zone)
+            .and_then(FixedOffset::east_opt)
+            .map_or(Zone::Naive, Zone::Fixed)
     }
 }
 

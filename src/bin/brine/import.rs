@@ -494,18 +494,21 @@ fn import_arrow(w: &mut Writer, ctx: &mut Ctx, path: &Path) -> Result<()> {
 
     let name = ctx.name(&stem(path), path)?;
     let (mut file, len) = open(path)?;
-    let mut magic = [0u8; 6];
-    let got = read_prefix(&mut file, &mut magic).map_err(|e| io(path, "read", e))?;
+    let mut magic = Vec::with_capacity(6);
+    (&mut file)
+        .take(6)
+        .read_to_end(&mut magic)
+        .map_err(|e| io(path, "read", e))?;
     file.seek(SeekFrom::Start(0))
         .map_err(|e| io(path, "seek", e))?;
     let arrow_error =
         |e: ArrowError| data(path, format_args!("not a readable Arrow IPC file: {e}"));
     type Batches = Box<dyn Iterator<Item = std::result::Result<RecordBatch, ArrowError>>>;
-    let (schema, batches): (_, Batches) = if magic[..got] == *b"ARROW1" {
+    let (schema, batches): (_, Batches) = if magic == b"ARROW1" {
         let r = arrow_ipc::reader::FileReader::try_new(BufReader::new(file), None)
             .map_err(arrow_error)?;
         (r.schema(), Box::new(r))
-    } else if magic[..got.min(4)] == *b"FEA1" {
+    } else if magic.starts_with(b"FEA1") {
         return Err(data(
             path,
             "Feather version 1 is not supported (rewrite it with pyarrow.feather.write_feather, \
@@ -541,18 +544,6 @@ fn import_arrow(w: &mut Writer, ctx: &mut Ctx, path: &Path) -> Result<()> {
     fw.finish()?;
     ctx.written.push(frame_line(&name, rows, &fields, path));
     Ok(())
-}
-
-/// Reads up to `buf.len()` bytes from the start of `r`; returns how many it got.
-fn read_prefix(r: &mut impl Read, buf: &mut [u8]) -> std::io::Result<usize> {
-    let mut got = 0;
-    while got < buf.len() {
-        match r.read(&mut buf[got..])? {
-            0 => break,
-            n => got += n,
-        }
-    }
-    Ok(got)
 }
 
 /// Maps a file read-only.

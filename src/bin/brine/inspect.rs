@@ -123,8 +123,8 @@ struct Totals {
     raw: u64,
     /// The lowest offset.
     offset: u64,
-    /// The checksum, when there is exactly one section.
-    checksum: Option<u64>,
+    /// The first section's checksum (the frame's, when it has only one section).
+    checksum: u64,
     sections: usize,
 }
 
@@ -134,7 +134,7 @@ fn totals(sections: impl IntoIterator<Item = SectionInfo>) -> Totals {
         stored: 0,
         raw: 0,
         offset: u64::MAX,
-        checksum: None,
+        checksum: 0,
         sections: 0,
     };
     for s in sections {
@@ -146,7 +146,9 @@ fn totals(sections: impl IntoIterator<Item = SectionInfo>) -> Totals {
         t.stored += s.stored_len;
         t.raw += s.raw_len;
         t.offset = t.offset.min(s.offset);
-        t.checksum = (t.sections == 0).then_some(s.checksum);
+        if t.sections == 0 {
+            t.checksum = s.checksum;
+        }
         t.sections += 1;
     }
     t
@@ -383,9 +385,9 @@ fn table(r: &Reader) -> Result<String> {
                     } else {
                         t.offset.to_string()
                     },
-                    match (t.checksum, t.sections) {
-                        (Some(c), 1) => hex(c),
-                        (_, n) => format!("{n} sections"),
+                    match t.sections {
+                        1 => hex(t.checksum),
+                        n => format!("{n} sections"),
                     },
                 ]
             }
