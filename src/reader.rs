@@ -19,8 +19,8 @@ use crate::format::limits::{
     DEFAULT_MAX_DECOMPRESSED, DEFAULT_MAX_MANIFEST_LEN, DEFAULT_MAX_MODEL_DEPTH,
 };
 use crate::format::manifest::{
-    ArchivedEntry, ArchivedManifest, ArchivedMetaItem, ArchivedSection, KIND_FRAME, KIND_MODEL,
-    MetaRef, codec_name,
+    ArchivedEntry, ArchivedManifest, ArchivedManifest11, ArchivedMetaItem, ArchivedSection,
+    KIND_FRAME, KIND_MODEL, MetaRef, ROOT_LEN, codec_name,
 };
 use crate::format::validate;
 use crate::frame::FrameView;
@@ -215,9 +215,9 @@ impl Reader {
             Some(buf) => buf.as_slice(),
             None => &bytes[header.manifest_offset as usize..],
         };
-        let manifest =
+        let (manifest, ext) =
             validate::access_manifest(&path, &header, manifest_bytes, options.max_manifest_len)?;
-        validate::validate_manifest(&path, &header, manifest)?;
+        validate::validate_manifest(&path, &header, manifest, ext, crate::frame::is_known_zone)?;
         let verify = options.verify;
         let reader = Reader {
             path,
@@ -247,6 +247,22 @@ impl Reader {
         // (bytecheck) in `from_backing`, and they cannot have changed since: they are an owned
         // buffer, or a read-only map under the contract in `io::map`.
         unsafe { rkyv::api::access_pos_unchecked::<ArchivedManifest>(bytes, root) }
+    }
+
+    /// The tables that format 1.1 appends to the root, when the file has them.
+    pub(crate) fn manifest_ext(&self) -> Option<&ArchivedManifest11> {
+        if self.header.root_length == ROOT_LEN {
+            return None;
+        }
+        let bytes = match &self.owned_manifest {
+            Some(buf) => buf.as_slice(),
+            None => &self.backing.bytes()[self.header.manifest_offset as usize..],
+        };
+        let root = bytes.len() - self.header.root_length as usize;
+        // SAFETY: a root longer than 1.0's passed `access_pos` (bytecheck) as an
+        // `ArchivedManifest11` at this position in `from_backing` (`validate::access_manifest`),
+        // and the bytes cannot have changed since, as in `manifest`.
+        Some(unsafe { rkyv::api::access_pos_unchecked::<ArchivedManifest11>(bytes, root) })
     }
 
     /// The addresses of the file's bytes in memory (the mapping, or the buffer): a view whose
@@ -988,6 +1004,13 @@ impl<'r> ArrayEntry<'r> {
 #[derive(Clone, Copy)]
 pub struct Metadata<'r> {
     items: &'r [ArchivedMetaItem],
+}
+
+impl<'r> Metadata<'r> {
+    /// A run of metadata items that tier 1 checked (sorted, keys unique).
+    pub(crate) fn new(items: &'r [ArchivedMetaItem]) -> Metadata<'r> {
+        Metadata { items }
+    }
 }
 
 impl std::fmt::Debug for Metadata<'_> {

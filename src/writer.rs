@@ -12,14 +12,15 @@ use crate::error::{Error, Result};
 use crate::format::align_up;
 use crate::format::checksum::{self, Hasher};
 use crate::format::codec;
-use crate::format::header::{FORMAT_VERSION, HEADER_LEN, Header};
+use crate::format::header::{FORMAT_VERSION, HEADER_LEN, Header, Version};
 use crate::format::limits::{
     DEFAULT_ALIGNMENT, DEFAULT_CHUNK_LEN, DEFAULT_MAX_MANIFEST_LEN, MAX_ALIGNMENT, MAX_NDIM,
     MIN_ALIGNMENT, PAGE, SMALL_ALIGNMENT,
 };
 use crate::format::manifest::{
-    ArrayMeta, CODEC_RAW, CODEC_ZSTD, Chunk, ColumnMeta, Entry, FrameMeta, KIND_ARRAY, KIND_FRAME,
-    KIND_MODEL, Manifest, MetaItem, MetaValue, ModelMeta, ROOT_LEN, Section,
+    ArrayMeta, CODEC_RAW, CODEC_ZSTD, Chunk, ColumnExtra, ColumnMeta, Entry, FrameMeta, KIND_ARRAY,
+    KIND_FRAME, KIND_MODEL, Manifest, Manifest11, MetaItem, MetaValue, ModelMeta, ROOT_LEN,
+    ROOT_LEN_1_1, Section,
 };
 use crate::io::atomic::AtomicFile;
 
@@ -241,6 +242,29 @@ impl Writer {
     ) -> Result<()> {
         let mut w = self.array_writer::<T>(name, shape, options)?;
         w.write(data)?;
+        w.finish()
+    }
+
+    /// Writes an `ndarray` array in C order (feature `ndarray`). Arrays in standard layout are
+    /// written straight from their memory; others (Fortran order, strided views) element by
+    /// element through a buffer of bounded size.
+    ///
+    /// # Errors
+    /// As [`Writer::put_array_with`].
+    #[cfg(feature = "ndarray")]
+    pub fn put_ndarray<T, S, D>(
+        &mut self,
+        name: &str,
+        array: &ndarray::ArrayBase<S, D>,
+        options: &EntryOptions,
+    ) -> Result<()>
+    where
+        T: Element,
+        S: ndarray::Data<Elem = T>,
+        D: ndarray::Dimension,
+    {
+        let mut w = self.array_writer::<T>(name, array.shape(), options)?;
+        crate::array::ndarray_interop::c_order_pieces(array, |piece| w.write(piece))?;
         w.finish()
     }
 
@@ -540,7 +564,7 @@ impl Writer {
                     PendingKind::Frame { columns, .. } => {
                         16 + columns
                             .iter()
-                            .map(|(_, name, zone)| 64 + (name.len() + zone.len()) as u64)
+                            .map(|c| 72 + (c.name.len() + c.zone.len()) as u64 + meta(&c.metadata))
                             .sum::<u64>()
                     }
                     PendingKind::Model {
@@ -558,13 +582,15 @@ impl Writer {
         1024 + entries + sections + meta(&self.metadata)
     }
 
-    /// Lays the pending entries and sections out as the manifest's flat tables. The offsets
-    /// fit in u32: the manifest was checked to be under 256 MiB.
-    fn lay_out_manifest(&mut self) -> Manifest {
+    /// Lays the pending entries and sections out as the manifest's flat tables: the 1.0 root,
+    /// or the 1.1 root when a column has metadata or flags. The offsets fit in u32: the
+    /// manifest was checked to be under 256 MiB.
+    fn lay_out_manifest(&mut self) -> Manifest11 {
         let mut m = Manifest {
             metadata: meta_items(std::mem::take(&mut self.metadata)),
             ..Manifest::default()
         };
+        let (mut column_extras, mut column_metadata) = (Vec::new(), Vec::new());
         for (name, entry) in std::mem::take(&mut self.entries) {
             m.names.push_str(&name);
             m.entry_metadata.extend(meta_items(entry.metadata));
@@ -584,12 +610,18 @@ impl Writer {
                     (KIND_ARRAY, m.arrays.len() - 1)
                 }
                 PendingKind::Frame { rows, columns } => {
-                    for (mut column, name, zone) in columns {
-                        m.column_text.push_str(&name);
+                    for c in columns {
+                        let mut column = c.meta;
+                        m.column_text.push_str(&c.name);
                         column.name_end = m.column_text.len() as u32;
-                        m.column_text.push_str(&zone);
+                        m.column_text.push_str(&c.zone);
                         column.zone_end = m.column_text.len() as u32;
                         m.columns.push(column);
+                        column_metadata.extend(meta_items(c.metadata));
+                        column_extras.push(ColumnExtra {
+                            metadata_end: column_metadata.len() as u32,
+                            flags: c.flags,
+                        });
                     }
                     m.frames.push(FrameMeta {
                         rows,
@@ -624,7 +656,12 @@ impl Writer {
             section.chunks_end = m.chunks.len() as u32;
             m.sections.push(section);
         }
-        m
+        let extended = !column_metadata.is_empty() || column_extras.iter().any(|e| e.flags != 0);
+        Manifest11 {
+            base: m,
+            column_extras: if extended { column_extras } else { Vec::new() },
+            column_metadata,
+        }
     }
 
     /// Writes the manifest and header, flushes everything to disk and renames the file over the
@@ -653,8 +690,14 @@ impl Writer {
             return Err(too_big(estimate));
         }
         let manifest = self.lay_out_manifest();
-        let bytes = rkyv::to_bytes::<rancor::Error>(&manifest)
-            .map_err(|e| self.invalid("", format!("manifest: {e}")))?;
+        // W1: the lowest minor version whose features the file uses.
+        let (bytes, minor, root_length) = if manifest.column_extras.is_empty() {
+            let bytes = rkyv::to_bytes::<rancor::Error>(&manifest.base);
+            (bytes, 0, ROOT_LEN)
+        } else {
+            (rkyv::to_bytes::<rancor::Error>(&manifest), 1, ROOT_LEN_1_1)
+        };
+        let bytes = bytes.map_err(|e| self.invalid("", format!("manifest: {e}")))?;
         if bytes.len() as u64 > DEFAULT_MAX_MANIFEST_LEN {
             return Err(too_big(bytes.len() as u64));
         }
@@ -663,11 +706,14 @@ impl Writer {
         self.file.pad_to(manifest_offset)?;
         self.file.write_all(&bytes)?;
         let header = Header {
-            version: FORMAT_VERSION,
+            version: Version {
+                major: FORMAT_VERSION.major,
+                minor,
+            },
             required_flags: 0,
             optional_flags: 0,
             alignment: self.alignment,
-            root_length: ROOT_LEN,
+            root_length,
             manifest_offset,
             manifest_len: bytes.len() as u64,
             manifest_checksum: checksum::xxh3(&bytes),
@@ -700,8 +746,7 @@ pub(crate) enum PendingKind {
     },
     Frame {
         rows: u64,
-        /// Each column's row of the column table (without its text offsets), name and zone.
-        columns: Vec<(ColumnMeta, String, String)>,
+        columns: Vec<PendingColumn>,
     },
     Model {
         /// The model's row of the model table, without its text offsets.
@@ -709,6 +754,19 @@ pub(crate) enum PendingKind {
         type_name: String,
         schema: String,
     },
+}
+
+/// A column of a frame written to the file, waiting for the manifest.
+#[derive(Debug)]
+pub(crate) struct PendingColumn {
+    /// The column's row of the column table, without its text offsets.
+    pub meta: ColumnMeta,
+    pub name: String,
+    /// The time zone; empty for none.
+    pub zone: String,
+    /// The column's metadata and flags (format 1.1; none and 0 keep a file at 1.0).
+    pub metadata: BTreeMap<String, MetaValue>,
+    pub flags: u32,
 }
 
 /// A section being written.

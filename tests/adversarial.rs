@@ -17,10 +17,14 @@ use brine::format::codec;
 use brine::format::header::MAGIC;
 use brine::format::limits::{MAX_CHUNK_LEN, MAX_NDIM, PAGE};
 use brine::format::manifest::{
-    ArrayMeta, CODEC_RAW, CODEC_ZSTD, Chunk, ColumnMeta, Entry, FrameMeta, KIND_ARRAY, KIND_FRAME,
-    Manifest, MetaItem, MetaValue, ModelMeta, ROOT_LEN, Section,
+    ArrayMeta, CODEC_RAW, CODEC_ZSTD, Chunk, Entry, KIND_ARRAY, KIND_FRAME, Manifest, MetaItem,
+    MetaValue, ROOT_LEN, Section,
 };
+use brine::format::manifest::{ColumnExtra, Manifest11, ROOT_LEN_1_1};
 use brine::format::{Dtype, FORMAT_VERSION, HEADER_LEN, Header, Version};
+
+/// The version of crafted files: 1.0, the version of every file without column extras.
+const V1_0: Version = Version { major: 1, minor: 0 };
 use brine::frame::{Column, Frame, TimeUnit};
 use brine::{AlignedBuf, Codec, Element, EntryOptions, Error, OpenOptions, Reader, Result, Writer};
 
@@ -63,8 +67,9 @@ impl DerefMut for CraftSection {
 /// and metadata whose fields the test may set to anything.
 struct Craft {
     alignment: u32,
-    /// The header's `root_length`.
-    root_length: u32,
+    /// The header's `root_length`; `None`: the root size of the file's version (104 for 1.0,
+    /// 120 for 1.1 and later).
+    root_length: Option<u32>,
     version: Version,
     required_flags: u32,
     optional_flags: u32,
@@ -84,8 +89,9 @@ impl Craft {
     fn new() -> Craft {
         Craft {
             alignment: 4096,
-            root_length: ROOT_LEN,
-            version: FORMAT_VERSION,
+            root_length: None,
+            // Crafted files are 1.0 files, as a writer makes them without column extras.
+            version: V1_0,
             required_flags: 0,
             optional_flags: 0,
             blobs: Vec::new(),
@@ -261,10 +267,29 @@ impl Craft {
         self.bytes_of(&m)
     }
 
-    /// The file's bytes with manifest `m`, with correct checksums.
+    /// The file's bytes with manifest `m`, with correct checksums: a 1.0 root, or for a file
+    /// of a later minor version a 1.1 root whose columns have no metadata and no flags.
     fn bytes_of(&self, m: &Manifest) -> Vec<u8> {
-        let manifest = rkyv::to_bytes::<rancor::Error>(m).unwrap();
+        let manifest = if self.version.minor == 0 {
+            rkyv::to_bytes::<rancor::Error>(m).unwrap()
+        } else {
+            let m = Manifest11 {
+                base: m.clone(),
+                column_extras: vec![ColumnExtra::default(); m.columns.len()],
+                column_metadata: Vec::new(),
+            };
+            rkyv::to_bytes::<rancor::Error>(&m).unwrap()
+        };
         self.bytes_with_archive(&manifest)
+    }
+
+    fn root_length(&self) -> u32 {
+        let default = if self.version.minor == 0 {
+            ROOT_LEN
+        } else {
+            ROOT_LEN_1_1
+        };
+        self.root_length.unwrap_or(default)
     }
 
     /// The file's bytes with `manifest` as the archive, whatever it holds.
@@ -281,7 +306,7 @@ impl Craft {
             required_flags: self.required_flags,
             optional_flags: self.optional_flags,
             alignment: self.alignment,
-            root_length: self.root_length,
+            root_length: self.root_length(),
             manifest_offset,
             manifest_len: manifest.len() as u64,
             manifest_checksum: xxh3(manifest),
@@ -690,7 +715,7 @@ fn unknown_required_flag() {
             open(&c.bytes()),
             Error::UnsupportedFeature { ref what, value, found, supported, .. }
                 if what == "required flags" && value == 1 << bit
-                    && found == FORMAT_VERSION && supported == FORMAT_VERSION
+                    && found == V1_0 && supported == FORMAT_VERSION
         );
     }
     // The same by editing the bytes of a written file.
@@ -1559,7 +1584,7 @@ fn unknown_dtype_code() {
         assert_err!(
             open(&c.bytes()),
             Error::UnsupportedFeature { value, found, supported, .. }
-                if value == u64::from(code) && found == FORMAT_VERSION && supported == FORMAT_VERSION
+                if value == u64::from(code) && found == V1_0 && supported == FORMAT_VERSION
         );
     }
 }
@@ -2652,7 +2677,7 @@ fn chunk_that_is_not_exactly_one_frame_is_refused() {
 fn unknown_entry_kind_is_unsupported_feature() {
     // Kinds 0 (array), 1 (frame) and 2 (model) are known.
     for kind in [3u8, 4, 200, 255] {
-        for minor in [FORMAT_VERSION.minor, FORMAT_VERSION.minor + 1] {
+        for minor in [0, FORMAT_VERSION.minor, FORMAT_VERSION.minor + 1] {
             let version = Version {
                 major: FORMAT_VERSION.major,
                 minor,
@@ -2682,7 +2707,11 @@ fn unknown_entry_kind_is_unsupported_feature() {
                     reserved: [0; 3],
                 });
             }));
-            // The byte poked into a written file: the kind is byte 12 of the 16-byte row.
+            // The byte poked into a written file (of version 1.0: its root is 1.0's): the kind
+            // is byte 12 of the 16-byte row.
+            if minor != 0 {
+                continue;
+            }
             let mut bytes = written(|w| {
                 w.put_array("a", &[1u8, 2], &[2])?;
                 w.put_array("b", &[3u16], &[1])
@@ -2704,19 +2733,9 @@ fn unknown_entry_kind_is_unsupported_feature() {
 /// more.
 #[derive(rkyv::Archive, rkyv::Serialize)]
 struct GrownManifest {
-    names: String,
-    entries: Vec<Entry>,
-    arrays: Vec<ArrayMeta>,
-    dims: Vec<u64>,
-    sections: Vec<Section>,
-    chunks: Vec<Chunk>,
-    metadata: Vec<MetaItem>,
-    entry_metadata: Vec<MetaItem>,
-    frames: Vec<FrameMeta>,
-    columns: Vec<ColumnMeta>,
-    column_text: String,
-    models: Vec<ModelMeta>,
-    model_text: String,
+    base: Manifest,
+    column_extras: Vec<ColumnExtra>,
+    column_metadata: Vec<MetaItem>,
     /// The table a newer minor version appends.
     added: Vec<u64>,
 }
@@ -2727,19 +2746,9 @@ fn grown_manifests() -> Vec<Vec<u8>> {
         .into_iter()
         .map(|added| {
             let grown = GrownManifest {
-                names: m.names.clone(),
-                entries: m.entries.clone(),
-                arrays: m.arrays.clone(),
-                dims: m.dims.clone(),
-                sections: m.sections.clone(),
-                chunks: m.chunks.clone(),
-                metadata: m.metadata.clone(),
-                entry_metadata: m.entry_metadata.clone(),
-                frames: m.frames.clone(),
-                columns: m.columns.clone(),
-                column_text: m.column_text.clone(),
-                models: m.models.clone(),
-                model_text: m.model_text.clone(),
+                column_extras: vec![ColumnExtra::default(); m.columns.len()],
+                column_metadata: Vec::new(),
+                base: m.clone(),
                 added,
             };
             rkyv::to_bytes::<rancor::Error>(&grown).unwrap().to_vec()
@@ -2749,15 +2758,15 @@ fn grown_manifests() -> Vec<Vec<u8>> {
 
 #[test]
 fn newer_minor_root_with_more_tables_is_read() {
-    assert_eq!(ROOT_LEN, 104);
+    assert_eq!((ROOT_LEN, ROOT_LEN_1_1), (104, 120));
     for archive in grown_manifests() {
         let mut c = baseline_with_entry_metadata();
         c.version.minor = FORMAT_VERSION.minor + 1;
-        c.root_length = ROOT_LEN + 8;
+        c.root_length = Some(ROOT_LEN_1_1 + 8);
         let r = open(&c.bytes_with_archive(&archive)).unwrap();
         read_baseline(&r).unwrap();
         r.verify().unwrap();
-        // The same bytes claiming this version: its root is exactly ROOT_LEN bytes.
+        // The same bytes claiming this version: its root is exactly ROOT_LEN_1_1 bytes.
         c.version = FORMAT_VERSION;
         assert_err!(
             open(&c.bytes_with_archive(&archive)),
@@ -2765,10 +2774,10 @@ fn newer_minor_root_with_more_tables_is_read() {
                 field: "root_length",
                 value,
                 ..
-            } if value == u64::from(ROOT_LEN + 8)
+            } if value == u64::from(ROOT_LEN_1_1 + 8)
         );
-        // Read with this version's root size, the last ROOT_LEN bytes are not a valid root.
-        c.root_length = ROOT_LEN;
+        // Read with this version's root size, the last ROOT_LEN_1_1 bytes are not a valid root.
+        c.root_length = Some(ROOT_LEN_1_1);
         assert_err!(
             open(&c.bytes_with_archive(&archive)),
             Error::InvalidManifest { .. }
@@ -2786,6 +2795,9 @@ fn root_length_out_of_range() {
         (FORMAT_VERSION.minor, 64),
         (FORMAT_VERSION.minor, ROOT_LEN - 4),
         (FORMAT_VERSION.minor, ROOT_LEN + 4),
+        (0, ROOT_LEN_1_1),
+        (FORMAT_VERSION.minor, ROOT_LEN_1_1 + 4),
+        (FORMAT_VERSION.minor + 1, ROOT_LEN),
         (FORMAT_VERSION.minor + 1, ROOT_LEN - 4),
         (FORMAT_VERSION.minor + 1, ROOT_LEN + 2),
         (FORMAT_VERSION.minor + 1, archive.len() as u32 + 4),
@@ -2793,7 +2805,7 @@ fn root_length_out_of_range() {
     ] {
         let mut c = baseline();
         c.version.minor = minor;
-        c.root_length = root_length;
+        c.root_length = Some(root_length);
         assert_err!(
             open(&c.bytes_with_archive(&archive)),
             Error::InvalidHeader {
@@ -2806,7 +2818,7 @@ fn root_length_out_of_range() {
 
 #[test]
 fn newer_minor_manifest_that_fails_validation_is_unsupported_feature() {
-    for archive in [vec![0xA5; 256], vec![0; ROOT_LEN as usize]] {
+    for archive in [vec![0xA5; 256], vec![0; ROOT_LEN_1_1 as usize]] {
         let mut c = baseline_with_entry_metadata();
         assert_err!(
             open(&c.bytes_with_archive(&archive)),

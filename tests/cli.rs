@@ -915,3 +915,36 @@ fn import_csv_with_options() {
         &["CSV options"],
     );
 }
+
+/// pandas DataFrames written to Feather by pyarrow come back from `brine import` and `brine
+/// export` equal (`assert_frame_equal`): the index (named, multi, range), nullable dtypes,
+/// ordered and unordered categoricals, zoned timestamps, timedeltas, non-string column names,
+/// and the schema's and fields' metadata, raw and compressed.
+#[test]
+fn pandas_frames_survive_feather_and_brine() {
+    let python = python();
+    let (dir, cases) = make(&python, "pandas_frames.py", "cases.json");
+    let root = dir.path();
+    for compress in [&[][..], &["--compress", "zstd"][..]] {
+        for case in cases["cases"].as_array().unwrap() {
+            let case = case.as_str().unwrap();
+            let input = root.join(format!("{case}.feather"));
+            let file = root.join(format!("{case}.brine"));
+            let mut args: Vec<&dyn AsRef<std::ffi::OsStr>> = vec![&"import", &input, &"-o", &file];
+            args.extend(compress.iter().map(|a| a as &dyn AsRef<std::ffi::OsStr>));
+            let o = brine(&args);
+            assert!(o.status.success(), "{case}: {}", stderr(&o));
+            let out = root.join(format!("{case}.out.feather"));
+            let o = brine(&[&"export", &file, &case, &"-o", &out]);
+            assert!(o.status.success(), "{case}: {}", stderr(&o));
+        }
+        let o = Command::new(&python)
+            .arg(interop_script("pandas_frames.py"))
+            .args([std::ffi::OsStr::new("check"), root.as_os_str()])
+            .output()
+            .unwrap();
+        let report = format!("{compress:?}: {}{}", stdout(&o), stderr(&o));
+        assert!(o.status.success(), "{report}");
+        assert!(stdout(&o).contains("8 passed, 0 failed"), "{report}");
+    }
+}

@@ -422,7 +422,7 @@ fn column_rows(c: ColumnView<'_>) -> Result<Vec<String>> {
             rows
         }
         ColumnType::Date => rows(c.dates()?.iter()),
-        ColumnType::Categorical => {
+        ColumnType::Categorical { .. } => {
             let cat = c.categorical()?;
             let mut rows = rows(cat.iter());
             rows.extend(self::rows(cat.dictionary.iter()));

@@ -296,7 +296,7 @@ fn column_types_can_be_set() {
         .column_type("id", ColumnType::Primitive(Dtype::I32))
         .column_type("zip", ColumnType::Utf8)
         .column_type("flag", ColumnType::Primitive(Dtype::U8))
-        .column_type("kind", ColumnType::Categorical)
+        .column_type("kind", ColumnType::Categorical { ordered: false })
         .column_type("when", paris.clone())
         .column_type("raw", ColumnType::Binary)
         .column_type("wait", ColumnType::Duration(TimeUnit::Second))
@@ -340,7 +340,7 @@ fn column_types_can_be_set() {
 
     // Categoricals written in batches keep their strings.
     let options = CsvOptions::new()
-        .column_type("k", ColumnType::Categorical)
+        .column_type("k", ColumnType::Categorical { ordered: false })
         .batch_rows(2);
     let t = import("k\na\nb\na\n\nc\nb\n", &options);
     let f = t.reader.frame("t").unwrap();

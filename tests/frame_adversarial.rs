@@ -269,7 +269,7 @@ fn read_column(c: ColumnView<'_>) -> Result<()> {
         T::Binary => c.binary()?.iter().count(),
         T::Timestamp { .. } | T::Duration(_) => c.timestamps()?.values.iter().count(),
         T::Date => c.dates()?.iter().count(),
-        T::Categorical => c.categorical()?.iter().count(),
+        T::Categorical { .. } => c.categorical()?.iter().count(),
         T::Primitive(Dtype::I64) => c.primitive::<i64>()?.iter().count(),
         T::Primitive(Dtype::I32) => c.primitive::<i32>()?.iter().count(),
         T::Primitive(Dtype::F32) => c.primitive::<f32>()?.iter().count(),

@@ -198,6 +198,69 @@ mod arrow {
         // The batch outlives the reader handle it came from.
         assert_eq!(batch.column(1).len(), 3);
     }
+
+    /// Schema metadata, field metadata and the ordered flag survive Arrow -> brine -> Arrow.
+    #[test]
+    fn arrow_schema_metadata_and_ordered_dictionaries_round_trip() {
+        use arrow_array::{ArrayRef, DictionaryArray, Float64Array, RecordBatch, types::Int32Type};
+        use arrow_schema::{Field, Schema};
+        use std::collections::HashMap;
+
+        let dict: DictionaryArray<Int32Type> = ["lo", "hi", "lo"].into_iter().collect();
+        let plain: DictionaryArray<Int32Type> = ["x", "y", "x"].into_iter().collect();
+        let weights = Float64Array::from(vec![1.0, 2.0, 3.0]);
+        let meta = |pairs: &[(&str, &str)]| -> HashMap<String, String> {
+            pairs
+                .iter()
+                .map(|(k, v)| (k.to_string(), v.to_string()))
+                .collect()
+        };
+        let schema = Schema::new(vec![
+            Field::new("size", dict.data_type().clone(), false).with_dict_is_ordered(true),
+            Field::new("tag", plain.data_type().clone(), false),
+            Field::new("w", weights.data_type().clone(), false)
+                .with_metadata(meta(&[("unit", "kg"), ("", "empty key")])),
+        ])
+        .with_metadata(meta(&[
+            ("pandas", "{\"index_columns\": []}"),
+            ("owner", "me"),
+        ]));
+        let columns: Vec<ArrayRef> = vec![Arc::new(dict), Arc::new(plain), Arc::new(weights)];
+        let batch = RecordBatch::try_new(Arc::new(schema.clone()), columns).unwrap();
+
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("m.brine");
+        let mut w = Writer::create(&path).unwrap();
+        brine::frame::arrow::put_record_batches(&mut w, "t", [batch.clone()], &FrameOptions::new())
+            .unwrap();
+        w.finish().unwrap();
+        let r = Arc::new(Reader::open(&path).unwrap());
+        let back = brine::frame::arrow::record_batch(&r, "t").unwrap();
+        let got = back.schema();
+        assert_eq!(got.metadata(), schema.metadata());
+        for (g, want) in got.fields().iter().zip(schema.fields()) {
+            assert_eq!(g.metadata(), want.metadata(), "{}", want.name());
+            assert_eq!(
+                g.dict_is_ordered(),
+                want.dict_is_ordered(),
+                "{}",
+                want.name()
+            );
+        }
+        // The values are those written (brine stores strings as LargeUtf8).
+        assert_eq!(back.num_rows(), 3);
+        assert_eq!(arrow_cast_strings(back.column(0)), ["lo", "hi", "lo"],);
+    }
+
+    fn arrow_cast_strings(a: &arrow_array::ArrayRef) -> Vec<String> {
+        use arrow_array::cast::AsArray;
+        let d = a.as_any_dictionary();
+        let values = d.values().as_string::<i64>();
+        let keys = d.normalized_keys();
+        keys.into_iter()
+            .map(|k| values.value(k).to_owned())
+            .collect()
+    }
 }
 
 #[test]
@@ -413,4 +476,116 @@ fn long_string_columns_are_checked_in_pieces() {
     assert_eq!(s.get(1_234_567), Some("é1234567😀"));
     let c = f.column("c").unwrap().categorical().unwrap();
     assert_eq!(c.get(rows - 1), Some(["x", "ÿ", "z"][(rows - 1) % 3]));
+}
+
+/// Format 1.1: column metadata and the ordered flag, whole and batched, and the 1.0 file a
+/// frame without them still is.
+#[test]
+fn column_metadata_and_ordered_categories_round_trip() {
+    let dir = tempfile::tempdir().unwrap();
+    let frame = |rows: std::ops::Range<usize>| {
+        let sizes = ["s", "m", "l", "m"];
+        Frame::builder()
+            .column(
+                "size",
+                Column::categorical(sizes[rows.clone()].iter().map(|s| Some(*s))).ordered(true),
+            )
+            .column(
+                "w",
+                Column::new(rows.clone().map(|i| i as f64).collect::<Vec<_>>()),
+            )
+            .column(
+                "tag",
+                Column::categorical(rows.map(|i| Some(if i % 2 == 0 { "a" } else { "b" }))),
+            )
+            .build()
+            .unwrap()
+    };
+    let options = FrameOptions::new()
+        .metadata("origin", "test")
+        .column_metadata("w", "unit", "kg")
+        .column_metadata("w", "digits", 2i64)
+        .column_metadata("size", "", true);
+    let path = dir.path().join("m.brine");
+    let mut w = Writer::create(&path).unwrap();
+    w.put_frame_with("whole", &frame(0..4), &options).unwrap();
+    let mut fw = w
+        .frame_writer("batched", &options.clone().codec(Codec::zstd(3)))
+        .unwrap();
+    fw.write_batch(&frame(0..1)).unwrap();
+    fw.write_batch(&frame(1..4)).unwrap();
+    fw.finish().unwrap();
+    w.finish().unwrap();
+
+    let r = Reader::options().verify(true).open(&path).unwrap();
+    assert_eq!(r.version().to_string(), "1.1");
+    for name in ["whole", "batched"] {
+        let f = r.frame(name).unwrap();
+        assert_eq!(
+            f.metadata().get("origin"),
+            Some(brine::MetaRef::Str("test"))
+        );
+        let size = f.column("size").unwrap();
+        assert_eq!(size.ty(), ColumnType::Categorical { ordered: true });
+        assert_eq!(size.ty().to_string(), "categorical[ordered]");
+        assert_eq!(size.metadata().get(""), Some(brine::MetaRef::Bool(true)));
+        let tag = f.column("tag").unwrap();
+        assert_eq!(tag.ty(), ColumnType::Categorical { ordered: false });
+        assert!(tag.metadata().is_empty());
+        let weight = f.column("w").unwrap().metadata();
+        let items: Vec<_> = weight.iter().collect();
+        assert_eq!(
+            items,
+            [
+                ("digits", brine::MetaRef::Int(2)),
+                ("unit", brine::MetaRef::Str("kg"))
+            ]
+        );
+        let codes = size.categorical().unwrap();
+        let dictionary: Vec<_> = codes.dictionary.iter().flatten().collect();
+        assert_eq!(dictionary, ["s", "m", "l"]);
+    }
+
+    // A batch whose categories are not ordered does not match the frame's first batch.
+    let mut w = Writer::create(dir.path().join("mix.brine")).unwrap();
+    let mut fw = w.frame_writer("f", &FrameOptions::new()).unwrap();
+    fw.write_batch(&frame(0..2)).unwrap();
+    let unordered = Frame::builder()
+        .column("size", Column::categorical([Some("s")]))
+        .column("w", Column::new(vec![0.0f64]))
+        .column("tag", Column::categorical([Some("a")]))
+        .build()
+        .unwrap();
+    let e = fw.write_batch(&unordered).unwrap_err();
+    assert!(matches!(e, brine::Error::InvalidInput { .. }), "{e}");
+
+    // Metadata for a column the frame does not have is refused, naming it.
+    let mut w = Writer::create(dir.path().join("bad.brine")).unwrap();
+    let e = w
+        .put_frame_with(
+            "f",
+            &frame(0..1),
+            &FrameOptions::new().column_metadata("nope", "k", 1i64),
+        )
+        .unwrap_err();
+    assert!(
+        matches!(&e, brine::Error::InvalidInput { reason, .. } if reason.contains("\"nope\"")),
+        "{e}"
+    );
+
+    // Without column metadata or flags, the file is a 1.0 file.
+    let plain = dir.path().join("plain.brine");
+    let mut w = Writer::create(&plain).unwrap();
+    let frame = Frame::builder()
+        .column("tag", Column::categorical([Some("a")]))
+        .build()
+        .unwrap();
+    w.put_frame_with("f", &frame, &FrameOptions::new().metadata("k", "v"))
+        .unwrap();
+    w.finish().unwrap();
+    let r = Reader::open(&plain).unwrap();
+    assert_eq!(r.version().to_string(), "1.0");
+    let tag = r.frame("f").unwrap().column("tag").unwrap();
+    assert_eq!(tag.ty(), ColumnType::Categorical { ordered: false });
+    assert!(tag.metadata().is_empty());
 }

@@ -23,7 +23,7 @@ use std::path::{Path, PathBuf};
 
 use brine::format::checksum::xxh3;
 use brine::format::manifest::{
-    ArrayMeta, CODEC_RAW, Chunk, Manifest, MetaItem, MetaValue, NO_SECTION,
+    ArrayMeta, CODEC_RAW, Chunk, ColumnExtra, Manifest, MetaItem, MetaValue, NO_SECTION,
 };
 use brine::model::Schema;
 use brine::{AlignedBuf, Dtype, Error, Kind, Reader};
@@ -407,6 +407,11 @@ fn column(m: &Manifest, name: &str) -> usize {
     panic!("no column {name:?}")
 }
 
+/// The tables a 1.1 root appends, of a crafted 1.1 file.
+fn ext(c: &mut Crafted) -> &mut (Vec<ColumnExtra>, Vec<MetaItem>) {
+    c.ext.as_mut().expect("a 1.1 file")
+}
+
 /// The array row of entry `name`.
 fn array(m: &Manifest, name: &str) -> usize {
     let mut start = 0;
@@ -710,21 +715,32 @@ fn cases() -> Vec<Case> {
         .field("root_length"),
     );
     v.push(
-        t1("H11-root-not-multiple-of-4", "empty", "InvalidHeader", "a version 1.1 file (a larger root is allowed) whose root_length, 106, is not a multiple of 4", Box::new(|b: &[u8]| {
+        t1("H11-root-not-multiple-of-4", "one-entry", "InvalidHeader", "a version 1.2 file (newer than the reader: a larger root is allowed) whose root_length, 122, is not a multiple of 4", Box::new(|b: &[u8]| {
             header_edit(b, |h| {
-                put_u16(h, 10, 1);
-                put_u32(h, 28, 106);
+                put_u16(h, 10, 2);
+                put_u32(h, 28, 122);
             })
         }) as Build)
         .field("root_length"),
     );
     v.push(
-        t1("H11-root-past-manifest", "empty", "InvalidHeader", "a version 1.1 file (a larger root is allowed) whose root_length, 108, exceeds manifest_length (104)", Box::new(|b: &[u8]| {
+        t1("H11-root-past-manifest", "empty", "InvalidHeader", "a version 1.2 file (newer than the reader: a larger root is allowed) whose root_length, 124, is a multiple of 4 and at least the reader's 120 but exceeds manifest_length (104)", Box::new(|b: &[u8]| {
             header_edit(b, |h| {
-                put_u16(h, 10, 1);
-                put_u32(h, 28, 108);
+                put_u16(h, 10, 2);
+                put_u32(h, 28, 124);
             })
         }) as Build)
+        .field("root_length"),
+    );
+
+    v.push(
+        t1(
+            "H11-root-of-another-version",
+            "empty",
+            "InvalidHeader",
+            "a 1.0 file (104-byte root) whose header says version 1.1, whose root is exactly 120 bytes",
+            Box::new(|b: &[u8]| header_edit(b, |h| put_u16(h, 10, 1))) as Build,
+        )
         .field("root_length"),
     );
 
@@ -1695,6 +1711,97 @@ fn cases() -> Vec<Case> {
             }) as Build,
         )
         .what("column name"),
+    );
+    // Format 1.1 (§8.7). The column table of frame-metadata: plain's x (0), then sizes' id
+    // (1), size (2), color (3), weight (4); id has one metadata item, weight three.
+    v.push(
+        t1(
+            "F9-extras-count",
+            "frame-metadata",
+            "InvalidField",
+            "column_extras has 4 rows for the 5 rows of the column table (the last one, weight's, is gone, and its metadata with it)",
+            Box::new(|b: &[u8]| {
+                craft(b, |c| {
+                    let (extras, metadata) = ext(c);
+                    extras.pop();
+                    metadata.truncate(1);
+                })
+            }) as Build,
+        )
+        .field("column_extras")
+        .location("column table"),
+    );
+    v.push(
+        t1(
+            "F9-metadata-end-decreasing",
+            "frame-metadata",
+            "InvalidField",
+            "column size's metadata_end is 0, below id's 1",
+            Box::new(|b: &[u8]| craft(b, |c| ext(c).0[2].metadata_end = 0)) as Build,
+        )
+        .field("metadata_end"),
+    );
+    v.push(
+        t1(
+            "F9-metadata-end-past",
+            "frame-metadata",
+            "InvalidField",
+            "column weight's metadata_end is 5, past the 4 items of column_metadata",
+            Box::new(|b: &[u8]| craft(b, |c| ext(c).0[4].metadata_end = 5)) as Build,
+        )
+        .field("metadata_end"),
+    );
+    v.push(
+        t1(
+            "F9-last-metadata-end",
+            "frame-metadata",
+            "InvalidField",
+            "column_metadata has one more item than the last column's metadata_end reaches",
+            Box::new(|b: &[u8]| craft(b, |c| ext(c).1.push(item("zzz", MetaValue::Int(1)))))
+                as Build,
+        )
+        .field("metadata_end")
+        .location("column table"),
+    );
+    v.push(
+        t1(
+            "F9-metadata-order",
+            "frame-metadata",
+            "InvalidField",
+            "column weight's metadata holds the keys a long description key, unit, then precision: not sorted",
+            Box::new(|b: &[u8]| craft(b, |c| ext(c).1.swap(2, 3))) as Build,
+        )
+        .field("metadata"),
+    );
+    v.push(
+        t1(
+            "F9-metadata-duplicate",
+            "frame-metadata",
+            "Duplicate",
+            "column weight's metadata holds the key unit twice",
+            Box::new(|b: &[u8]| craft(b, |c| ext(c).1[2].key = "unit".into())) as Build,
+        )
+        .what("metadata key"),
+    );
+    v.push(
+        t1(
+            "F10-unknown-flag",
+            "frame-metadata",
+            "UnsupportedFeature",
+            "column color's flags have bit 1 set, which version 1.1 does not define",
+            Box::new(|b: &[u8]| craft(b, |c| ext(c).0[3].flags = 2)) as Build,
+        )
+        .what("flags of"),
+    );
+    v.push(
+        t1(
+            "F10-ordered-not-categorical",
+            "frame-metadata",
+            "InvalidField",
+            "column weight (f64) has the ordered flag, which only categorical columns may have",
+            Box::new(|b: &[u8]| craft(b, |c| ext(c).0[4].flags = 1)) as Build,
+        )
+        .field("flags"),
     );
 
     // ---- Models (§14.6) ----

@@ -285,7 +285,7 @@ impl ColData {
             },
             ColData::Date(_) => ColumnType::Date,
             ColData::Duration(_, unit) => ColumnType::Duration(*unit),
-            ColData::Categorical { .. } => ColumnType::Categorical,
+            ColData::Categorical { .. } => ColumnType::Categorical { ordered: false },
         }
     }
 
@@ -409,6 +409,10 @@ struct FrameDecl {
     column_codecs: Vec<(String, Codec)>,
     chunk_len: Option<usize>,
     metadata: Vec<(String, MetaValue)>,
+    /// Column metadata (format 1.1): column, key, value.
+    column_metadata: Vec<(String, String, MetaValue)>,
+    /// Categorical columns whose categories are ordered (format 1.1).
+    ordered: Vec<String>,
 }
 
 impl FrameDecl {
@@ -421,6 +425,33 @@ impl FrameDecl {
             column_codecs: Vec::new(),
             chunk_len: None,
             metadata: Vec::new(),
+            column_metadata: Vec::new(),
+            ordered: Vec::new(),
+        }
+    }
+
+    fn column_meta(mut self, column: &str, key: &str, value: impl Into<MetaValue>) -> FrameDecl {
+        self.column_metadata
+            .push((column.to_owned(), key.to_owned(), value.into()));
+        self
+    }
+
+    fn ordered(mut self, column: &str) -> FrameDecl {
+        self.ordered.push(column.to_owned());
+        self
+    }
+
+    /// Whether the frame needs format 1.1: a column with metadata or a flag.
+    fn is_1_1(&self) -> bool {
+        !self.column_metadata.is_empty() || !self.ordered.is_empty()
+    }
+
+    fn ty(&self, name: &str, data: &ColData) -> ColumnType {
+        match data.ty() {
+            ColumnType::Categorical { .. } => ColumnType::Categorical {
+                ordered: self.ordered.iter().any(|c| c == name),
+            },
+            ty => ty,
         }
     }
 
@@ -476,6 +507,9 @@ impl FrameDecl {
         for (k, v) in &self.metadata {
             o = o.metadata(k.clone(), v.clone());
         }
+        for (c, k, v) in &self.column_metadata {
+            o = o.column_metadata(c.clone(), k.clone(), v.clone());
+        }
         o
     }
 
@@ -483,7 +517,8 @@ impl FrameDecl {
     fn frame(&self, rows: Range<usize>) -> Frame {
         let mut b = Frame::builder();
         for (name, data) in &self.columns {
-            b.push(name.clone(), data.column(rows.clone()));
+            let ordered = self.ordered.contains(name);
+            b.push(name.clone(), data.column(rows.clone()).ordered(ordered));
         }
         b.build().expect("frame")
     }
@@ -508,21 +543,25 @@ impl FrameDecl {
         fw.finish()
     }
 
-    fn declared_json(&self) -> Value {
+    /// The frame's JSON; `v1_1`: the file is of format 1.1, whose columns list their metadata.
+    fn declared_json(&self, v1_1: bool) -> Value {
         let columns: Vec<Value> = self
             .columns
             .iter()
             .map(|(name, data)| {
                 let codec = codec_name(self.codec_of(name), data.value_size());
-                let ty = data.ty().to_string();
-                Value::Object(column_json(
-                    name,
-                    &ty,
-                    codec,
-                    data.null_count(),
-                    data.stats(),
-                    data,
-                ))
+                let ty = self.ty(name, data).to_string();
+                let mut o = column_json(name, &ty, codec, data.null_count(), data.stats(), data);
+                if v1_1 {
+                    let items: Vec<(String, MetaValue)> = self
+                        .column_metadata
+                        .iter()
+                        .filter(|(c, ..)| c == name)
+                        .map(|(_, k, v)| (k.clone(), v.clone()))
+                        .collect();
+                    o.insert("metadata".into(), metadata_json(sorted_meta(&items)));
+                }
+                Value::Object(o)
             })
             .collect();
         json!({
@@ -1002,6 +1041,11 @@ impl Vector {
     /// The JSON content the vector declares: what a reader must find, without the layout
     /// facts (`header`, `sections`, `section`, `buffers`) that only the written file knows.
     fn declared_json(&self) -> Value {
+        // W1: a file is of version 1.1 exactly when a column has metadata or a flag.
+        let v1_1 = self
+            .items
+            .iter()
+            .any(|i| matches!(i, Item::Frame(f) if f.is_1_1()));
         let mut items: Vec<&Item> = self.items.iter().collect();
         items.sort_by(|a, b| a.name().as_bytes().cmp(b.name().as_bytes()));
         let entries: Vec<Value> = items
@@ -1018,14 +1062,14 @@ impl Vector {
                     a.data.json(&mut e);
                     Value::Object(e)
                 }
-                Item::Frame(f) => f.declared_json(),
+                Item::Frame(f) => f.declared_json(v1_1),
                 Item::Model(m) => m.declared_json(),
             })
             .collect();
         json!({
             "vector": self.name,
             "description": self.about,
-            "format_version": "1.0",
+            "format_version": if v1_1 { "1.1" } else { "1.0" },
             "metadata": metadata_json(sorted_meta(&self.metadata)),
             "entries": entries,
         })
@@ -1366,8 +1410,11 @@ fn describe_with_brine(path: &Path, reader: &Reader, vector: &Vector) -> Value {
     let bytes = std::fs::read(path).expect("read vector");
     let header = Header::decode(path, &bytes, bytes.len() as u64).expect("header");
     let buf = AlignedBuf::copy_from_slice(&bytes);
-    let m = rkyv::access::<ArchivedManifest, rancor::Error>(
-        &buf.as_slice()[header.manifest_offset as usize..],
+    let manifest = &buf.as_slice()[header.manifest_offset as usize..];
+    // The 1.0 tables start the root of every version (§5.1).
+    let m = rkyv::api::low::access_pos::<ArchivedManifest, rancor::Error>(
+        manifest,
+        manifest.len() - header.root_length as usize,
     )
     .expect("manifest");
 
@@ -1383,7 +1430,7 @@ fn describe_with_brine(path: &Path, reader: &Reader, vector: &Vector) -> Value {
             }
             Kind::Frame => {
                 assert_eq!(archived.kind, KIND_FRAME);
-                frame_json_brine(e, m, row)
+                frame_json_brine(e, m, row, reader.version().minor >= 1)
             }
             Kind::Model => {
                 assert_eq!(archived.kind, KIND_MODEL);
@@ -1454,7 +1501,7 @@ fn array_json_brine(e: brine::EntryRef<'_>, meta: &ArchivedArrayMeta) -> Value {
 }
 
 /// A frame entry as JSON, read with brine: every column through its typed view.
-fn frame_json_brine(e: brine::EntryRef<'_>, m: &ArchivedManifest, row: usize) -> Value {
+fn frame_json_brine(e: brine::EntryRef<'_>, m: &ArchivedManifest, row: usize, v1_1: bool) -> Value {
     let f = e.as_frame().expect("frame entry");
     let (first, metas) = m.frame_columns(row);
     assert_eq!(f.width(), metas.len());
@@ -1480,6 +1527,9 @@ fn frame_json_brine(e: brine::EntryRef<'_>, m: &ArchivedManifest, row: usize) ->
                 &data,
             );
             o.insert("buffers".into(), buffers_json(meta));
+            if v1_1 {
+                o.insert("metadata".into(), metadata_json(c.metadata().iter()));
+            }
             Value::Object(o)
         })
         .collect();
@@ -1611,7 +1661,7 @@ fn column_data_brine(c: &ColumnView<'_>) -> ColData {
             assert_eq!(t.unit, unit);
             ColData::Duration(t.values.iter().collect(), unit)
         }
-        ColumnType::Categorical => {
+        ColumnType::Categorical { .. } => {
             let k = c.categorical().expect("categorical column");
             let valid = |i: usize| k.validity.is_none_or(|v| v.get(i));
             ColData::Categorical {
@@ -1815,6 +1865,14 @@ mod by_spec {
         column_text: String,
         models: Vec<ModelRow>,
         model_text: String,
+        /// The tables a 1.1 root appends (§8.7); `None` in a 1.0 file.
+        extras: Option<Extras>,
+    }
+
+    /// `column_extras` (`metadata_end`, `flags`) and `column_metadata` of a 1.1 root.
+    struct Extras {
+        rows: Vec<(u32, u32)>,
+        metadata: Vec<(String, Val)>,
     }
 
     /// `Vec<ArchivedMetaItem>` at `at` (items of 24 bytes; values of 16 bytes at item + 8).
@@ -1843,7 +1901,10 @@ mod by_spec {
     }
 
     fn parse(m: &[u8], root_length: usize) -> Tables {
-        assert_eq!(root_length, 104, "§4: the 1.0 root is 104 bytes");
+        assert!(
+            [104, 120].contains(&root_length),
+            "§4: the root is 104 bytes (1.0) or 120 (1.1)"
+        );
         let root = m.len() - root_length; // §5.8: the root ends the manifest
         let zero = |r: Range<usize>| m[r].iter().all(|&b| b == 0);
         Tables {
@@ -1933,6 +1994,13 @@ mod by_spec {
                 })
                 .collect(),
             model_text: string_at(m, root + 96),
+            // §5.7: the 1.1 root appends two vectors after the 104 bytes of the 1.0 root.
+            extras: (root_length == 120).then(|| Extras {
+                rows: table(m, root + 104, 8) // ArchivedColumnExtra
+                    .map(|x| (u32_at(m, x), u32_at(m, x + 4)))
+                    .collect(),
+                metadata: metadata_at(m, root + 112),
+            }),
         }
     }
 
@@ -2147,7 +2215,20 @@ mod by_spec {
             }),
         );
         let model_text = o.string_children(&t.model_text);
-        // The root: 13 fields of 8 bytes.
+        // §5.8, steps 14 and 15 of a 1.1 root.
+        let extras = t.extras.as_ref().map(|x| {
+            let rows = o.records(
+                4,
+                x.rows.iter().map(|&(end, flags)| {
+                    let mut b = [0u8; 8];
+                    b[..4].copy_from_slice(&end.to_le_bytes());
+                    b[4..].copy_from_slice(&flags.to_le_bytes());
+                    b
+                }),
+            );
+            (rows, o.metadata(&x.metadata))
+        });
+        // The root: 13 fields of 8 bytes (and 2 more in a 1.1 root).
         o.pad(4);
         let root = o.pos();
         let field = |i: usize| root + 8 * i;
@@ -2171,6 +2252,10 @@ mod by_spec {
         o.put(&Out::string(field(10), &t.column_text, column_text));
         o.put(&Out::vec(field(11), models, t.models.len()));
         o.put(&Out::string(field(12), &t.model_text, model_text));
+        if let (Some(x), Some((rows, metadata))) = (&t.extras, extras) {
+            o.put(&Out::vec(field(13), rows, x.rows.len()));
+            o.put(&Out::vec(field(14), metadata, x.metadata.len()));
+        }
         o.0
     }
 
@@ -2357,7 +2442,7 @@ mod by_spec {
     ];
 
     /// A column's type as the JSON files write it (spec/vectors/README.md).
-    fn type_text(c: &ColumnRow, zone: &str) -> String {
+    fn type_text(c: &ColumnRow, zone: &str, flags: u32) -> String {
         let unit = UNITS[usize::from(c.unit)].1;
         match (c.kind, zone) {
             (0, _) => "bool".into(),
@@ -2368,6 +2453,8 @@ mod by_spec {
             (4, _) => format!("timestamp[{unit}, {zone}]"),
             (5, _) => "date".into(),
             (6, _) => format!("duration[{unit}]"),
+            // §8.7: flag bit 0, ordered.
+            (7, _) if flags & 1 == 1 => "categorical[ordered]".into(),
             (7, _) => "categorical".into(),
             (k, _) => panic!("column kind {k}"),
         }
@@ -2478,14 +2565,30 @@ mod by_spec {
             9..=12 => StatRange::Float(f64::from_bits(c.min), f64::from_bits(c.max)),
             _ => StatRange::Int(c.min as i64, c.max as i64),
         });
+        // §8.7: column `ci`'s row of the extras, and its run of the column metadata.
+        let extra = t.extras.as_ref().map(|x| {
+            let start = if ci == 0 {
+                0
+            } else {
+                x.rows[ci - 1].0 as usize
+            };
+            let (end, flags) = x.rows[ci];
+            assert_eq!(flags & !1, 0, "unknown column flags");
+            assert!(flags == 0 || c.kind == 7, "only categoricals are ordered");
+            (metadata_json(&x.metadata[start..end as usize]), flags)
+        });
+        let flags = extra.as_ref().map_or(0, |e| e.1);
         let mut o = column_json(
             name,
-            &type_text(c, zone),
+            &type_text(c, zone, flags),
             codec(&t.sections[c.buffers[1] as usize]),
             c.null_count as usize,
             stats,
             &data,
         );
+        if let Some((metadata, _)) = extra {
+            o.insert("metadata".into(), metadata);
+        }
         let slots = [
             "validity",
             "values",
@@ -2592,6 +2695,11 @@ mod by_spec {
         assert_eq!(last(&columns_ends), t.columns.len(), "columns");
         assert_eq!(last(&zone_ends), t.column_text.len(), "column text");
         assert_eq!(last(&schema_ends), t.model_text.len(), "model text");
+        if let Some(x) = &t.extras {
+            let ends: Vec<u32> = x.rows.iter().map(|r| r.0).collect();
+            assert_eq!(x.rows.len(), t.columns.len(), "one extra per column");
+            assert_eq!(last(&ends), x.metadata.len(), "column metadata");
+        }
 
         // Entries (§7): the `k`-th entry of a kind (in entry order) has row `k` of that
         // kind's table. Every section belongs to exactly one array, column buffer or model
@@ -3132,6 +3240,7 @@ fn vector(name: &str) -> Vector {
         "frame-every-type" => frame_every_type(),
         "frame-compressed" => frame_compressed(),
         "frame-batched" => frame_batched(),
+        "frame-metadata" => frame_metadata(),
         "frame-empty" => Vector::new(
             "frame-empty",
             "frames without rows and without columns, between two arrays: a frame of 0 rows \
@@ -3681,6 +3790,46 @@ fn frame_batched() -> Vector {
     .frame(frame)
 }
 
+/// Format 1.1: column metadata and the ordered flag, as a pandas DataFrame written through
+/// Arrow has them.
+fn frame_metadata() -> Vector {
+    let sizes = FrameDecl::new("sizes")
+        .meta("pandas", r#"{"index_columns": ["id"], "columns": []}"#)
+        .column(
+            "id",
+            ColData::Prim(Prim::I64(vec![Some(10), Some(20), Some(30)])),
+        )
+        .column("size", categorical(&[Some("small"), None, Some("large")]))
+        .column(
+            "color",
+            categorical(&[Some("red"), Some("blue"), Some("red")]),
+        )
+        .column(
+            "weight",
+            ColData::Prim(Prim::F64(vec![Some(1.5), Some(2.25), None])),
+        )
+        .ordered("size")
+        .column_meta("weight", "unit", "kg")
+        .column_meta(
+            "weight",
+            "a long description key",
+            "measured on the 2026 scale",
+        )
+        .column_meta("weight", "precision", 2i64)
+        .column_meta("id", "", true);
+    let plain = FrameDecl::new("plain").column("x", ColData::Prim(Prim::U8(vec![Some(1)])));
+    Vector::new(
+        "frame-metadata",
+        "format 1.1: a frame (sizes) with an ordered categorical column (size), an unordered one \
+         (color), column metadata on two columns (weight: an inline str, an out-of-line key and \
+         value, an int; id: an empty key with a bool) and none on two, and entry metadata; a \
+         second frame (plain) without column metadata, whose one column still has a row of the \
+         column extras",
+    )
+    .frame(sizes)
+    .frame(plain)
+}
+
 fn model_rich() -> Vector {
     let point = |x, y| Point { x, y };
     let labels = [
@@ -3922,6 +4071,7 @@ vector_tests! {
     vector_frame_every_type => "frame-every-type",
     vector_frame_compressed => "frame-compressed",
     vector_frame_batched => "frame-batched",
+    vector_frame_metadata => "frame-metadata",
     vector_frame_empty => "frame-empty",
     vector_frame_no_nulls => "frame-no-nulls",
     vector_model_small => "model-small",
@@ -3950,6 +4100,19 @@ fn archived_layout_matches_spec() {
         brine::format::manifest::ROOT_LEN,
         104,
         "root_length of version 1.0"
+    );
+    layout!(
+        brine::format::manifest::ArchivedManifest11, 120, 4,
+        base @ 0, column_extras @ 104, column_metadata @ 112
+    );
+    assert_eq!(
+        brine::format::manifest::ROOT_LEN_1_1,
+        120,
+        "root_length of version 1.1"
+    );
+    layout!(
+        brine::format::manifest::ArchivedColumnExtra, 8, 4,
+        metadata_end @ 0, flags @ 4
     );
     layout!(
         ArchivedEntry, 16, 4,

@@ -17,7 +17,8 @@ pub fn run(path: &Path) -> Result<(), Box<dyn std::error::Error>> {
     let source = weather_csv();
     // `weather` has five values: a dictionary of five strings and one i32 code per row. The
     // wind column is cold: stored compressed.
-    let options = CsvOptions::new().column_type("weather", ColumnType::Categorical);
+    let options =
+        CsvOptions::new().column_type("weather", ColumnType::Categorical { ordered: false });
     let t = Instant::now();
     let mut w = Writer::create(path)?;
     let report = csv::import(

@@ -230,7 +230,7 @@ pub fn run(path: &Path) -> Result<(), Box<dyn std::error::Error>> {
         &mut w,
         "iris",
         &iris,
-        &CsvOptions::new().column_type("species", ColumnType::Categorical),
+        &CsvOptions::new().column_type("species", ColumnType::Categorical { ordered: false }),
         &Default::default(),
     )?;
     w.finish()?;
@@ -253,7 +253,7 @@ pub fn run(path: &Path) -> Result<(), Box<dyn std::error::Error>> {
         &mut w,
         "iris",
         &iris,
-        &CsvOptions::new().column_type("species", ColumnType::Categorical),
+        &CsvOptions::new().column_type("species", ColumnType::Categorical { ordered: false }),
         &Default::default(),
     )?;
     w.put_model_with("forest", &forest, &ModelOptions::new().version(1))?;

@@ -51,7 +51,7 @@ fn set_type(code: u8) -> ColumnType {
         4 => ColumnType::Primitive(Dtype::F16),
         5 => ColumnType::Utf8,
         6 => ColumnType::Binary,
-        7 => ColumnType::Categorical,
+        7 => ColumnType::Categorical { ordered: false },
         8 => ColumnType::Date,
         9 => ColumnType::Timestamp {
             unit: TimeUnit::Nanosecond,

@@ -1,7 +1,7 @@
 //! n-dimensional numeric arrays: element types, and typed zero-copy views.
 
 #[cfg(feature = "ndarray")]
-mod ndarray_interop;
+pub(crate) mod ndarray_interop;
 
 use bytemuck::PodCastError;
 use half::{bf16, f16};

@@ -1,10 +1,10 @@
-//! `ndarray` interop (feature `ndarray`): views as `ArrayViewD`, writes from any `ArrayBase`.
+//! `ndarray` interop (feature `ndarray`): views as `ArrayViewD`, and any `ArrayBase`'s elements
+//! in C order for the writer.
 
 use ndarray::{ArrayBase, ArrayViewD, Data, Dimension, IxDyn};
 
 use crate::array::{ArrayView, Element};
 use crate::error::Result;
-use crate::writer::{EntryOptions, Writer};
 
 impl<'r, T: Element> ArrayView<'r, T> {
     /// The array as an `ndarray` view of the same memory (no copy).
@@ -17,39 +17,30 @@ impl<'r, T: Element> ArrayView<'r, T> {
     }
 }
 
-impl Writer {
-    /// Writes an `ndarray` array in C order. Arrays in standard layout are written straight
-    /// from their memory; others (Fortran order, strided views) are written element by element
-    /// through a buffer of bounded size.
-    ///
-    /// # Errors
-    /// As [`Writer::put_array_with`].
-    pub fn put_ndarray<T, S, D>(
-        &mut self,
-        name: &str,
-        array: &ArrayBase<S, D>,
-        options: &EntryOptions,
-    ) -> Result<()>
-    where
-        T: Element,
-        S: Data<Elem = T>,
-        D: Dimension,
-    {
-        if let Some(slice) = array.as_slice() {
-            return self.put_array_with(name, slice, array.shape(), options);
-        }
-        let mut w = self.array_writer::<T>(name, array.shape(), options)?;
-        let mut buf = Vec::with_capacity(64 * 1024);
-        for &x in array.iter() {
-            buf.push(x);
-            if buf.len() == buf.capacity() {
-                w.write(&buf)?;
-                buf.clear();
-            }
-        }
-        w.write(&buf)?;
-        w.finish()
+/// Calls `f` with the elements of `array` in C order, in pieces: its own memory at once when it
+/// is in standard layout, else (Fortran order, strided views) through a buffer of bounded
+/// size. For [`Writer::put_ndarray`](crate::Writer::put_ndarray).
+pub(crate) fn c_order_pieces<T, S, D>(
+    array: &ArrayBase<S, D>,
+    mut f: impl FnMut(&[T]) -> Result<()>,
+) -> Result<()>
+where
+    T: Element,
+    S: Data<Elem = T>,
+    D: Dimension,
+{
+    if let Some(slice) = array.as_slice() {
+        return f(slice);
     }
+    let mut buf = Vec::with_capacity(64 * 1024);
+    for &x in array.iter() {
+        buf.push(x);
+        if buf.len() == buf.capacity() {
+            f(&buf)?;
+            buf.clear();
+        }
+    }
+    f(&buf)
 }
 
 #[cfg(test)]

@@ -9,7 +9,7 @@ use std::path::Path;
 use crate::error::{Error, Result};
 use crate::format::checksum;
 use crate::format::limits::{MAX_ALIGNMENT, MIN_ALIGNMENT, SMALL_ALIGNMENT};
-use crate::format::manifest::ROOT_LEN;
+use crate::format::manifest::{ROOT_LEN, ROOT_LEN_1_1};
 
 /// Size of the header in bytes.
 pub const HEADER_LEN: usize = 128;
@@ -22,7 +22,7 @@ pub const MAGIC: [u8; 8] = *b"\x89BRINE\r\n";
 const HEADER_CHECKSUM_OFFSET: usize = 120;
 
 /// The format version this build writes and reads.
-pub const FORMAT_VERSION: Version = Version { major: 1, minor: 0 };
+pub const FORMAT_VERSION: Version = Version { major: 1, minor: 1 };
 
 /// Bits of `required_flags` this build understands. Version 1.0 defines none.
 pub const KNOWN_REQUIRED_FLAGS: u32 = 0;
@@ -247,21 +247,30 @@ impl Header {
             ));
         }
         // The root of a version this build knows has exactly its size; a newer minor version
-        // may have appended tables to it.
+        // may have appended tables to the root of this build's version.
         let root = u64::from(header.root_length);
-        let known = header.version <= FORMAT_VERSION;
-        if (known && header.root_length != ROOT_LEN)
-            || root < u64::from(ROOT_LEN)
-            || root % 4 != 0
-            || root > header.manifest_len
-        {
+        let size_ok = match root_len(header.version.minor) {
+            Some(len) => header.root_length == len,
+            None => header.root_length >= ROOT_LEN_1_1,
+        };
+        if !size_ok || root % 4 != 0 || root > header.manifest_len {
             return Err(invalid(
                 "root_length",
                 root,
-                "must be the size of the manifest root of the file's version (104 for 1.0; see ROOT_LEN), a multiple of 4, within the manifest",
+                "must be the size of the manifest root of the file's version (104 for 1.0, 120 for 1.1 and later), a multiple of 4, within the manifest",
             ));
         }
         Ok(header)
+    }
+}
+
+/// The size of the manifest root of minor version `minor` of this major version, for the
+/// versions this build knows; `None` for newer ones (their root is at least this build's).
+pub fn root_len(minor: u16) -> Option<u32> {
+    match minor {
+        0 => Some(ROOT_LEN),
+        1 => Some(ROOT_LEN_1_1),
+        _ => None,
     }
 }
 
@@ -276,7 +285,7 @@ mod tests {
             required_flags: 0,
             optional_flags: 0,
             alignment: 4096,
-            root_length: ROOT_LEN,
+            root_length: ROOT_LEN_1_1,
             manifest_offset: 4096,
             manifest_len: 1000,
             manifest_checksum: 7,
@@ -284,5 +293,40 @@ mod tests {
         };
         let b = h.encode();
         assert_eq!(Header::decode(Path::new("x"), &b, 5096).unwrap(), h);
+    }
+
+    #[test]
+    fn the_root_length_follows_the_minor_version() {
+        let decode = |minor, root_length| {
+            let h = Header {
+                version: Version { major: 1, minor },
+                required_flags: 0,
+                optional_flags: 0,
+                alignment: 4096,
+                root_length,
+                manifest_offset: 4096,
+                manifest_len: 1000,
+                manifest_checksum: 7,
+                file_len: 5096,
+            };
+            Header::decode(Path::new("x"), &h.encode(), 5096)
+        };
+        assert!(decode(0, ROOT_LEN).is_ok());
+        assert!(decode(1, ROOT_LEN_1_1).is_ok());
+        assert!(decode(2, ROOT_LEN_1_1).is_ok());
+        assert!(decode(2, ROOT_LEN_1_1 + 8).is_ok());
+        for (minor, root) in [(0, ROOT_LEN_1_1), (1, ROOT_LEN), (2, ROOT_LEN), (1, 124)] {
+            let e = decode(minor, root).unwrap_err();
+            assert!(
+                matches!(
+                    e,
+                    Error::InvalidHeader {
+                        field: "root_length",
+                        ..
+                    }
+                ),
+                "{minor} {root}: {e}"
+            );
+        }
     }
 }

@@ -45,9 +45,42 @@ pub struct Manifest {
     pub model_text: String,
 }
 
-/// Size of the archived root ([`ArchivedManifest`]) in this format version, recorded in the
-/// header as `root_length`.
+/// The root of a version 1.1 manifest: the 1.0 root with two tables appended (format 1.1,
+/// spec/FORMAT.md "Column metadata and flags"). A file uses it only when one of its columns
+/// has metadata or a flag; every other file keeps the 1.0 root, so it opens with 1.0 readers
+/// and its bytes are those a 1.0 writer produces. A 1.0 reader reads the first 104 bytes of
+/// this root as its own and ignores the rest.
+#[derive(Archive, Serialize, Deserialize, Debug, Clone, PartialEq, Default)]
+#[rkyv(derive(Debug))]
+pub struct Manifest11 {
+    /// The tables of version 1.0.
+    pub base: Manifest,
+    /// One row per row of [`Manifest::columns`], in the same order.
+    pub column_extras: Vec<ColumnExtra>,
+    /// Every column's metadata, concatenated in column order; each column's run sorted by key.
+    pub column_metadata: Vec<MetaItem>,
+}
+
+/// One row of the column extras table (format 1.1): what Arrow keeps beside a column's type.
+#[derive(Archive, Serialize, Deserialize, Debug, Clone, PartialEq, Default)]
+#[rkyv(derive(Debug))]
+pub struct ColumnExtra {
+    /// End of the column's metadata in [`Manifest11::column_metadata`].
+    pub metadata_end: u32,
+    /// [`COLUMN_FLAG_ORDERED`]; other bits zero.
+    pub flags: u32,
+}
+
+/// Column flag: the categories of a categorical column are ordered (Arrow's
+/// `dictionary.isOrdered`, pandas' `ordered=True`): their dictionary order is their order.
+pub const COLUMN_FLAG_ORDERED: u32 = 1;
+
+/// Size of the archived 1.0 root ([`ArchivedManifest`]), recorded in the header as
+/// `root_length` of a 1.0 file.
 pub const ROOT_LEN: u32 = std::mem::size_of::<ArchivedManifest>() as u32;
+
+/// Size of the archived 1.1 root ([`ArchivedManifest11`]).
+pub const ROOT_LEN_1_1: u32 = std::mem::size_of::<ArchivedManifest11>() as u32;
 
 /// Entry kind code: an n-dimensional array; its details are a row of [`Manifest::arrays`].
 pub const KIND_ARRAY: u8 = 0;
@@ -418,3 +451,17 @@ pub fn codec_name(codec: u8, shuffle: u8) -> &'static str {
 
 // The header message and spec/FORMAT.md state this size.
 const _: () = assert!(ROOT_LEN == 104);
+const _: () = assert!(ROOT_LEN_1_1 == 120);
+
+impl ArchivedManifest11 {
+    /// The metadata of column `i` (of the whole column table); empty where the tables are
+    /// inconsistent, which tier-1 validation rules out.
+    pub fn column_metadata(&self, i: usize) -> &[ArchivedMetaItem] {
+        if i >= self.column_extras.len() {
+            return &[];
+        }
+        run(&self.column_metadata, i, |j| {
+            self.column_extras[j].metadata_end.to_native()
+        })
+    }
+}

@@ -9,19 +9,20 @@ use crate::format::dtype::Dtype;
 use crate::format::header::{FORMAT_VERSION, HEADER_LEN, Header};
 use crate::format::limits::{MAX_CHUNK_LEN, MAX_NDIM, PAGE, SMALL_ALIGNMENT};
 use crate::format::manifest::{
-    ArchivedArrayMeta, ArchivedChunk, ArchivedColumnMeta, ArchivedManifest, ArchivedMetaItem,
-    ArchivedSection, CODEC_RAW, CODEC_ZSTD, COLUMN_BINARY, COLUMN_BOOL, COLUMN_CATEGORICAL,
-    COLUMN_DATE, COLUMN_DURATION, COLUMN_PRIMITIVE, COLUMN_TIMESTAMP, COLUMN_UTF8, KIND_ARRAY,
-    KIND_FRAME, KIND_MODEL, NO_SECTION,
+    ArchivedArrayMeta, ArchivedChunk, ArchivedColumnMeta, ArchivedManifest, ArchivedManifest11,
+    ArchivedMetaItem, ArchivedSection, CODEC_RAW, CODEC_ZSTD, COLUMN_BINARY, COLUMN_BOOL,
+    COLUMN_CATEGORICAL, COLUMN_DATE, COLUMN_DURATION, COLUMN_FLAG_ORDERED, COLUMN_PRIMITIVE,
+    COLUMN_TIMESTAMP, COLUMN_UTF8, KIND_ARRAY, KIND_FRAME, KIND_MODEL, NO_SECTION, ROOT_LEN,
 };
 
-/// Checks the manifest bytes (length limit, checksum, rkyv validity) and returns the archive.
+/// Checks the manifest bytes (length limit, checksum, rkyv validity) and returns the archive:
+/// its 1.0 tables, and the whole 1.1 root when the file has one.
 pub fn access_manifest<'a>(
     file: &Path,
     header: &Header,
     bytes: &'a [u8],
     max_manifest_len: u64,
-) -> Result<&'a ArchivedManifest> {
+) -> Result<(&'a ArchivedManifest, Option<&'a ArchivedManifest11>)> {
     if header.manifest_len > max_manifest_len {
         return Err(Error::LimitExceeded {
             file: file.to_path_buf(),
@@ -42,10 +43,11 @@ pub fn access_manifest<'a>(
     }
     // The low-level validator: the manifest has no shared pointers (`Rc`/`Arc`), so it needs
     // no shared-pointer registry.
-    // `Header::decode` checked ROOT_LEN <= root_length <= manifest length. A newer minor
-    // version's root has this version's root as its prefix.
+    // `Header::decode` checked that root_length is the root size of the file's version (or,
+    // for a newer minor version, at least this version's) and within the manifest. A newer
+    // minor version's root has this version's root as its prefix.
     let root = bytes.len() - header.root_length as usize;
-    rkyv::api::low::access_pos::<ArchivedManifest, ArchiveError>(bytes, root).map_err(|e| {
+    let corrupt = |e: ArchiveError| {
         // A newer minor version may add metadata value types, which fail validation here:
         // say so, rather than calling the manifest corrupt.
         if header.version > FORMAT_VERSION {
@@ -62,12 +64,34 @@ pub fn access_manifest<'a>(
                 detail: e.to_string(),
             }
         }
-    })
+    };
+    if header.root_length == ROOT_LEN {
+        let m = rkyv::api::low::access_pos::<ArchivedManifest, ArchiveError>(bytes, root)
+            .map_err(corrupt)?;
+        Ok((m, None))
+    } else {
+        let m = rkyv::api::low::access_pos::<ArchivedManifest11, ArchiveError>(bytes, root)
+            .map_err(corrupt)?;
+        Ok((&m.base, Some(m)))
+    }
 }
 
-/// Checks every rule of the manifest that needs no data page.
-pub fn validate_manifest(file: &Path, header: &Header, m: &ArchivedManifest) -> Result<()> {
-    let v = Validator { file, header, m };
+/// Checks every rule of the manifest that needs no data page. `known_zone` tells the time
+/// zone names the reader knows (the frame kind's tz database: the format knows no zones).
+pub fn validate_manifest(
+    file: &Path,
+    header: &Header,
+    m: &ArchivedManifest,
+    ext: Option<&ArchivedManifest11>,
+    known_zone: fn(&str) -> bool,
+) -> Result<()> {
+    let v = Validator {
+        file,
+        header,
+        m,
+        ext,
+        known_zone,
+    };
     v.check_sorted_keys(|| "file metadata".into(), &m.metadata)?;
     v.check_entries()?;
     v.check_sections()?;
@@ -81,6 +105,8 @@ struct Validator<'a> {
     file: &'a Path,
     header: &'a Header,
     m: &'a ArchivedManifest,
+    ext: Option<&'a ArchivedManifest11>,
+    known_zone: fn(&str) -> bool,
 }
 
 impl Validator<'_> {
@@ -544,6 +570,20 @@ impl Validator<'_> {
         let mut columns_start = 0usize;
         let mut text_start = 0usize;
         let mut names: Vec<&str> = Vec::new();
+        let mut metadata_start = 0usize;
+        if let Some(ext) = self.ext
+            && ext.column_extras.len() != m.columns.len()
+        {
+            return Err(self.field(
+                "column table".into(),
+                "column_extras",
+                format!(
+                    "{} rows, but the column table has {}",
+                    ext.column_extras.len(),
+                    m.columns.len()
+                ),
+            ));
+        }
         for (row, f) in m.frames.iter().enumerate() {
             let entry = || self.entry_name(KIND_FRAME, row);
             if f.reserved != [0; 4] {
@@ -602,6 +642,10 @@ impl Validator<'_> {
                 text_start = zone_end;
                 names.push(name);
                 self.check_column(&entry(), name, zone, rows, c)?;
+                if let Some(ext) = self.ext {
+                    metadata_start =
+                        self.check_column_extra(ext, i, metadata_start, &entry(), name, c)?;
+                }
             }
             names.sort_unstable();
             if let Some(pair) = names.windows(2).find(|p| p[0] == p[1]) {
@@ -614,7 +658,51 @@ impl Validator<'_> {
             columns_start = columns_end;
         }
         self.check_last_end("frame", "columns_end", columns_start, m.columns.len())?;
-        self.check_last_end("column", "zone_end", text_start, m.column_text.len())
+        self.check_last_end("column", "zone_end", text_start, m.column_text.len())?;
+        let metadata_len = self.ext.map_or(0, |e| e.column_metadata.len());
+        self.check_last_end("column", "metadata_end", metadata_start, metadata_len)
+    }
+
+    /// Rules F9 and F10 for column `i` (format 1.1): its metadata run and its flags. Returns
+    /// the end of its metadata run.
+    fn check_column_extra(
+        &self,
+        ext: &ArchivedManifest11,
+        i: usize,
+        metadata_start: usize,
+        entry: &str,
+        name: &str,
+        c: &ArchivedColumnMeta,
+    ) -> Result<usize> {
+        let location = || format!("entry {entry:?}, column {name:?}");
+        let extra = &ext.column_extras[i];
+        let end = extra.metadata_end.to_native() as usize;
+        let Some(metadata) = ext.column_metadata.get(metadata_start..end) else {
+            return Err(self.field(
+                location(),
+                "metadata_end",
+                format!(
+                    "{end} is below the previous end {metadata_start} or past the {} items",
+                    ext.column_metadata.len()
+                ),
+            ));
+        };
+        self.check_sorted_keys(location, metadata)?;
+        let flags = extra.flags.to_native();
+        if flags & !COLUMN_FLAG_ORDERED != 0 {
+            return Err(self.unsupported(
+                format!("flags of {}", location()),
+                u64::from(flags & !COLUMN_FLAG_ORDERED),
+            ));
+        }
+        if flags & COLUMN_FLAG_ORDERED != 0 && c.kind != COLUMN_CATEGORICAL {
+            return Err(self.field(
+                location(),
+                "flags",
+                "only categorical columns can be ordered".into(),
+            ));
+        }
+        Ok(end)
     }
 
     /// Rules F3 to F7 for one column.
@@ -669,7 +757,7 @@ impl Validator<'_> {
             if c.kind != COLUMN_TIMESTAMP {
                 return Err(field("zone_end", "only timestamps have a time zone".into()));
             }
-            if !crate::frame::is_known_zone(zone) {
+            if !(self.known_zone)(zone) {
                 return Err(field(
                     "zone_end",
                     format!("time zone {zone:?} is unknown to this reader's tz database"),

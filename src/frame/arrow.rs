@@ -99,7 +99,7 @@ pub fn data_type(ty: &ColumnType) -> DataType {
         }
         ColumnType::Date => DataType::Date32,
         ColumnType::Duration(unit) => DataType::Duration(arrow_unit(*unit)),
-        ColumnType::Categorical => {
+        ColumnType::Categorical { .. } => {
             DataType::Dictionary(Box::new(DataType::Int32), Box::new(DataType::LargeUtf8))
         }
     }
@@ -123,7 +123,7 @@ pub fn array(reader: &Arc<Reader>, column: &ColumnView<'_>) -> Result<ArrayRef> 
         ColumnType::Utf8 | ColumnType::Binary => builder
             .add_buffer(borrowed(reader, offsets))
             .add_buffer(borrowed(reader, values)),
-        ColumnType::Categorical => {
+        ColumnType::Categorical { .. } => {
             let size = dict_offsets.len() / 8 - 1;
             let dictionary = ArrayDataBuilder::new(DataType::LargeUtf8)
                 .len(size)
@@ -147,8 +147,34 @@ pub fn array(reader: &Arc<Reader>, column: &ColumnView<'_>) -> Result<ArrayRef> 
     Ok(make_array(data))
 }
 
+/// Arrow metadata (string to string) from brine metadata: its string values. Other types have
+/// no Arrow form and are left out.
+fn arrow_metadata(items: crate::reader::Metadata<'_>) -> arrow_schema::Metadata {
+    items
+        .iter()
+        .filter_map(|(k, v)| match v {
+            crate::MetaRef::Str(s) => Some((k.to_owned(), s.to_owned())),
+            _ => None,
+        })
+        .collect()
+}
+
+/// The Arrow field of a column: its name, type, nullability, metadata and, for categoricals,
+/// whether the dictionary is ordered.
+pub fn field(column: &ColumnView<'_>) -> ArrowField {
+    let ty = column.ty();
+    let ordered = matches!(ty, ColumnType::Categorical { ordered: true });
+    ArrowField::new(column.name(), data_type(&ty), column.null_count() > 0)
+        .with_dict_is_ordered(ordered)
+        .with_metadata(arrow_metadata(column.metadata()))
+}
+
 /// The frame `name` as a `RecordBatch` whose buffers point into the file (kept alive by the
 /// `Arc<Reader>` they hold). Every column is validated (tier 2) first, once per reader.
+///
+/// The schema carries the frame entry's metadata and each field its column's metadata (their
+/// string values: Arrow metadata holds only strings), and each dictionary field its
+/// `ordered` flag, so a batch written with [`put_record_batches`] comes back with its schema.
 ///
 /// # Errors
 /// [`Error::NotFound`], [`Error::WrongKind`], and the errors of each column's first access.
@@ -157,22 +183,18 @@ pub fn record_batch(reader: &Arc<Reader>, name: &str) -> Result<RecordBatch> {
     let mut fields = Vec::with_capacity(frame.width());
     let mut arrays = Vec::with_capacity(frame.width());
     for column in frame.iter() {
-        let a = array(reader, &column)?;
-        fields.push(ArrowField::new(
-            column.name(),
-            a.data_type().clone(),
-            column.null_count() > 0,
-        ));
-        arrays.push(a);
+        arrays.push(array(reader, &column)?);
+        fields.push(field(&column));
     }
+    let schema = Schema::new(fields).with_metadata(arrow_metadata(frame.metadata()));
     let options = arrow_array::RecordBatchOptions::new().with_row_count(Some(frame.rows()));
-    RecordBatch::try_new_with_options(Arc::new(Schema::new(fields)), arrays, &options).map_err(
-        |e| Error::InvalidData {
+    RecordBatch::try_new_with_options(Arc::new(schema), arrays, &options).map_err(|e| {
+        Error::InvalidData {
             file: reader.path().to_path_buf(),
             entry: name.to_owned(),
             reason: format!("arrow refused the batch: {e}"),
-        },
-    )
+        }
+    })
 }
 
 fn unsupported(column: &str, ty: &DataType) -> Error {
@@ -288,19 +310,42 @@ fn arrow_cast_keys(keys: &dyn Array) -> Option<Vec<Option<i32>>> {
     )
 }
 
-/// A `RecordBatch` as a brine [`Frame`] (a copy: this is the write path).
+/// A `RecordBatch` as a brine [`Frame`] (a copy: this is the write path). A dictionary
+/// field's `ordered` flag makes an ordered categorical column; the schema's and fields'
+/// metadata are not part of a [`Frame`] ([`frame_options`] carries them).
 ///
 /// # Errors
 /// [`Error::InvalidInput`] for Arrow types brine does not store.
 pub fn frame(batch: &RecordBatch) -> Result<Frame> {
     let mut b = Frame::builder();
     for (field, a) in batch.schema().fields().iter().zip(batch.columns()) {
-        b.push(field.name().clone(), column(field.name(), a.as_ref())?);
+        let c = column(field.name(), a.as_ref())?;
+        b.push(
+            field.name().clone(),
+            c.ordered(field.dict_is_ordered() == Some(true)),
+        );
     }
     b.build()
 }
 
-/// Writes a stream of `RecordBatch`es (all of one schema) as one frame, batch by batch.
+/// `options` with the schema's metadata as the frame entry's and each field's metadata as its
+/// column's, where `options` does not already set the same key.
+pub fn frame_options(schema: &Schema, options: &FrameOptions) -> FrameOptions {
+    let mut options = options.clone();
+    for (k, v) in schema.metadata().iter() {
+        options.metadata_default(k, v.as_str());
+    }
+    for f in schema.fields() {
+        for (k, v) in f.metadata().iter() {
+            options.column_metadata_default(f.name(), k, v.as_str());
+        }
+    }
+    options
+}
+
+/// Writes a stream of `RecordBatch`es (all of one schema) as one frame, batch by batch. The
+/// first batch's schema metadata becomes the entry's metadata and its fields' metadata the
+/// columns' ([`frame_options`]), so that [`record_batch`] gives the schema back.
 ///
 /// # Errors
 /// As [`frame`] and [`crate::frame::FrameWriter::write_batch`].
@@ -310,7 +355,12 @@ pub fn put_record_batches(
     batches: impl IntoIterator<Item = RecordBatch>,
     options: &FrameOptions,
 ) -> Result<()> {
-    let mut w = writer.frame_writer(name, options)?;
+    let mut batches = batches.into_iter().peekable();
+    let options = match batches.peek() {
+        Some(first) => frame_options(&first.schema(), options),
+        None => options.clone(),
+    };
+    let mut w = writer.frame_writer(name, &options)?;
     for batch in batches {
         w.write_batch(&frame(&batch)?)?;
     }

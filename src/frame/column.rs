@@ -309,7 +309,7 @@ impl Column {
         }
         let (validity, null_count) = validity.finish();
         Some(Column {
-            ty: ColumnType::Categorical,
+            ty: ColumnType::Categorical { ordered: false },
             len: codes.len(),
             validity,
             null_count,
@@ -319,6 +319,17 @@ impl Column {
                 bytes,
             },
         })
+    }
+
+    /// The same column with its categories marked ordered (or not), in dictionary order: what
+    /// pandas calls `ordered=True`. Has no effect on columns of other types, which have no
+    /// categories.
+    #[must_use]
+    pub fn ordered(mut self, ordered: bool) -> Column {
+        if let ColumnType::Categorical { ordered: o } = &mut self.ty {
+            *o = ordered;
+        }
+        self
     }
 
     /// The column's type.
@@ -718,7 +729,7 @@ impl CategoricalBuilder {
         let (offsets, bytes, _) = self.dictionary.finish();
         let (validity, null_count) = self.validity.finish();
         Column {
-            ty: ColumnType::Categorical,
+            ty: ColumnType::Categorical { ordered: false },
             len: self.codes.len(),
             validity,
             null_count,

@@ -960,7 +960,7 @@ impl Parser {
                 Dtype::F64 => Parser::F64,
                 _ => return None,
             },
-            ColumnType::Utf8 | ColumnType::Categorical => Parser::Utf8,
+            ColumnType::Utf8 | ColumnType::Categorical { .. } => Parser::Utf8,
             ColumnType::Binary => Parser::Binary,
             ColumnType::Date => Parser::Date,
             ColumnType::Duration(_) => Parser::Duration,
@@ -1126,7 +1126,7 @@ enum Builder {
     Duration(PrimitiveBuilder<i64>, TimeUnit),
     Utf8(StringBuilder),
     Binary(BinaryBuilder),
-    Categorical(CategoricalBuilder),
+    Categorical(CategoricalBuilder, bool),
 }
 
 impl Builder {
@@ -1155,7 +1155,9 @@ impl Builder {
                 Builder::Duration(PrimitiveBuilder::with_capacity(rows), *unit)
             }
             ColumnType::Binary => Builder::Binary(BinaryBuilder::new()),
-            ColumnType::Categorical => Builder::Categorical(CategoricalBuilder::new()),
+            ColumnType::Categorical { ordered } => {
+                Builder::Categorical(CategoricalBuilder::new(), *ordered)
+            }
             _ => Builder::Utf8(StringBuilder::new()),
         }
     }
@@ -1186,7 +1188,7 @@ impl Builder {
             Builder::F32(b) => b.push(float.map(|x| x as f32)),
             Builder::F64(b) => b.push(float),
             Builder::Utf8(b) => b.push(text()),
-            Builder::Categorical(b) => b.push(text()),
+            Builder::Categorical(b, _) => b.push(text()),
             Builder::Binary(b) => b.push(bytes),
         }
     }
@@ -1210,7 +1212,7 @@ impl Builder {
             Builder::Duration(b, unit) => b.finish_durations(unit),
             Builder::Utf8(b) => b.finish(),
             Builder::Binary(b) => b.finish(),
-            Builder::Categorical(b) => b.finish(),
+            Builder::Categorical(b, ordered) => b.finish().ordered(ordered),
         }
     }
 }

@@ -90,7 +90,11 @@ pub enum ColumnType {
     Duration(TimeUnit),
     /// `i32` codes into a dictionary of distinct strings (pandas' `category`, Arrow's
     /// `Dictionary(Int32, LargeUtf8)`).
-    Categorical,
+    Categorical {
+        /// Whether the categories are ordered, in dictionary order (pandas'
+        /// `CategoricalDtype(ordered=True)`, Arrow's ordered dictionaries).
+        ordered: bool,
+    },
 }
 
 impl ColumnType {
@@ -104,7 +108,7 @@ impl ColumnType {
             ColumnType::Timestamp { .. } => COLUMN_TIMESTAMP,
             ColumnType::Date => COLUMN_DATE,
             ColumnType::Duration(_) => COLUMN_DURATION,
-            ColumnType::Categorical => COLUMN_CATEGORICAL,
+            ColumnType::Categorical { .. } => COLUMN_CATEGORICAL,
         }
     }
 
@@ -116,7 +120,7 @@ impl ColumnType {
             ColumnType::Primitive(d) => *d,
             ColumnType::Utf8 | ColumnType::Binary => Dtype::U8,
             ColumnType::Timestamp { .. } | ColumnType::Duration(_) => Dtype::I64,
-            ColumnType::Date | ColumnType::Categorical => Dtype::I32,
+            ColumnType::Date | ColumnType::Categorical { .. } => Dtype::I32,
         }
     }
 
@@ -161,7 +165,8 @@ impl fmt::Display for ColumnType {
             } => write!(f, "timestamp[{}, {z}]", unit.name()),
             ColumnType::Date => f.write_str("date"),
             ColumnType::Duration(unit) => write!(f, "duration[{}]", unit.name()),
-            ColumnType::Categorical => f.write_str("categorical"),
+            ColumnType::Categorical { ordered: false } => f.write_str("categorical"),
+            ColumnType::Categorical { ordered: true } => f.write_str("categorical[ordered]"),
         }
     }
 }
@@ -186,7 +191,7 @@ impl std::str::FromStr for ColumnType {
     type Err = ParseNameError;
 
     /// Parses what [`ColumnType`]'s `Display` writes: `bool`, a dtype name, `utf8`, `binary`,
-    /// `date`, `categorical`, `timestamp[UNIT]`, `timestamp[UNIT, ZONE]` and
+    /// `date`, `categorical`, `categorical[ordered]`, `timestamp[UNIT]`, `timestamp[UNIT, ZONE]` and
     /// `duration[UNIT]`. The zone is not checked here ([`crate::frame::FrameBuilder::build`]
     /// checks it).
     fn from_str(s: &str) -> Result<ColumnType, ParseNameError> {
@@ -194,7 +199,7 @@ impl std::str::FromStr for ColumnType {
             what: "column type",
             text: s.to_owned(),
             expected: "bool, i8..i64, u8..u64, f16, f32, f64, utf8, binary, date, categorical, \
-                       timestamp[UNIT], timestamp[UNIT, ZONE] or duration[UNIT]",
+                       categorical[ordered], timestamp[UNIT], timestamp[UNIT, ZONE] or duration[UNIT]",
         };
         let unit = |u: &str| u.trim().parse::<TimeUnit>().map_err(|_| error());
         Ok(match s {
@@ -202,7 +207,8 @@ impl std::str::FromStr for ColumnType {
             "utf8" => ColumnType::Utf8,
             "binary" => ColumnType::Binary,
             "date" => ColumnType::Date,
-            "categorical" => ColumnType::Categorical,
+            "categorical" => ColumnType::Categorical { ordered: false },
+            "categorical[ordered]" => ColumnType::Categorical { ordered: true },
             _ => {
                 if let Some(args) = s
                     .strip_prefix("timestamp[")
@@ -323,7 +329,8 @@ mod tests {
             ColumnType::Utf8,
             ColumnType::Binary,
             ColumnType::Date,
-            ColumnType::Categorical,
+            ColumnType::Categorical { ordered: false },
+            ColumnType::Categorical { ordered: true },
         ];
         for unit in (0..4).filter_map(TimeUnit::from_code) {
             types.push(ColumnType::Timestamp { unit, zone: None });

@@ -7,11 +7,12 @@ use crate::error::{Error, Result};
 use crate::format::Dtype;
 use crate::format::manifest::{
     ArchivedColumnMeta, COLUMN_BINARY, COLUMN_BOOL, COLUMN_CATEGORICAL, COLUMN_DATE,
-    COLUMN_DURATION, COLUMN_PRIMITIVE, COLUMN_TIMESTAMP, COLUMN_UTF8, NO_SECTION,
+    COLUMN_DURATION, COLUMN_FLAG_ORDERED, COLUMN_PRIMITIVE, COLUMN_TIMESTAMP, COLUMN_UTF8,
+    NO_SECTION,
 };
 use crate::frame::bitmap::Bitmap;
 use crate::frame::types::{ColumnStats, ColumnType, Field, StatRange, TimeUnit};
-use crate::reader::Reader;
+use crate::reader::{Metadata, Reader};
 
 /// A frame entry of an open file: its row count, schema and columns. Costs nothing to make;
 /// columns are validated and viewed on demand.
@@ -50,6 +51,14 @@ impl<'r> FrameView<'r> {
     /// Number of columns.
     pub fn width(&self) -> usize {
         self.columns.len()
+    }
+
+    /// The frame entry's metadata (an Arrow schema's metadata, for a frame written from
+    /// Arrow). Reads only the manifest.
+    pub fn metadata(&self) -> Metadata<'r> {
+        self.reader
+            .get(self.name)
+            .map_or(Metadata::new(&[]), |e| e.metadata())
     }
 
     /// Every column's name and type, in order.
@@ -164,10 +173,30 @@ impl<'r> ColumnView<'r> {
             },
             COLUMN_DATE => ColumnType::Date,
             COLUMN_DURATION => ColumnType::Duration(unit),
-            COLUMN_CATEGORICAL => ColumnType::Categorical,
+            COLUMN_CATEGORICAL => ColumnType::Categorical {
+                ordered: self.flags() & COLUMN_FLAG_ORDERED != 0,
+            },
             // COLUMN_PRIMITIVE; tier 1 refused unknown kinds.
             _ => ColumnType::Primitive(self.physical()),
         }
+    }
+
+    /// The column's flags (format 1.1; 0 in a 1.0 file).
+    fn flags(&self) -> u32 {
+        self.reader
+            .manifest_ext()
+            .and_then(|ext| ext.column_extras.get(self.index))
+            .map_or(0, |extra| extra.flags.to_native())
+    }
+
+    /// The column's metadata: typed key/value pairs, such as an Arrow field's metadata. Empty
+    /// for a column without (and in files of format 1.0). Reads only the manifest.
+    pub fn metadata(&self) -> Metadata<'r> {
+        let items = self
+            .reader
+            .manifest_ext()
+            .map_or(&[][..], |ext| ext.column_metadata(self.index));
+        Metadata::new(items)
     }
 
     /// The dtype of the values buffer.

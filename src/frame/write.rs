@@ -6,19 +6,21 @@ use std::fs::File;
 use std::io::{BufWriter, Seek, SeekFrom, Write};
 
 use crate::error::{Error, Result};
-use crate::format::manifest::{ColumnMeta, MetaValue, NO_SECTION};
+use crate::format::manifest::{COLUMN_FLAG_ORDERED, ColumnMeta, MetaValue, NO_SECTION};
 use crate::frame::bitmap::{Bitmap, BitmapBuilder};
 use crate::frame::column::{Buffers, Column, Frame};
 use crate::frame::types::{ColumnType, Field, StatRange};
-use crate::writer::{Codec, PendingKind, Writer};
+use crate::writer::{Codec, PendingColumn, PendingKind, Writer};
 
-/// Options of a frame entry: codecs (for all columns or per column) and metadata.
+/// Options of a frame entry: codecs (for all columns or per column), the entry's metadata and
+/// each column's.
 #[derive(Clone, Debug, Default)]
 pub struct FrameOptions {
     codec: Codec,
     columns: HashMap<String, Codec>,
     chunk_len: Option<usize>,
     metadata: BTreeMap<String, MetaValue>,
+    column_metadata: BTreeMap<String, BTreeMap<String, MetaValue>>,
 }
 
 impl FrameOptions {
@@ -52,8 +54,86 @@ impl FrameOptions {
         self
     }
 
+    /// Adds a metadata pair to one column (what Arrow calls a field's metadata; a later value
+    /// for the same key replaces an earlier). Writing a frame that has no column of that name
+    /// is an error. A file with column metadata is of format 1.1: readers of 1.0 read it but
+    /// do not see the column metadata.
+    pub fn column_metadata(
+        mut self,
+        column: impl Into<String>,
+        key: impl Into<String>,
+        value: impl Into<MetaValue>,
+    ) -> Self {
+        self.column_metadata
+            .entry(column.into())
+            .or_default()
+            .insert(key.into(), value.into());
+        self
+    }
+
+    /// Adds a metadata pair to the entry unless the options already have that key.
+    pub(crate) fn metadata_default(&mut self, key: &str, value: impl Into<MetaValue>) {
+        self.metadata
+            .entry(key.to_owned())
+            .or_insert_with(|| value.into());
+    }
+
+    /// Adds a metadata pair to a column unless the options already have that key for it.
+    pub(crate) fn column_metadata_default(
+        &mut self,
+        column: &str,
+        key: &str,
+        value: impl Into<MetaValue>,
+    ) {
+        self.column_metadata
+            .entry(column.to_owned())
+            .or_default()
+            .entry(key.to_owned())
+            .or_insert_with(|| value.into());
+    }
+
     fn codec_of(&self, column: &str) -> Codec {
         self.columns.get(column).copied().unwrap_or(self.codec)
+    }
+
+    /// Each column's manifest extras, after checking that the options name only columns
+    /// the frame has.
+    fn pending_columns(
+        &self,
+        writer: &Writer,
+        entry: &str,
+        columns: Vec<(ColumnMeta, String, ColumnType)>,
+    ) -> Result<Vec<PendingColumn>> {
+        if let Some(unknown) = self
+            .column_metadata
+            .keys()
+            .find(|k| !columns.iter().any(|(_, name, _)| name == *k))
+        {
+            return Err(writer.invalid(
+                entry,
+                format!(
+                    "column metadata is given for {unknown:?}, which the frame has no column of"
+                ),
+            ));
+        }
+        Ok(columns
+            .into_iter()
+            .map(|(meta, name, ty)| PendingColumn {
+                meta,
+                metadata: self.column_metadata.get(&name).cloned().unwrap_or_default(),
+                zone: zone_of(&ty),
+                flags: flags_of(&ty),
+                name,
+            })
+            .collect())
+    }
+}
+
+/// The column flags of a type (format 1.1).
+fn flags_of(ty: &ColumnType) -> u32 {
+    match ty {
+        ColumnType::Categorical { ordered: true } => COLUMN_FLAG_ORDERED,
+        _ => 0,
     }
 }
 
@@ -128,8 +208,9 @@ impl Writer {
                 meta.dictionary_offsets = self.write_buffer(name, o, 8, codec, chunk)?;
                 meta.dictionary_values = self.write_buffer(name, bytes, 1, codec, chunk)?;
             }
-            columns.push((meta, column_name.to_owned(), zone_of(c.ty())));
+            columns.push((meta, column_name.to_owned(), c.ty().clone()));
         }
+        let columns = options.pending_columns(self, name, columns)?;
         self.add_entry(
             name.to_owned(),
             PendingKind::Frame {
@@ -287,8 +368,9 @@ impl FrameWriter<'_> {
                 meta.dictionary_offsets = writer.write_buffer(&name, o, 8, codec, chunk)?;
                 meta.dictionary_values = writer.write_buffer(&name, &d.bytes, 1, codec, chunk)?;
             }
-            columns.push((meta, field.name, zone_of(&field.ty)));
+            columns.push((meta, field.name, field.ty));
         }
+        let columns = options.pending_columns(writer, &name, columns)?;
         writer.add_entry(name, PendingKind::Frame { rows, columns }, options.metadata);
         Ok(())
     }
@@ -425,7 +507,7 @@ impl ColumnSpool {
             } else {
                 None
             },
-            dictionary: (*ty == ColumnType::Categorical).then(|| Dictionary {
+            dictionary: matches!(ty, ColumnType::Categorical { .. }).then(|| Dictionary {
                 offsets: vec![0],
                 ..Dictionary::default()
             }),

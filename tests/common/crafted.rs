@@ -9,7 +9,9 @@ use std::path::Path;
 use brine::format::checksum::xxh3;
 use brine::format::codec;
 use brine::format::limits::PAGE;
-use brine::format::manifest::{CODEC_RAW, Chunk, Manifest, Section};
+use brine::format::manifest::{
+    CODEC_RAW, Chunk, ColumnExtra, Manifest, Manifest11, MetaItem, ROOT_LEN, Section,
+};
 use brine::format::{HEADER_LEN, Header};
 
 /// A file taken apart: the header's fixed fields, each section's stored bytes, and the
@@ -24,6 +26,8 @@ pub struct Crafted {
     pub stored: Vec<Vec<u8>>,
     /// The manifest's tables, with the section offsets of the file it was taken from.
     pub m: Manifest,
+    /// The tables a 1.1 root appends (column extras, column metadata); `None` for a 1.0 root.
+    pub ext: Option<(Vec<ColumnExtra>, Vec<MetaItem>)>,
 }
 
 impl Crafted {
@@ -37,13 +41,25 @@ impl Crafted {
         .expect("a written header");
         let mut archive = rkyv::util::AlignedVec::<16>::new();
         archive.extend_from_slice(&bytes[header.manifest_offset as usize..]);
-        let m = rkyv::from_bytes::<Manifest, rancor::Error>(&archive).expect("a written manifest");
+        let (m, ext) = if header.root_length == ROOT_LEN {
+            let m = rkyv::from_bytes::<Manifest, rancor::Error>(&archive);
+            (m.expect("a written manifest"), None)
+        } else {
+            let m = rkyv::from_bytes::<Manifest11, rancor::Error>(&archive);
+            let m = m.expect("a written 1.1 manifest");
+            (m.base, Some((m.column_extras, m.column_metadata)))
+        };
         let stored = m
             .sections
             .iter()
             .map(|s| bytes[s.offset as usize..(s.offset + s.length) as usize].to_vec())
             .collect();
-        Crafted { header, stored, m }
+        Crafted {
+            header,
+            stored,
+            m,
+            ext,
+        }
     }
 
     /// The file's bytes.
@@ -67,7 +83,17 @@ impl Crafted {
             out.extend_from_slice(stored);
         }
         edit(&mut m);
-        let archive = rkyv::to_bytes::<rancor::Error>(&m).unwrap();
+        let archive = match &self.ext {
+            None => rkyv::to_bytes::<rancor::Error>(&m).unwrap(),
+            Some((column_extras, column_metadata)) => {
+                let m = Manifest11 {
+                    base: m,
+                    column_extras: column_extras.clone(),
+                    column_metadata: column_metadata.clone(),
+                };
+                rkyv::to_bytes::<rancor::Error>(&m).unwrap()
+            }
+        };
         let manifest_offset = (out.len() as u64).next_multiple_of(64);
         out.resize(manifest_offset as usize, 0);
         out.extend_from_slice(&archive);

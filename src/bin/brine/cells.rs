@@ -43,7 +43,7 @@ pub fn cells<'r>(column: &ColumnView<'r>, style: Style) -> Result<Cells<'r>> {
             let c = column.strings()?;
             Box::new(move |i, out| c.get(i).map(|s| out.push_str(s)).is_some())
         }
-        ColumnType::Categorical => {
+        ColumnType::Categorical { .. } => {
             let c = column.categorical()?;
             Box::new(move |i, out| c.get(i).map(|s| out.push_str(s)).is_some())
         }

@@ -521,11 +521,15 @@ fn import_arrow(w: &mut Writer, ctx: &mut Ctx, path: &Path) -> Result<()> {
     };
     // A file of no record batches still has columns: write them, empty.
     let mut batches = batches.peekable();
+    // The schema's and the fields' metadata (pyarrow's `pandas` key among them) are kept as
+    // the entry's and the columns' metadata, so that export gives them back.
+    let options =
+        brine::frame::arrow::frame_options(&schema, &FrameOptions::new().codec(ctx.codec));
     let empty = batches
         .peek()
         .is_none()
         .then(|| Ok(RecordBatch::new_empty(schema)));
-    let mut fw = w.frame_writer(&name, &FrameOptions::new().codec(ctx.codec))?;
+    let mut fw = w.frame_writer(&name, &options)?;
     let mut rows = 0u64;
     for batch in batches.chain(empty) {
         let batch = batch.map_err(arrow_error)?;
