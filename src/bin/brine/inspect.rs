@@ -30,7 +30,7 @@ without raising "brine_json":
     {"name": "sales", "kind": "frame", "rows": 3, "codec": "raw",  // or "mixed"
      "stored_len": 120, "raw_len": 120, "ratio": 1.0,
      "columns": [{"name": "price", "type": "f64", "null_count": 1,
-                  "min": 3.25, "max": 9.5, "compressed": false,
+                  "min": 3.25, "max": 9.5, "compressed": false, "metadata": {},
                   "stored_len": 25, "raw_len": 25,
                   "sections": [{"slot": "validity", "codec": "raw", "shuffle": false,
                                 "chunks": 0, "stored_len": 1, "raw_len": 1,
@@ -45,7 +45,9 @@ without raising "brine_json":
 Metadata values are {"type": T, "value": V} with T one of "str", "int", "float", "bool",
 "bytes" (V a hex string); a float that is NaN or infinite is the string "NaN", "inf" or "-inf".
 Keys of every object are printed sorted. Checksums and fingerprints are hex strings (64-bit values exceed JSON's safe integers);
-"min"/"max" are present only when the file records them; "ratio" is raw_len / stored_len
+"min"/"max" are present only when the file records them; a column's "metadata" is empty in
+files of format 1.0, and a categorical column's "type" is "categorical[ordered]" when its
+categories are ordered; "ratio" is raw_len / stored_len
 (1.0 when both are 0)."#;
 
 /// Show a brine file's format, metadata and entries.
@@ -209,6 +211,7 @@ fn document(r: &Reader) -> Result<Value> {
                             "type": c.ty().to_string(),
                             "null_count": stats.null_count,
                             "compressed": c.is_compressed(),
+                            "metadata": metadata_json(c.metadata()),
                             "stored_len": t.stored,
                             "raw_len": t.raw,
                             "sections": sections
