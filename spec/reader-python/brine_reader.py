@@ -97,8 +97,11 @@ class WrongKind(BrineError, TypeError): """The entry is not of the kind asked fo
 
 MAGIC = b"\x89BRINE\r\n"
 HEADER_LEN = 128
-READER_VERSION = (1, 0)
+READER_VERSION = (1, 1)
 ROOT_LEN = 104                      # the ArchivedManifest of version 1.0 (§5.7)
+ROOT_LEN_1_1 = 120                  # the ArchivedManifest11 of version 1.1 (§5.7)
+ROOT_LENS = {0: ROOT_LEN, 1: ROOT_LEN_1_1}   # minor version -> its root size (H11)
+FLAG_ORDERED = 1                    # §8.7: column flag bit 0
 NO_SECTION = 0xFFFFFFFF
 U64 = 1 << 64
 MAX_CHUNK_LENGTH = 64 << 20         # C2
@@ -145,8 +148,9 @@ COLUMN = np.dtype([("name_end", "<u4"), ("zone_end", "<u4"), ("validity", "<u4")
                    ("unit", "u1"), ("stats", "u1"), ("reserved2", "V4")])
 MODEL = np.dtype([("section", "<u4"), ("type_name_end", "<u4"), ("schema_end", "<u4"),
                   ("flags", "<u4"), ("fingerprint", "<u8"), ("version", "<u8")])
+EXTRA = np.dtype([("metadata_end", "<u4"), ("flags", "<u4")])   # §5.7, ArchivedColumnExtra (1.1)
 for _dt, _size in ((ENTRY, 16), (ARRAY, 12), (SECTION, 48), (CHUNK, 24), (FRAME, 16),
-                   (COLUMN, 64), (MODEL, 32)):
+                   (COLUMN, 64), (MODEL, 32), (EXTRA, 8)):
     assert _dt.itemsize == _size
 
 
@@ -213,6 +217,8 @@ class Column:
     buffers: dict          # slot name -> section index, present slots only
     codec: str             # codec name of the values buffer's section
     row: int               # row of the column table
+    ordered: bool = False  # §8.7: a categorical whose categories are ordered (1.1)
+    metadata: list = dataclasses.field(default_factory=list)  # §8.7: [(key, type, value)]
 
     @property
     def type(self) -> str:
@@ -223,6 +229,8 @@ class Column:
             return f"timestamp[{self.unit}, {self.zone}]" if self.zone else f"timestamp[{self.unit}]"
         if self.kind == "duration":
             return f"duration[{self.unit}]"
+        if self.kind == "categorical" and self.ordered:
+            return "categorical[ordered]"
         return self.kind
 
 
@@ -503,8 +511,11 @@ class File:
         if mo + ml != flen:
             raise self._err(InvalidHeader, f"manifest_offset {mo} + manifest_length {ml} != "
                             f"file_length {flen}", "header", "manifest_length", rule="H10")
-        if root_length % 4 or root_length < ROOT_LEN or root_length > ml or \
-                (minor <= READER_VERSION[1] and root_length != ROOT_LEN):
+        # H11: exactly the root of a known minor version, at least this reader's for a newer one
+        known = ROOT_LENS.get(minor)
+        if root_length % 4 or root_length > ml or \
+                (known is not None and root_length != known) or \
+                (known is None and root_length < ROOT_LENS[READER_VERSION[1]]):
             raise self._err(InvalidHeader, f"root_length {root_length} (version {major}.{minor}"
                             f", manifest of {ml} bytes)", "header", "root_length", rule="H11")
         self.version = (major, minor)
@@ -554,10 +565,15 @@ class File:
             self._column_text = a.string_bytes(root + 80, "column_text")
             self._models = self._table(m, a, root + 88, MODEL, 8, "models")
             self._model_text = a.string_bytes(root + 96, "model_text")
+            if v1_1:    # §8.7: the two tables version 1.1 appends
+                self._column_extras = self._table(m, a, root + 104, EXTRA, 4, "column_extras")
+                self._column_metadata = self._meta_table(a, root + 112, "column_metadata")
 
-        # The root: its first 104 bytes are this version's root; a newer minor version may
+        # The root: 104 bytes in a 1.0 file, 120 from 1.1 on; a newer minor version may
         # append tables after them (H11), which this reader ignores.
-        a.visit(root, ROOT_LEN, 4, "root", tables)
+        v1_1 = self._root_length >= ROOT_LEN_1_1
+        self._column_extras, self._column_metadata = None, []
+        a.visit(root, ROOT_LEN_1_1 if v1_1 else ROOT_LEN, 4, "root", tables)
 
     @staticmethod
     def _table(m, a, p, dtype, align, what):
@@ -770,9 +786,16 @@ class File:
             raise InvalidField(f"the last dims_end is {prev}, dims has {len(dims)} items",
                                file=f, location="array table", field="dims_end", rule="A1")
 
-        # 5. frames: F1-F8
+        # 5. frames: F1-F10
         text = self._column_text
         columns = self._columns.tolist()
+        extras = None if self._column_extras is None else self._column_extras.tolist()
+        cmeta = self._column_metadata
+        if extras is not None and len(extras) != len(columns):
+            raise InvalidField(f"column_extras has {len(extras)} rows, the column table has "
+                               f"{len(columns)}", file=f, location="column table",
+                               field="column_extras", rule="F9")
+        meta_start = 0
         self._frame_info = []
         prev_cols = 0
         start = 0                                   # the previous column's zone_end
@@ -789,6 +812,9 @@ class File:
             for c in range(prev_cols, columns_end):
                 col = self._check_column(fname, rows, c, c - prev_cols, columns[c], start, text)
                 start = columns[c][1]
+                if extras is not None:
+                    meta_start = self._check_extra(fname, col, extras[c], meta_start, cmeta,
+                                                   columns[c][11])
                 cols.append(col)
             seen = set()
             for col in cols:
@@ -806,6 +832,10 @@ class File:
             raise InvalidField(f"the last zone_end is {start}, column_text has {len(text)} "
                                "bytes", file=f, location="column table", field="zone_end",
                                rule="F2")
+        if meta_start != len(cmeta):
+            raise InvalidField(f"the last metadata_end is {meta_start}, column_metadata has "
+                               f"{len(cmeta)} items", file=f, location="column table",
+                               field="metadata_end", rule="F9")
 
         # 6. models: N1-N3
         mtext = self._model_text
@@ -868,6 +898,36 @@ class File:
                 raise InvalidField("no entry references this section", file=f,
                                    location=f"section {i}", field="sections", rule="S4")
 
+    def _check_extra(self, fname, col, extra, start, cmeta, kind):
+        """F9 and F10 for one column's row of column_extras (§8.7); returns its metadata_end."""
+        end, flags = extra
+        f = self.path
+        where = f"column {col.name!r}"
+        if not (start <= end <= len(cmeta)):
+            raise InvalidField(f"{where}: metadata_end {end} (previous end {start}, "
+                               f"{len(cmeta)} items)", file=f, entry=fname,
+                               field="metadata_end", rule="F9")
+        items = cmeta[start:end]
+        for (a, _, _), (b, _, _) in zip(items, items[1:]):
+            if b <= a:
+                if a == b:
+                    raise Duplicate(f"{where}: metadata key {a.decode('utf-8')!r} appears "
+                                    "twice", file=f, entry=fname, field="metadata", rule="F9")
+                raise InvalidField(f"{where}: metadata keys out of order: "
+                                   f"{b.decode('utf-8')!r} after {a.decode('utf-8')!r}",
+                                   file=f, entry=fname, field="metadata", rule="F9")
+        if flags & ~FLAG_ORDERED:
+            raise UnsupportedFeature(f"flags of {where}: {flags:#x} (file version "
+                                     f"{self.version[0]}.{self.version[1]}, reader version "
+                                     f"{READER_VERSION[0]}.{READER_VERSION[1]})", file=f,
+                                     entry=fname, field="flags", rule="F10")
+        if flags & FLAG_ORDERED and kind != 7:
+            raise InvalidField(f"{where}: the ordered flag on a {col.kind} column", file=f,
+                               entry=fname, field="flags", rule="F10")
+        col.ordered = bool(flags & FLAG_ORDERED)
+        col.metadata = [(k.decode("utf-8"), t, v) for k, t, v in items]
+        return end
+
     def _check_meta_run(self, items, entry=None, location=None):
         """M5: keys strictly increasing as byte strings."""
         for (a, _, _), (b, _, _) in zip(items, items[1:]):
@@ -902,10 +962,10 @@ class File:
         # F3
         if dtype not in DTYPES:
             raise bad(UnsupportedFeature, f"dtype {dtype} (file version {self.version[0]}."
-                      f"{self.version[1]}, reader version 1.0)", "dtype", "F3", cname)
+                      f"{self.version[1]}, reader version {READER_VERSION[0]}.{READER_VERSION[1]})", "dtype", "F3", cname)
         if kind not in COLUMN_KINDS:
             raise bad(UnsupportedFeature, f"kind {kind} (file version {self.version[0]}."
-                      f"{self.version[1]}, reader version 1.0)", "kind", "F3", cname)
+                      f"{self.version[1]}, reader version {READER_VERSION[0]}.{READER_VERSION[1]})", "kind", "F3", cname)
         ok = {0: dtype == 0, 1: dtype not in (0, 10), 2: dtype == 5, 3: dtype == 5,
               4: dtype == 4, 5: dtype == 3, 6: dtype == 4, 7: dtype == 3}[kind]
         if not ok:
@@ -915,7 +975,7 @@ class File:
         if kind in (4, 6):
             if unit not in UNITS:
                 raise bad(UnsupportedFeature, f"time unit {unit} (file version "
-                          f"{self.version[0]}.{self.version[1]}, reader version 1.0)", "unit",
+                          f"{self.version[0]}.{self.version[1]}, reader version {READER_VERSION[0]}.{READER_VERSION[1]})", "unit",
                           "F4", cname)
         elif unit != 0:
             raise bad(InvalidField, f"unit {unit} for a {COLUMN_KINDS[kind]} column", "unit",

@@ -227,6 +227,10 @@ def check_frame(c, f, e, w):
         c.eq(f"{cw} codec", col.codec, wc["codec"])
         c.eq(f"{cw} null_count", col.null_count, wc["null_count"])
         c.eq(f"{cw} buffers", col.buffers, wc["buffers"])
+        if "metadata" in wc:    # files of version 1.1 (§8.7)
+            c.metadata(f"{cw} metadata", col.metadata, wc["metadata"])
+        elif col.metadata:
+            c.fail(f"{cw}: metadata {col.metadata} in a file whose JSON lists none")
         # statistics
         if wc["stats"] is None or col.stats is None:
             c.eq(f"{cw} stats", col.stats, wc["stats"])
