@@ -43,6 +43,9 @@ pub use error::{ArchiveError, Error, Result, SchemaMismatch};
 pub use format::Version;
 pub use format::manifest::{MetaRef, MetaValue};
 pub use frame::{Column, Frame, FrameView};
+pub use io::atomic::AtomicFile;
 pub use io::map::AccessPattern;
-pub use reader::{ArrayEntry, EntryRef, Kind, Metadata, OpenOptions, Reader, SectionInfo};
+pub use reader::{
+    ArrayEntry, EntryRef, Kind, Metadata, OpenOptions, Reader, SectionCheck, SectionInfo,
+};
 pub use writer::{ArrayWriter, Codec, EntryOptions, WriteOptions, Writer};

@@ -398,16 +398,7 @@ impl Reader {
             let stored = self.stored(s);
             let got = checksum::xxh3(stored);
             if got != s.checksum {
-                return Err(Error::ChecksumMismatch {
-                    file: self.path.clone(),
-                    what: format!(
-                        "section {i} of entry {:?}{}",
-                        owners[i].0,
-                        validate::buffer_part(m, owners[i].1)
-                    ),
-                    expected: s.checksum.to_native(),
-                    got,
-                });
+                return Err(self.section_checksum_error(i, owners[i], got));
             }
             if s.is_compressed() {
                 (0..m.section_chunks(i).len())
@@ -421,6 +412,41 @@ impl Reader {
         }
         self.check_zero(gap_start, self.header.manifest_offset)?;
         Ok(())
+    }
+
+    /// Rule V2's error for section `index`, owned by `owner`, whose stored bytes hash to `got`.
+    #[cold]
+    fn section_checksum_error(
+        &self,
+        index: usize,
+        owner: (&str, Option<(usize, &'static str)>),
+        got: u64,
+    ) -> Error {
+        Error::ChecksumMismatch {
+            file: self.path.clone(),
+            what: format!(
+                "section {index} of entry {:?}{}",
+                owner.0,
+                validate::buffer_part(self.manifest(), owner.1)
+            ),
+            expected: self.manifest().sections[index].checksum.to_native(),
+            got,
+        }
+    }
+
+    /// A running check of rule V2 (the checksum of a section's stored bytes) for a reader of
+    /// the section's data that wants [`Reader::verify`]'s guarantee for what it reads without
+    /// a second pass over the file: feed it the stored bytes' progress with
+    /// [`SectionCheck::advance_to`] as they are read, then [`SectionCheck::finish`]. It hashes
+    /// the stored bytes from the mapping (for a raw section, the bytes the caller just read;
+    /// for a compressed one, its compressed bytes, which decoding reads too).
+    pub fn section_check(&self, section: &SectionInfo) -> SectionCheck<'_> {
+        SectionCheck {
+            reader: self,
+            index: section.index,
+            hasher: checksum::Hasher::new(),
+            done: 0,
+        }
     }
 
     fn check_zero(&self, start: u64, end: u64) -> Result<()> {
@@ -482,6 +508,7 @@ impl Reader {
     pub(crate) fn section_info(&self, index: usize) -> SectionInfo {
         let s = &self.manifest().sections[index];
         SectionInfo {
+            index,
             offset: s.offset.to_native(),
             stored_len: s.length.to_native(),
             raw_len: s.raw_length.to_native(),
@@ -684,6 +711,8 @@ impl std::fmt::Debug for EntryRef<'_> {
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 #[non_exhaustive]
 pub struct SectionInfo {
+    /// The section's row of the section table.
+    pub index: usize,
     /// Offset of the stored bytes in the file.
     pub offset: u64,
     /// Bytes stored in the file.
@@ -696,6 +725,62 @@ pub struct SectionInfo {
     pub checksum: u64,
     /// Number of compressed chunks (0 when raw).
     pub chunks: usize,
+}
+
+/// A running check of one section's checksum; see [`Reader::section_check`].
+pub struct SectionCheck<'r> {
+    reader: &'r Reader,
+    index: usize,
+    hasher: checksum::Hasher,
+    /// Stored bytes hashed so far.
+    done: u64,
+}
+
+impl std::fmt::Debug for SectionCheck<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SectionCheck")
+            .field("index", &self.index)
+            .field("done", &self.done)
+            .finish_non_exhaustive()
+    }
+}
+
+impl SectionCheck<'_> {
+    fn stored(reader: &Reader, index: usize) -> &[u8] {
+        reader.stored(&reader.manifest().sections[index])
+    }
+
+    /// Hashes the stored bytes from where the last call stopped up to `end` (clamped to the
+    /// section's length; an `end` below what was hashed does nothing).
+    pub fn advance_to(&mut self, end: u64) {
+        let stored = Self::stored(self.reader, self.index);
+        let end = end.min(stored.len() as u64);
+        if end > self.done {
+            self.hasher
+                .update(&stored[self.done as usize..end as usize]);
+            self.done = end;
+        }
+    }
+
+    /// Hashes the rest of the section and compares the checksum with the stored one.
+    ///
+    /// # Errors
+    /// [`Error::ChecksumMismatch`], exactly as [`Reader::verify`] reports it.
+    pub fn finish(mut self) -> Result<()> {
+        self.advance_to(u64::MAX);
+        let got = self.hasher.digest();
+        if got
+            == self.reader.manifest().sections[self.index]
+                .checksum
+                .to_native()
+        {
+            return Ok(());
+        }
+        let owners = self.reader.section_owners();
+        Err(self
+            .reader
+            .section_checksum_error(self.index, owners[self.index], got))
+    }
 }
 
 /// The kind of an entry.

@@ -161,6 +161,11 @@ impl WriteOptions {
 /// only the manifest and, for compressed entries, a few chunks. [`Writer::finish`] makes the
 /// file visible atomically; a `Writer` dropped without `finish` leaves no file behind and the
 /// previous file at the path, if any, untouched.
+///
+/// The target is checked when the writer is created (a folder, or a missing or read-only
+/// folder, is an error then, before anything is written). A file it replaces keeps its
+/// permission bits, owner and group, as far as the process may set them; a target that is a
+/// symbolic link is written through to the file it points to (see [`crate::AtomicFile`]).
 #[derive(Debug)]
 pub struct Writer {
     file: AtomicFile,

@@ -626,14 +626,16 @@ fn writer_into_a_missing_folder_is_io_error() {
 }
 
 #[test]
-fn writer_over_a_folder_fails_at_finish_and_leaves_nothing() {
+fn writer_over_a_folder_fails_at_create_and_leaves_nothing() {
     let dir = tempfile::tempdir().unwrap();
     let target = dir.path().join("sub");
     std::fs::create_dir(&target).unwrap();
-    let mut w = Writer::create(&target).unwrap();
-    w.put_array("x", &[1u8], &[1]).unwrap();
-    assert_err!(w.finish(), Error::Io { .. });
-    // Only the folder is left: the temporary file was removed.
+    // Refused before anything is written, not at the rename of `finish`.
+    assert_err!(
+        Writer::create(&target),
+        Error::Io { ref source, .. } if source.kind() == std::io::ErrorKind::IsADirectory
+    );
+    // Only the folder is left: no temporary file was made.
     let names: Vec<_> = std::fs::read_dir(dir.path()).unwrap().collect();
     assert_eq!(names.len(), 1);
     assert!(target.is_dir());

@@ -948,3 +948,300 @@ fn pandas_frames_survive_feather_and_brine() {
         assert!(stdout(&o).contains("8 passed, 0 failed"), "{report}");
     }
 }
+
+/// A file whose entry has any byte of its data flipped is never exported: `brine export`
+/// checks every section checksum as it copies, fails with the message `brine verify` gives,
+/// and writes nothing. Before it did, 752 of 1,928 such exports (of a file made by the tools)
+/// exited 0 and wrote the flipped values. `--no-verify` skips the checksums.
+#[test]
+fn export_refuses_corrupt_data_with_the_message_of_verify() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("f.brine");
+    let frame = || {
+        Frame::builder()
+            .column(
+                "i",
+                Column::from_options((0..40).map(|i| (i % 7 != 3).then_some(i as i64))),
+            )
+            .column("x", Column::new((0..40).map(|i| i as f64 / 3.0).collect()))
+            .column(
+                "s",
+                Column::strings_opt((0..40).map(|i| (i % 5 != 1).then(|| format!("s{i}é")))),
+            )
+            .column(
+                "c",
+                Column::categorical((0..40).map(|i| Some(["a", "b", "c"][i % 3]))),
+            )
+            .column(
+                "b",
+                Column::bools_opt((0..40).map(|i| (i % 4 != 0).then_some(i % 3 == 0))),
+            )
+            .build()
+            .unwrap()
+    };
+    let mut w = Writer::create(&path).unwrap();
+    w.put_array("raw", &(0..64).map(|i| i as f32).collect::<Vec<_>>(), &[64])
+        .unwrap();
+    let zstd = EntryOptions::new().codec(Codec::zstd(1));
+    w.put_array_with("zstd", &(0..200i64).collect::<Vec<_>>(), &[200], &zstd)
+        .unwrap();
+    w.put_frame("t", &frame()).unwrap();
+    let options = brine::frame::FrameOptions::new().codec(Codec::zstd(1));
+    w.put_frame_with("tz", &frame(), &options).unwrap();
+    w.finish().unwrap();
+    let bytes = std::fs::read(&path).unwrap();
+
+    // Every section of each entry, and the outputs it can be exported to.
+    let r = brine::Reader::open(&path).unwrap();
+    let mut targets: Vec<(&str, &[&str], Vec<brine::SectionInfo>)> = Vec::new();
+    for (entry, outputs) in [
+        ("raw", &["npy", "safetensors"][..]),
+        ("zstd", &["npy", "safetensors"][..]),
+        ("t", &["arrow", "csv"][..]),
+        ("tz", &["arrow", "csv"][..]),
+    ] {
+        let sections = match r.entry(entry).unwrap().kind() {
+            brine::Kind::Array => vec![r.array_entry(entry).unwrap().section()],
+            _ => r
+                .frame(entry)
+                .unwrap()
+                .iter()
+                .flat_map(|c| c.sections().map(|(_, s)| s).collect::<Vec<_>>())
+                .collect(),
+        };
+        targets.push((entry, outputs, sections));
+    }
+    drop(r);
+    let corrupt = dir.path().join("corrupt.brine");
+    let mut exports = 0;
+    for (entry, outputs, sections) in &targets {
+        for (k, s) in sections.iter().enumerate() {
+            // A few bytes of every section: first, middle, last.
+            let len = s.stored_len;
+            let picks: Vec<u64> = if len == 0 {
+                vec![]
+            } else {
+                vec![0, len / 2, len - 1]
+            };
+            for (j, at) in picks.into_iter().enumerate() {
+                let mut b = bytes.clone();
+                b[(s.offset + at) as usize] ^= 0x04;
+                std::fs::write(&corrupt, &b).unwrap();
+                let verify = brine(&[&"verify", &corrupt]);
+                assert_eq!(
+                    verify.status.code(),
+                    Some(1),
+                    "{entry} section {k} byte {at}"
+                );
+                let ext = outputs[(k + j) % outputs.len()];
+                let out = dir.path().join(format!("out.{ext}"));
+                let export = brine(&[&"export", &corrupt, entry, &"-o", &out]);
+                exports += 1;
+                assert_eq!(
+                    export.status.code(),
+                    Some(1),
+                    "{entry} section {k} byte {at} to .{ext}: {}",
+                    stdout(&export)
+                );
+                assert_eq!(
+                    stderr(&export),
+                    stderr(&verify),
+                    "{entry} section {k} byte {at}"
+                );
+                assert!(!out.exists(), "{entry}: a corrupt export left {out:?}");
+            }
+        }
+    }
+    assert!(exports > 40, "{exports}");
+    // No temporary file is left beside the outputs either.
+    let names: Vec<_> = std::fs::read_dir(dir.path())
+        .unwrap()
+        .map(|e| e.unwrap().file_name().into_string().unwrap())
+        .collect();
+    assert!(names.iter().all(|n| n.ends_with(".brine")), "{names:?}");
+
+    // A flipped f32 of a raw array: refused, then exported as asked with --no-verify.
+    let raw = &targets[0].2[0];
+    let mut b = bytes.clone();
+    b[(raw.offset + 5) as usize] ^= 0x01;
+    std::fs::write(&corrupt, &b).unwrap();
+    let out = dir.path().join("raw.npy");
+    assert_eq!(
+        brine(&[&"export", &corrupt, &"raw", &"-o", &out])
+            .status
+            .code(),
+        Some(1)
+    );
+    let o = brine(&[&"export", &corrupt, &"raw", &"-o", &out, &"--no-verify"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert!(out.exists());
+}
+
+/// Outputs are checked before anything is read: a folder, a missing folder and a read-only
+/// folder are refused at once (here: before the corrupt entry would be found), and no file is
+/// left. A symbolic link is written through, and stays a link.
+#[test]
+fn export_and_import_check_their_output_first_and_write_through_links() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("f.brine");
+    let mut w = Writer::create(&path).unwrap();
+    w.put_array("a", &[1.0f32, 2.0, 3.0], &[3]).unwrap();
+    w.finish().unwrap();
+    // The entry's data flipped: an export that read it would fail on its checksum.
+    let mut bytes = std::fs::read(&path).unwrap();
+    let offset = brine::Reader::open(&path)
+        .unwrap()
+        .array_entry("a")
+        .unwrap()
+        .offset();
+    bytes[offset as usize] ^= 1;
+    let corrupt = dir.path().join("corrupt.brine");
+    std::fs::write(&corrupt, &bytes).unwrap();
+
+    let folder = dir.path().join("folder.npy");
+    std::fs::create_dir(&folder).unwrap();
+    let o = brine(&[&"export", &corrupt, &"a", &"-o", &folder]);
+    assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
+    assert!(stderr(&o).contains("it is a folder"), "{}", stderr(&o));
+    assert!(!stderr(&o).contains("checksum"), "{}", stderr(&o));
+    assert_eq!(std::fs::read_dir(&folder).unwrap().count(), 0);
+
+    let missing = dir.path().join("no/such/folder/a.npy");
+    let o = brine(&[&"export", &corrupt, &"a", &"-o", &missing]);
+    assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
+    assert!(stderr(&o).contains("does not exist"), "{}", stderr(&o));
+    let o = brine(&[&"import", &folder, &"-o", &folder]);
+    assert_ne!(o.status.code(), Some(0), "{}", stderr(&o));
+
+    // A link, relative, to a file with restricted permissions: replaced through the link.
+    use std::os::unix::fs::PermissionsExt;
+    let real = dir.path().join("real.npy");
+    std::fs::write(&real, b"old").unwrap();
+    std::fs::set_permissions(&real, std::fs::Permissions::from_mode(0o600)).unwrap();
+    let link = dir.path().join("link.npy");
+    std::os::unix::fs::symlink("real.npy", &link).unwrap();
+    let o = brine(&[&"export", &path, &"a", &"-o", &link]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert!(
+        std::fs::symlink_metadata(&link)
+            .unwrap()
+            .file_type()
+            .is_symlink()
+    );
+    let written = std::fs::read(&real).unwrap();
+    assert!(written.starts_with(b"\x93NUMPY"), "{written:?}");
+    let mode = std::fs::metadata(&real).unwrap().permissions().mode() & 0o777;
+    assert_eq!(mode, 0o600);
+    // A dangling link creates its target.
+    let dangling = dir.path().join("dangling.brine");
+    std::os::unix::fs::symlink("created.brine", &dangling).unwrap();
+    let o = brine(&[&"import", &real, &"-o", &dangling]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert!(
+        std::fs::symlink_metadata(&dangling)
+            .unwrap()
+            .file_type()
+            .is_symlink()
+    );
+    brine::Reader::open(dir.path().join("created.brine")).unwrap();
+}
+
+/// A read-only folder (a read-only tmpfs in a private mount namespace: root ignores
+/// permission bits) is refused before anything is read.
+#[test]
+fn an_output_in_a_read_only_folder_is_refused_at_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("f.brine");
+    let mut w = Writer::create(&path).unwrap();
+    w.put_array("a", &[1u8, 2, 3], &[3]).unwrap();
+    w.finish().unwrap();
+    let ro = dir.path().join("ro");
+    std::fs::create_dir(&ro).unwrap();
+    let script = format!(
+        "mount -t tmpfs -o ro tmpfs '{ro}' && '{BIN}' export '{src}' a -o '{ro}/a.npy'; \
+         echo \"exit $?\"",
+        ro = ro.display(),
+        src = path.display()
+    );
+    let mut attempts = String::new();
+    for flags in [
+        &["--user", "--map-root-user", "--mount"][..],
+        &["--mount"][..],
+    ] {
+        let o = Command::new("unshare")
+            .args(flags)
+            .args(["sh", "-c", &script])
+            .output();
+        match o {
+            Ok(o) if stdout(&o).contains("exit ") => {
+                assert!(
+                    stdout(&o).contains("exit 1"),
+                    "{}{}",
+                    stdout(&o),
+                    stderr(&o)
+                );
+                assert!(
+                    stderr(&o).contains("Read-only file system"),
+                    "{}",
+                    stderr(&o)
+                );
+                return;
+            }
+            Ok(o) => attempts.push_str(&format!("\n{flags:?}: {}", stderr(&o))),
+            Err(e) => attempts.push_str(&format!("\n{flags:?}: {e}")),
+        }
+    }
+    panic!(
+        "could not mount a read-only tmpfs (needs `unshare` with user namespaces, or root):{attempts}"
+    );
+}
+
+/// Replacing a file keeps its permissions and group (numpy.save and cp do); a new file gets
+/// 0666 less the umask.
+#[test]
+fn replacing_an_output_keeps_its_permissions_and_group() {
+    use std::os::unix::fs::{MetadataExt, PermissionsExt};
+    let dir = tempfile::tempdir().unwrap();
+    let src = dir.path().join("src.brine");
+    let mut w = Writer::create(&src).unwrap();
+    w.put_array("a", &[1.0f64, 2.0], &[2]).unwrap();
+    w.finish().unwrap();
+    let npy = dir.path().join("a.npy");
+    assert!(
+        brine(&[&"export", &src, &"a", &"-o", &npy])
+            .status
+            .success()
+    );
+    // The sequence of the report, under umask 022.
+    let m = dir.path().join("m.brine");
+    let script = format!(
+        "umask 022 && '{BIN}' import -o '{m}' '{npy}' && chmod 640 '{m}' && \
+         '{BIN}' import -o '{m}' '{npy}' && umask 027 && '{BIN}' import -o '{m}.new' '{npy}'",
+        m = m.display(),
+        npy = npy.display()
+    );
+    let o = Command::new("sh").args(["-c", &script]).output().unwrap();
+    assert!(o.status.success(), "{}", stderr(&o));
+    let mode = |p: &Path| std::fs::metadata(p).unwrap().permissions().mode() & 0o7777;
+    assert_eq!(mode(&m), 0o640);
+    assert_eq!(mode(&dir.path().join("m.brine.new")), 0o640);
+
+    // The group: carried when the process may set it (root may); otherwise the replacement
+    // gets no group permissions.
+    let other_gid = 1;
+    let can_chown = std::os::unix::fs::chown(&m, None, Some(other_gid)).is_ok();
+    std::fs::set_permissions(&m, std::fs::Permissions::from_mode(0o660)).unwrap();
+    let o = brine(&[&"import", &"-o", &m, &npy]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let meta = std::fs::metadata(&m).unwrap();
+    if can_chown {
+        assert_eq!((meta.gid(), mode(&m)), (other_gid, 0o660));
+    } else {
+        assert_eq!(mode(&m) & 0o070, 0, "{:o}", mode(&m));
+    }
+
+    // Through the library too.
+    std::fs::set_permissions(&m, std::fs::Permissions::from_mode(0o604)).unwrap();
+    Writer::create(&m).unwrap().finish().unwrap();
+    assert_eq!(mode(&m) & 0o707, 0o604);
+}

@@ -347,3 +347,84 @@ fn sigkill_at_random_moments_leaves_the_old_or_the_new_file() {
         "no run was killed while writing: the test tested nothing ({tally:?})"
     );
 }
+
+/// Kills of `brine export` (default 4 per output format; `BRINE_CRASH_EXPORT_KILLS` sets it)
+/// at random moments: the output is the old file or the complete new one, and the temporary
+/// file a kill leaves is removed by the next brine write in the folder. Before exports used
+/// brine's own temporary files, every killed export leaked its `.brine-export-*` file.
+#[cfg(feature = "cli")]
+#[test]
+fn sigkill_of_brine_export_leaves_the_old_or_the_new_output_and_no_leak() {
+    let kills = env_u64("BRINE_CRASH_EXPORT_KILLS").unwrap_or(4);
+    let seed = env_u64(SEED_ENV).unwrap_or_else(|| rand::thread_rng().r#gen());
+    eprintln!("export kills: {kills} per format, {SEED_ENV}={seed}");
+    let mut rng = rand_xoshiro::Xoshiro256PlusPlus::seed_from_u64(seed);
+    let bin = env!("CARGO_BIN_EXE_brine");
+    let src_dir = tempfile::tempdir().unwrap();
+    let source = src_dir.path().join("source.brine");
+    write(&source, &data(NEW), NEW, |_| ()).unwrap();
+
+    let dir = tempfile::tempdir().unwrap();
+    let other = dir.path().join("other.brine");
+    let (mut killed, mut left_by_kill) = (0, 0);
+    for (entry, output) in [
+        ("a-raw", "out.npy"),
+        ("b-zstd", "out.safetensors"),
+        ("c-frame", "out.arrow"),
+        ("c-frame", "out.csv"),
+    ] {
+        let target = dir.path().join(output);
+        let keep = [output, "other.brine"];
+        let export = || {
+            let mut cmd = Command::new(bin);
+            cmd.arg("export")
+                .arg(&source)
+                .arg(entry)
+                .arg("-o")
+                .arg(&target);
+            cmd.stdout(Stdio::null()).stderr(Stdio::null());
+            cmd
+        };
+        // The reference: one export unkilled, timed.
+        let t = Instant::now();
+        let status = export().status().unwrap();
+        let time = t.elapsed();
+        assert!(status.success(), "export of {entry} to {output}");
+        let new = std::fs::read(&target).unwrap();
+        let window = time.as_micros() as u64 * 11 / 10;
+        for k in 0..kills {
+            std::fs::write(&target, b"the old output").unwrap();
+            let mut child = export().spawn().unwrap();
+            std::thread::sleep(Duration::from_micros(rng.gen_range(0..=window)));
+            if child.try_wait().unwrap().is_none() {
+                child.kill().unwrap();
+            }
+            let status = child.wait().unwrap();
+            if status.signal() == Some(libc::SIGKILL) {
+                killed += 1;
+            } else {
+                assert!(status.success(), "{output} run {k}: {status}");
+            }
+            let bytes = std::fs::read(&target).unwrap();
+            assert!(
+                bytes == b"the old output" || bytes == new,
+                "{output} run {k} ({SEED_ENV}={seed}): the output is neither the old file nor \
+                 the complete new one ({} bytes)",
+                bytes.len()
+            );
+            if !strays(dir.path(), &keep).is_empty() {
+                left_by_kill += 1;
+            }
+            // Any brine write in the folder removes what the dead export left.
+            Writer::create(&other).unwrap().finish().unwrap();
+            let left = strays(dir.path(), &keep);
+            assert!(left.is_empty(), "{output} run {k}: leaked {left:?}");
+        }
+        std::fs::remove_file(&target).unwrap();
+    }
+    eprintln!(
+        "export kills: {killed} of {} runs killed mid-export, {left_by_kill} left a temporary \
+         file, none after the next write",
+        kills * 4
+    );
+}

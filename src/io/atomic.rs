@@ -1,6 +1,23 @@
 //! Atomic file replacement: write a temporary file in the target's folder, fsync it, rename it
 //! over the target, fsync the folder. A crash at any moment leaves the old file or the new one,
-//! never a mix; readers that have the old file mapped keep the old contents.
+//! never a mix; readers that have the old file mapped keep the old contents. Every file brine
+//! writes goes through here: brine files, and every output of the `brine` tool.
+//!
+//! # The target
+//!
+//! - **Checked first.** The target is examined before a byte is written: a target that is a
+//!   folder, or whose folder is missing or not writable, is an error at once, not after the
+//!   whole file was written.
+//! - **Symbolic links are written through.** A target that is a symbolic link (or a chain of
+//!   them, at most 40) is resolved, and the file it points to is replaced atomically, by a
+//!   temporary file in *that* file's folder: the link stays a link. A dangling link creates
+//!   the file it points to.
+//! - **Permissions are kept.** A replaced file's permission bits (`rwx` for owner, group and
+//!   others; not setuid, setgid or sticky, as `cp` does not carry them) and its owner and group
+//!   are given to the new file, as far as the process may set them: the owner only by root,
+//!   the group by its members. When the group cannot be carried over, the new file gets no
+//!   group permissions at all, so that a replacement is never readable by more people than the
+//!   file it replaces. A new file gets the mode any new file gets: 0666 less the umask.
 //!
 //! # Temporary files, and writers that die
 //!
@@ -57,7 +74,10 @@ const CREATE_ATTEMPTS: usize = 16;
 /// Dropped without commit, the temporary file is removed.
 #[derive(Debug)]
 pub struct AtomicFile {
+    /// The path as the caller gave it (for messages).
     target: PathBuf,
+    /// The file that is replaced: `target` with its symbolic links resolved.
+    dest: PathBuf,
     tmp: NamedTempFile,
     /// Keeps the temporary file in this process's registry of live ones; declared after `tmp`
     /// so that the file is removed before it leaves the registry.
@@ -66,12 +86,41 @@ pub struct AtomicFile {
 }
 
 impl AtomicFile {
-    /// Creates the temporary file beside `target`, first removing abandoned temporary files
-    /// from that folder (see the module docs).
+    /// Creates the temporary file beside `target` (beside the file it links to, for a symbolic
+    /// link), first removing abandoned temporary files from that folder (see the module docs).
+    ///
+    /// # Errors
+    /// [`Error::Io`] naming `target` when it is a folder, a link chain that does not end, or
+    /// when the temporary file cannot be created (a missing or read-only folder).
     pub fn create(target: &Path) -> Result<AtomicFile> {
-        let dir = parent_dir(target);
+        let io_error = |op, source| Error::Io {
+            path: target.to_path_buf(),
+            op,
+            source,
+        };
+        let dest = resolve_links(target).map_err(|e| io_error("resolve symbolic link", e))?;
+        // The file it replaces, if any: a folder is refused now, not at the rename.
+        let existing = match std::fs::metadata(&dest) {
+            Ok(meta) if meta.is_dir() => {
+                let e = std::io::Error::new(
+                    std::io::ErrorKind::IsADirectory,
+                    "it is a folder: give the path of a file to write",
+                );
+                return Err(io_error("replace", e));
+            }
+            Ok(meta) => Some(meta),
+            Err(_) => None,
+        };
+        let dir = parent_dir(&dest);
+        if !dir.is_dir() {
+            let e = std::io::Error::new(
+                std::io::ErrorKind::NotFound,
+                format!("the folder {} does not exist", dir.display()),
+            );
+            return Err(io_error("create temporary file", e));
+        }
         lock::remove_abandoned(dir);
-        let name = target
+        let name = dest
             .file_name()
             .map(|n| n.to_string_lossy().into_owned())
             .unwrap_or_default();
@@ -85,19 +134,19 @@ impl AtomicFile {
         // applies), not the 0600 of a temporary file.
         #[cfg(unix)]
         builder.permissions(std::os::unix::fs::PermissionsExt::from_mode(0o666));
-        let io_error = |op, source| Error::Io {
-            path: target.to_path_buf(),
-            op,
-            source,
-        };
         for _ in 0..CREATE_ATTEMPTS {
             let tmp = builder
                 .tempfile_in(dir)
                 .map_err(|e| io_error("create temporary file", e))?;
             // `None`: a cleaner removed the file before it was locked; try another name.
             if let Some(live) = lock::claim(&tmp).map_err(|e| io_error("lock temporary file", e))? {
+                if let Some(meta) = &existing {
+                    keep_permissions(tmp.as_file(), meta)
+                        .map_err(|e| io_error("set permissions", e))?;
+                }
                 return Ok(AtomicFile {
                     target: target.to_path_buf(),
+                    dest,
                     tmp,
                     _live: live,
                     pos: 0,
@@ -195,17 +244,77 @@ impl AtomicFile {
             .as_file()
             .sync_all()
             .map_err(|e| self.io_error("fsync", e))?;
-        let AtomicFile { target, tmp, .. } = self;
-        tmp.persist(&target).map_err(|e| Error::Io {
+        let AtomicFile {
+            target, dest, tmp, ..
+        } = self;
+        tmp.persist(&dest).map_err(|e| Error::Io {
             path: target.clone(),
             op: "rename temporary file over target",
             source: e.error,
         })?;
-        sync_dir(parent_dir(&target)).map_err(|e| Error::Io {
+        sync_dir(parent_dir(&dest)).map_err(|e| Error::Io {
             path: target.clone(),
             op: "fsync folder",
             source: e,
         })
+    }
+}
+
+impl Write for AtomicFile {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        let n = self.tmp.as_file_mut().write(buf)?;
+        self.pos += n as u64;
+        Ok(n)
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+/// Symbolic links followed at most, as Linux's `open` does.
+const MAX_LINKS: usize = 40;
+
+/// `path` with the symbolic links of its last component resolved (relative links against the
+/// folder of the link), so that the file it names is replaced rather than the link.
+fn resolve_links(path: &Path) -> std::io::Result<PathBuf> {
+    let mut path = path.to_path_buf();
+    for _ in 0..MAX_LINKS {
+        match std::fs::symlink_metadata(&path) {
+            Ok(meta) if meta.file_type().is_symlink() => {
+                let link = std::fs::read_link(&path)?;
+                path = parent_dir(&path).join(link);
+            }
+            _ => return Ok(path),
+        }
+    }
+    Err(std::io::Error::new(
+        std::io::ErrorKind::InvalidInput,
+        format!("more than {MAX_LINKS} symbolic links in a row (a loop?)"),
+    ))
+}
+
+/// Gives `file` the permission bits, owner and group of `replaced`, as far as the process may
+/// (see the module docs); without the group, no group permissions.
+fn keep_permissions(file: &File, replaced: &std::fs::Metadata) -> std::io::Result<()> {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::{MetadataExt, PermissionsExt, fchown};
+        let mut mode = replaced.mode() & 0o777;
+        let now = file.metadata()?;
+        if (now.uid(), now.gid()) != (replaced.uid(), replaced.gid()) {
+            // The owner only as root; then the group alone, as a member of it.
+            let group_kept = fchown(file, Some(replaced.uid()), Some(replaced.gid())).is_ok()
+                || fchown(file, None, Some(replaced.gid())).is_ok();
+            if !group_kept {
+                mode &= !0o070;
+            }
+        }
+        file.set_permissions(std::fs::Permissions::from_mode(mode))
+    }
+    #[cfg(not(unix))]
+    {
+        file.set_permissions(replaced.permissions())
     }
 }
 

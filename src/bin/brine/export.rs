@@ -1,20 +1,27 @@
 //! `brine export`: an array entry to `.npy` or `.safetensors`, a frame entry to `.csv` or
 //! Arrow IPC (`.arrow`, `.feather`).
 //!
-//! The output is written to a temporary file in the target's folder and renamed over the
-//! target once complete, so a failed export leaves no partial file. Array data is streamed in
-//! pieces: from the mapping for raw entries (and its checksum checked on the way), and chunk
-//! by chunk for compressed ones (see [`for_each_piece`]). A frame is read in place (a
-//! compressed column is decoded whole on first access) and written in batches of
-//! [`BATCH_ROWS`] rows.
+//! The output is a [`brine::AtomicFile`], as every file brine writes: checked before anything
+//! is read (a folder, a missing folder), written to a temporary file in the target's folder
+//! that dead writers' cleanup knows, and renamed over the target once complete, so a failed or
+//! killed export leaves no partial file. Array data is streamed in pieces: from the mapping for
+//! raw entries, and chunk by chunk for compressed ones (see [`for_each_piece`]). A frame is
+//! read in place (a compressed column is decoded whole on first access) and written in batches
+//! of [`BATCH_ROWS`] rows.
+//!
+//! Everything exported is checked as `brine verify` checks it, in the same pass: the checksum
+//! of every section the entry owns is computed over the bytes as they are copied (a raw
+//! section's bytes, batch by batch; each chunk's decoded checksum as it is decoded, then a
+//! compressed section's stored bytes), and a mismatch fails the export with
+//! verify's error ([`Checks`]); `--no-verify` skips the section checksums.
 
 use std::io::{BufWriter, Write};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use brine::format::checksum::Hasher;
-use brine::{AccessPattern, Element, Kind, Reader};
-use tempfile::NamedTempFile;
+use brine::frame::{ColumnType, FrameView};
+use brine::{AccessPattern, AtomicFile, Element, Kind, Reader, SectionCheck};
 
 use crate::cells::{Style, cells};
 use crate::elements::with_element;
@@ -42,7 +49,20 @@ Output types, chosen by the output's extension:
                      true/false, dates as YYYY-MM-DD, timestamps in ISO 8601 with the zone's
                      offset, durations as integers of their unit, binary as hex, categoricals
                      as their strings; a null is an empty field (so CSV cannot tell a null
-                     from an empty string: use .arrow to keep the difference)";
+                     from an empty string: use .arrow to keep the difference)
+
+What is checked: the file's header and manifest (as any brine command does), the content of
+the entry (offsets, UTF-8, codes, null counts, as on any first access), and, as the data is
+copied, the checksum of every section of the entry and of every compressed chunk, as `brine
+verify` checks them: corrupt data fails the export (exit 1) with verify's message and writes
+nothing. --no-verify skips the section checksums (compressed chunks are still checked when
+they are decoded). Padding and other entries are not read: `brine verify` checks the whole
+file.
+
+The output is checked before anything is read: a folder, or a missing or read-only folder, is
+an error at once. An output that is a symbolic link is written through: the file it points to
+is replaced (atomically, in its own folder) and the link stays. A replaced file keeps its
+permissions, owner and group (as far as the process may set them).";
 
 /// Write an entry of a brine file as .npy, .safetensors (arrays), .csv or .arrow (frames).
 #[derive(clap::Args, Debug)]
@@ -53,9 +73,12 @@ pub struct Args {
     /// The entry to export.
     entry: String,
     /// The file to write (.npy, .safetensors, .csv, .arrow or .feather; replaced atomically
-    /// if it exists).
+    /// if it exists, keeping its permissions; a symbolic link is written through).
     #[arg(short, long, value_name = "OUT")]
     output: PathBuf,
+    /// Do not check the checksums of the sections exported.
+    #[arg(long)]
+    no_verify: bool,
 }
 
 #[derive(Clone, Copy, PartialEq, Eq)]
@@ -88,6 +111,8 @@ pub fn run(args: &Args) -> Result<()> {
     };
     let reader = open(&args.file)?;
     let kind = reader.entry(&args.entry)?.kind();
+    // Checked, and created, before a byte of the entry is read.
+    let out = || Output::create(&args.output);
     let wrong = |what: &str| {
         Err(usage(
             &args.output,
@@ -96,10 +121,10 @@ pub fn run(args: &Args) -> Result<()> {
     };
     match (kind, format) {
         (Kind::Array, Format::Npy | Format::Safetensors) => {
-            export_array(args, reader, format == Format::Safetensors)
+            export_array(args, out()?, reader, format == Format::Safetensors)
         }
-        (Kind::Frame, Format::Csv) => export_csv(args, &reader),
-        (Kind::Frame, Format::Arrow) => export_arrow(args, reader),
+        (Kind::Frame, Format::Csv) => export_csv(args, out()?, &reader),
+        (Kind::Frame, Format::Arrow) => export_arrow(args, out()?, reader),
         (Kind::Array, _) => wrong("an array: export arrays to .npy or .safetensors"),
         (Kind::Frame, _) => wrong("a frame: export frames to .csv, .arrow or .feather"),
         (Kind::Model, _) => wrong(
@@ -113,26 +138,14 @@ pub fn run(args: &Args) -> Result<()> {
 /// A file written beside its target and renamed over it once complete.
 struct Output {
     path: PathBuf,
-    tmp: BufWriter<NamedTempFile>,
+    tmp: BufWriter<AtomicFile>,
 }
 
 impl Output {
     fn create(path: &Path) -> Result<Output> {
-        let folder = match path.parent() {
-            Some(p) if !p.as_os_str().is_empty() => p,
-            _ => Path::new("."),
-        };
-        let mut builder = tempfile::Builder::new();
-        builder.prefix(".brine-export-");
-        // Like any new file (the umask applies), not the 0600 of temporary files.
-        #[cfg(unix)]
-        builder.permissions(std::os::unix::fs::PermissionsExt::from_mode(0o666));
-        let tmp = builder
-            .tempfile_in(folder)
-            .map_err(|e| io(path, "create temporary file", e))?;
         Ok(Output {
             path: path.to_owned(),
-            tmp: BufWriter::with_capacity(1 << 20, tmp),
+            tmp: BufWriter::with_capacity(1 << 20, AtomicFile::create(path)?),
         })
     }
 
@@ -142,15 +155,11 @@ impl Output {
 
     /// Flushes, syncs and renames the file over its target.
     fn commit(self) -> Result<()> {
-        let path = self.path;
-        let tmp = self
+        let file = self
             .tmp
             .into_inner()
-            .map_err(|e| io(&path, "write", e.into_error()))?;
-        tmp.as_file().sync_all().map_err(|e| io(&path, "sync", e))?;
-        tmp.persist(&path)
-            .map_err(|e| io(&path, "rename", e.error))?;
-        Ok(())
+            .map_err(|e| io(&self.path, "write", e.into_error()))?;
+        Ok(file.commit()?)
     }
 }
 
@@ -164,7 +173,88 @@ impl Write for Output {
     }
 }
 
-fn export_array(args: &Args, mut reader: Reader, safetensors: bool) -> Result<()> {
+/// How far the rows exported so far reach into a raw section of a column.
+#[derive(Clone, Copy)]
+enum Reach<'r> {
+    /// A bitmap: a byte per 8 rows.
+    Bits,
+    /// Fixed-size values of this many bytes.
+    Fixed(u64),
+    /// `rows + 1` offsets of 8 bytes.
+    Offsets,
+    /// The bytes that these offsets delimit.
+    Bytes(&'r [i64]),
+    /// All of it, at the end (a dictionary, read at random by the codes).
+    End,
+}
+
+impl Reach<'_> {
+    fn bytes(self, rows: usize) -> u64 {
+        let rows = rows as u64;
+        match self {
+            Reach::Bits => rows / 8,
+            Reach::Fixed(size) => rows * size,
+            Reach::Offsets => (rows + 1) * 8,
+            Reach::Bytes(offsets) => offsets
+                .get(rows as usize)
+                .map_or(0, |&o| u64::try_from(o).unwrap_or(0)),
+            Reach::End => 0,
+        }
+    }
+}
+
+/// The checksums of a frame's sections, computed over the bytes as the export reads them
+/// (rule V2, as `brine verify` checks it). Compressed sections, whose chunks are checked as
+/// they are decoded, have their stored bytes hashed at the end.
+struct Checks<'r> {
+    raw: Vec<(SectionCheck<'r>, Reach<'r>)>,
+}
+
+impl<'r> Checks<'r> {
+    /// The checks of every section of `frame` (none with `--no-verify`).
+    fn new(reader: &'r Reader, frame: &FrameView<'r>, verify: bool) -> Result<Checks<'r>> {
+        let mut raw = Vec::new();
+        if !verify {
+            return Ok(Checks { raw });
+        }
+        for c in frame.iter() {
+            let ty = c.ty();
+            for (slot, info) in c.sections() {
+                let check = reader.section_check(&info);
+                let reach = match (slot, &ty) {
+                    // Stored bytes that decoding reads (checking each chunk): hashed at the
+                    // end, so that a chunk that does not decode is reported as verify does.
+                    _ if info.codec != "raw" => Reach::End,
+                    ("validity", _) | ("values", ColumnType::Bool) => Reach::Bits,
+                    ("offsets", _) => Reach::Offsets,
+                    ("values", ColumnType::Utf8) => Reach::Bytes(c.strings()?.offsets()),
+                    ("values", ColumnType::Binary) => Reach::Bytes(c.binary()?.offsets),
+                    ("values", _) => Reach::Fixed(c.physical().size() as u64),
+                    _ => Reach::End,
+                };
+                raw.push((check, reach));
+            }
+        }
+        Ok(Checks { raw })
+    }
+
+    /// Hashes what the first `rows` rows reach.
+    fn advance(&mut self, rows: usize) {
+        for (check, reach) in &mut self.raw {
+            check.advance_to(reach.bytes(rows));
+        }
+    }
+
+    /// Hashes the rest of every section and compares.
+    fn finish(self) -> Result<()> {
+        for (check, _) in self.raw {
+            check.finish()?;
+        }
+        Ok(())
+    }
+}
+
+fn export_array(args: &Args, mut out: Output, mut reader: Reader, safetensors: bool) -> Result<()> {
     let entry = reader.array_entry(&args.entry)?;
     let (dtype, shape, raw_len) = (entry.dtype(), entry.shape().to_vec(), entry.raw_len());
     let header = if safetensors {
@@ -189,10 +279,10 @@ fn export_array(args: &Args, mut reader: Reader, safetensors: bool) -> Result<()
         })?;
         npy::encode_header(descr, &shape)
     };
-    let mut out = Output::create(&args.output)?;
     out.write_all(&header).map_err(|e| out.error(e))?;
     let mut progress = Progress::new("export", raw_len);
-    for_each_piece(&args.file, &mut reader, &args.entry, |piece| {
+    let verify = !args.no_verify;
+    for_each_piece(&args.file, &mut reader, &args.entry, verify, |piece| {
         progress.inc(piece.len() as u64);
         out.write_all(piece).map_err(|e| out.error(e))
     })?;
@@ -204,14 +294,14 @@ fn export_array(args: &Args, mut reader: Reader, safetensors: bool) -> Result<()
     ))
 }
 
-fn export_csv(args: &Args, reader: &Reader) -> Result<()> {
+fn export_csv(args: &Args, out: Output, reader: &Reader) -> Result<()> {
     let frame = reader.frame(&args.entry)?;
+    let mut checks = Checks::new(reader, &frame, !args.no_verify)?;
     let columns: Vec<_> = frame.iter().collect();
     let cells = columns
         .iter()
         .map(|c| cells(c, Style::Csv))
         .collect::<Result<Vec<_>>>()?;
-    let out = Output::create(&args.output)?;
     let mut csv = csv::Writer::from_writer(out);
     let csv_error = |e: csv::Error| io(&args.output, "write", e.into());
     csv.write_record(columns.iter().map(|c| c.name()))
@@ -226,9 +316,11 @@ fn export_csv(args: &Args, reader: &Reader) -> Result<()> {
         }
         csv.write_record(None::<&[u8]>).map_err(csv_error)?;
         if row % BATCH_ROWS == BATCH_ROWS - 1 {
+            checks.advance(row + 1);
             progress.inc(BATCH_ROWS as u64);
         }
     }
+    checks.finish()?;
     let out = csv
         .into_inner()
         .map_err(|e| io(&args.output, "write", e.into_error()))?;
@@ -242,10 +334,11 @@ fn export_csv(args: &Args, reader: &Reader) -> Result<()> {
     ))
 }
 
-fn export_arrow(args: &Args, reader: Reader) -> Result<()> {
+fn export_arrow(args: &Args, out: Output, reader: Reader) -> Result<()> {
     let reader = Arc::new(reader);
+    let frame = reader.frame(&args.entry)?;
+    let mut checks = Checks::new(&reader, &frame, !args.no_verify)?;
     let batch = brine::frame::arrow::record_batch(&reader, &args.entry)?;
-    let out = Output::create(&args.output)?;
     let arrow_error = |e: arrow_schema::ArrowError| data(&args.output, format_args!("{e}"));
     let mut w =
         arrow_ipc::writer::FileWriter::try_new(out, &batch.schema()).map_err(arrow_error)?;
@@ -257,10 +350,12 @@ fn export_arrow(args: &Args, reader: Reader) -> Result<()> {
         w.write(&batch.slice(offset, len)).map_err(arrow_error)?;
         progress.inc(len as u64);
         offset += len;
+        checks.advance(offset);
         if offset == batch.num_rows() {
             break;
         }
     }
+    checks.finish()?;
     w.finish().map_err(arrow_error)?;
     w.into_inner().map_err(arrow_error)?.commit()?;
     drop(progress);
@@ -287,27 +382,34 @@ pub fn open(path: &Path) -> Result<Reader> {
 /// is reopened every [`REOPEN_AFTER`] bytes: opening costs O(manifest), and dropping the old
 /// reader unmaps its pages and frees its decoded chunks.
 ///
-/// A raw entry's checksum is computed on the way and compared with the stored one; bool
-/// elements are checked to be 0 or 1.
+/// With `verify`, the entry's section checksum is checked as `brine verify` checks it: a raw
+/// section's over the pieces on the way, a compressed one's over its stored bytes first (its
+/// chunks' checksums are checked as they are decoded, whatever `verify`). Bool elements are
+/// checked to be 0 or 1.
 pub fn for_each_piece(
     path: &Path,
     reader: &mut Reader,
     name: &str,
+    verify: bool,
     mut f: impl FnMut(&[u8]) -> Result<()>,
 ) -> Result<()> {
     let dtype = reader.array_entry(name)?.dtype();
-    with_element!(dtype, T => pieces::<T>(path, reader, name, &mut f))
+    with_element!(dtype, T => pieces::<T>(path, reader, name, verify, &mut f))
 }
 
 fn pieces<T: Element>(
     path: &Path,
     reader: &mut Reader,
     name: &str,
+    verify: bool,
     f: &mut dyn FnMut(&[u8]) -> Result<()>,
 ) -> Result<()> {
     let entry = reader.array_entry(name)?;
     let (len, checksum, offset) = (entry.len(), entry.checksum(), entry.offset());
-    let mut hasher = (!entry.is_compressed()).then(Hasher::new);
+    let compressed = entry.is_compressed();
+    // A raw section's stored bytes are the pieces: hashed as they go by. (The reader is
+    // reopened on the way, so the running hash is kept here, not in a `SectionCheck`.)
+    let mut hasher = (verify && !compressed).then(Hasher::new);
     let size = T::DTYPE.size();
     let per_piece = (PIECE / size).max(1);
     let per_open = (REOPEN_AFTER / size).max(1);
@@ -340,9 +442,19 @@ fn pieces<T: Element>(
             *reader = open(path)?;
         }
     }
+    if verify && compressed {
+        // Its chunks were checked as they were decoded; now its stored bytes.
+        reader
+            .section_check(&reader.array_entry(name)?.section())
+            .finish()?;
+    }
     if let Some(h) = hasher {
         let got = h.digest();
         if got != checksum {
+            // Only on failure, the section is read again, for the error `brine verify` gives.
+            reader
+                .section_check(&reader.array_entry(name)?.section())
+                .finish()?;
             return Err(data(
                 path,
                 format_args!(

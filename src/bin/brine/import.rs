@@ -62,7 +62,8 @@ pub struct Args {
     /// Input files (.npy, .npz, .safetensors, .csv, .arrow, .feather).
     #[arg(required = true, value_name = "INPUT")]
     inputs: Vec<PathBuf>,
-    /// The brine file to write (replaced atomically if it exists).
+    /// The brine file to write (replaced atomically if it exists, keeping its permissions,
+    /// owner and group; a symbolic link is written through to the file it points to).
     #[arg(short, long, value_name = "OUT.brine")]
     output: PathBuf,
     /// Compress entries with zstd, at LEVEL 1 to 22 (default 3).

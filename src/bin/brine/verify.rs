@@ -59,7 +59,7 @@ pub fn run(args: &Args) -> Result<()> {
                 Kind::Array => {
                     let entry = reader.array_entry(name)?;
                     if entry.is_compressed() {
-                        for_each_piece(path, &mut reader, name, |piece| {
+                        for_each_piece(path, &mut reader, name, false, |piece| {
                             progress.inc(piece.len() as u64);
                             Ok(())
                         })?;
