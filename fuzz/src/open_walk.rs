@@ -227,7 +227,10 @@ fn walk_column(c: ColumnView<'_>, rows: usize) -> bool {
         c.is_compressed(),
         format!("{c:?}"),
         // Format 1.1: the column's metadata, read from the manifest.
-        c.metadata().iter().map(|(k, v)| (k.len(), format!("{v:?}"))).count(),
+        c.metadata()
+            .iter()
+            .map(|(k, v)| (k.len(), format!("{v:?}")))
+            .count(),
     );
     let Ok(validity) = c.validity() else {
         return false;
