@@ -6,10 +6,12 @@
 #   .ci/valgrind.sh            the adversarial tests: adversarial, frame_adversarial,
 #                              model_adversarial, hostile, corruption (what CI runs)
 #   .ci/valgrind.sh --all      every test binary, the library's unit tests and the CLI's
-#   .ci/valgrind.sh NAME...    the named test targets (`lib` for the library's unit tests,
-#                              `bin` for the CLI's)
+#   .ci/valgrind.sh NAME...    the named test targets (`lib` for the library's unit tests;
+#                              those of the `brine` command's crate, cli/, are prefixed with
+#                              `cli:`: `cli:bin` for its unit tests, `cli:cli`,
+#                              `cli:crash_safety`)
 #
-# Child processes are traced too (the `brine` binary run by tests/cli.rs, and the test binaries
+# Child processes are traced too (the `brine` binary run by cli/tests/cli.rs, and the test binaries
 # that re-run themselves), except Python and shells. Doc-tests are not run: rustdoc compiles
 # and runs them itself, outside any binary this script can wrap.
 # Logs go to target/valgrind/NAME.PID.log (one per process); the binaries are copied to
@@ -40,7 +42,7 @@ mkdir -p "$out/bin"
 # Build once, and take the path of every test executable from cargo's own report.
 cargo test --all-features --no-run --message-format=json >"$out/build.json"
 python3 - "$out/build.json" "${wanted[@]}" >"$out/binaries" <<'EOF'
-import json, sys
+import json, os, sys
 path, wanted = sys.argv[1], sys.argv[2:]
 found = {}
 for line in open(path):
@@ -54,6 +56,9 @@ for line in open(path):
         continue
     kind = msg["target"]["kind"][0]
     name = {"lib": "lib", "bin": "bin"}.get(kind, msg["target"]["name"])
+    # The command's crate (cli/) has test targets named as the library's (crash_safety).
+    if os.path.basename(os.path.dirname(msg["manifest_path"])) == "cli":
+        name = "cli:" + name
     found[name] = msg["executable"]
 missing = [w for w in wanted if w not in found]
 if missing:

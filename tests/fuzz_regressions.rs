@@ -4,8 +4,6 @@
 //! below with the outcome it must have: an error where brine must refuse it, a full read where
 //! it must accept it; never a panic. Every crash the fuzzers find is added here with the fix.
 
-#![cfg(feature = "cli")]
-
 use std::path::{Path, PathBuf};
 
 #[allow(dead_code)]
@@ -29,11 +27,11 @@ mod csv_import;
 mod imports;
 
 #[allow(dead_code)]
-#[path = "../src/bin/brine/npy.rs"]
+#[path = "../cli/src/npy.rs"]
 mod npy;
 
 #[allow(dead_code)]
-#[path = "../src/bin/brine/safetensors.rs"]
+#[path = "../cli/src/safetensors.rs"]
 mod safetensors;
 
 fn dir(target: &str) -> PathBuf {

@@ -1,6 +1,6 @@
 //! Target `import`: the CLI's `.npy`, `.npz` and `.safetensors` readers
-//! (`src/bin/brine/npy.rs` and `safetensors.rs`, included into this crate) on arbitrary bytes,
-//! followed by the checks and data handling `src/bin/brine/import.rs` applies: the data length
+//! (`cli/src/npy.rs` and `safetensors.rs`, included into this crate) on arbitrary bytes,
+//! followed by the checks and data handling `cli/src/import.rs` applies: the data length
 //! against the header, the member reading of `.npz` through the `zip` crate, byte swapping,
 //! the Fortran-order gather, and the array written with brine's `ArrayWriter`, read back and
 //! compared.

@@ -14,14 +14,14 @@ pub mod imports;
 pub mod models;
 pub mod open_walk;
 
-/// The CLI's `.npy` parser, included from the binary's source (it is not part of the library).
+/// The CLI's `.npy` parser, included from the `brine` command's source (cli/, not part of the library).
 #[allow(dead_code)]
-#[path = "../../src/bin/brine/npy.rs"]
+#[path = "../../cli/src/npy.rs"]
 pub mod npy;
 
 /// The CLI's `.safetensors` parser, included from the binary's source.
 #[allow(dead_code)]
-#[path = "../../src/bin/brine/safetensors.rs"]
+#[path = "../../cli/src/safetensors.rs"]
 pub mod safetensors;
 
 /// A fresh folder for the files a target writes: `$BRINE_FUZZ_DIR`, else under `/dev/shm`

@@ -4,7 +4,7 @@ Usage: python3 make_frames.py OUTDIR
 
 Writes OUTDIR/inputs/* (files to import), OUTDIR/refs/<case>.arrow (the values each imported
 frame must hold, as an Arrow IPC file written by pyarrow), OUTDIR/bad/* (inputs that must be
-refused) and OUTDIR/frames.json, which tests/cli.rs and check_frames.py both read:
+refused) and OUTDIR/frames.json, which cli/tests/cli.rs and check_frames.py both read:
 
 {"cases": [{"input": "inputs/every_type.feather", "entry": "every_type",
             "ref": "refs/every_type.arrow", "csv_ref": "refs/every_type.csv.json"}],

@@ -4,6 +4,10 @@
 //! One file per subcommand; `error` holds the exit-code policy, `elements` the dtype
 //! dispatch, `cells` the text of frame values, `npy` and `safetensors` two foreign formats,
 //! `progress` the progress bars.
+//!
+//! A crate of its own (`brine-cli`), so that the library's users never build its dependencies
+//! (clap, indicatif, serde_json, zip, unicode-width, arrow-ipc).
+#![deny(unsafe_op_in_unsafe_fn, clippy::undocumented_unsafe_blocks)]
 
 mod cells;
 mod elements;

@@ -4,7 +4,7 @@ Usage: python3 make_inputs.py OUTDIR
 
 Writes OUTDIR/inputs/* (files to import), OUTDIR/refs/* (what each entry must read back as:
 a little-endian, C-order .npy of the original values, or raw bytes for bf16), OUTDIR/bad/*
-(inputs that must be refused) and OUTDIR/cases.json, which tests/cli.rs and check_outputs.py
+(inputs that must be refused) and OUTDIR/cases.json, which cli/tests/cli.rs and check_outputs.py
 both read:
 
 {"cases": [{"input": "inputs/f4.npy",
