@@ -27,11 +27,11 @@ mod csv_import;
 mod imports;
 
 #[allow(dead_code)]
-#[path = "../cli/src/npy.rs"]
+#[path = "../cli/src/formats/npy/header.rs"]
 mod npy;
 
 #[allow(dead_code)]
-#[path = "../cli/src/safetensors.rs"]
+#[path = "../cli/src/formats/safetensors/header.rs"]
 mod safetensors;
 
 fn dir(target: &str) -> PathBuf {

@@ -1,8 +1,10 @@
 //! `brine`: look inside brine files, check them, and convert arrays and frames from and to
 //! the formats Python users already have (`.npy`, `.npz`, `.safetensors`, `.csv`, Arrow IPC).
 //!
-//! One file per subcommand; `error` holds the exit-code policy, `elements` the dtype
-//! dispatch, `cells` the text of frame values, `npy` and `safetensors` two foreign formats,
+//! One file per subcommand; `formats` holds one module per outside format (`.npy`, `.npz`,
+//! `.safetensors`, `.csv`, Arrow IPC), each with its detection, import and export; `pieces`
+//! the bounded, checked reading of array data that export and verify share; `error` the
+//! exit-code policy, `elements` the dtype dispatch, `cells` the text of frame values,
 //! `progress` the progress bars.
 //!
 //! A crate of its own (`brine-cli`), so that the library's users never build its dependencies
@@ -13,12 +15,12 @@ mod cells;
 mod elements;
 mod error;
 mod export;
+mod formats;
 mod head;
 mod import;
 mod inspect;
-mod npy;
+mod pieces;
 mod progress;
-mod safetensors;
 mod schema;
 mod verify;
 

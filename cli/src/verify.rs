@@ -6,7 +6,7 @@ use brine::{Element, Kind, Reader};
 
 use crate::elements::with_element;
 use crate::error::{CliError, Result};
-use crate::export::{for_each_piece, open};
+use crate::pieces::{for_each_piece, open};
 use crate::progress::Progress;
 
 const AFTER_HELP: &str = "\

@@ -1,14 +1,15 @@
 //! Target `import`: the CLI's `.npy`, `.npz` and `.safetensors` readers
-//! (`cli/src/npy.rs` and `safetensors.rs`, included into this crate) on arbitrary bytes,
-//! followed by the checks and data handling `cli/src/import.rs` applies: the data length
+//! (`cli/src/formats/{npy,safetensors}/header.rs`, included into this crate) on arbitrary
+//! bytes, followed by the checks and data handling of the CLI's imports
+//! (`cli/src/formats/{npy,npz,safetensors,arrays}.rs`): the data length
 //! against the header, the member reading of `.npz` through the `zip` crate, byte swapping,
 //! the Fortran-order gather, and the array written with brine's `ArrayWriter`, read back and
 //! compared.
 //!
 //! Input: byte 0 picks the format (`% 3`: npy, npz, safetensors); the rest is the file.
 //!
-//! `import.rs` itself is not compiled here (it needs the CLI's context and files on disk):
-//! the logic below mirrors it step by step, and says where.
+//! Those modules are not compiled here (they need the CLI's context and files on disk): the
+//! logic below mirrors them step by step, and says where.
 
 use std::io::{Cursor, Read};
 use std::path::Path;
@@ -95,8 +96,8 @@ fn npz_arrays(file: &[u8]) -> Option<Vec<Array>> {
         if have != need || need > MAX_DATA {
             return None;
         }
-        // The member's data, bounded by what its header announces (import.rs reads exactly
-        // `need` bytes, in pieces); a member shorter than it claims is an error there.
+        // The member's data, bounded by what its header announces (formats/npz.rs reads
+        // exactly `need` bytes, in pieces); a member shorter than it claims is an error there.
         let mut data = Vec::new();
         member.by_ref().take(need).read_to_end(&mut data).ok()?;
         if data.len() as u64 != need {
@@ -144,14 +145,14 @@ fn safetensors_arrays(file: &[u8]) -> Option<Vec<Array>> {
 }
 
 /// The data in C order and little-endian, as `ReadSource` (C order, swapped per element) or
-/// `FortranSource` (gathered element by element) produce it in import.rs.
+/// `FortranSource` (gathered element by element) produce it in the CLI's formats/arrays.rs.
 fn c_order(data: &[u8], header: &npy::Header) -> Option<Vec<u8>> {
     let size = header.dtype.size();
     if data.len() as u64 > MAX_DATA {
         return None;
     }
     if header.fortran_order && header.shape.len() > 1 {
-        // FortranSource::new and FortranSource::fill, as in import.rs.
+        // FortranSource::new and FortranSource::fill, as in formats/arrays.rs.
         let mut strides = Vec::with_capacity(header.shape.len());
         let mut stride = size;
         for &d in &header.shape {

@@ -16,12 +16,12 @@ pub mod open_walk;
 
 /// The CLI's `.npy` parser, included from the `brine` command's source (cli/, not part of the library).
 #[allow(dead_code)]
-#[path = "../../cli/src/npy.rs"]
+#[path = "../../cli/src/formats/npy/header.rs"]
 pub mod npy;
 
 /// The CLI's `.safetensors` parser, included from the binary's source.
 #[allow(dead_code)]
-#[path = "../../cli/src/safetensors.rs"]
+#[path = "../../cli/src/formats/safetensors/header.rs"]
 pub mod safetensors;
 
 /// A fresh folder for the files a target writes: `$BRINE_FUZZ_DIR`, else under `/dev/shm`

@@ -2,6 +2,9 @@
 //! (`{"name": {"dtype": "F32", "shape": [2, 3], "data_offsets": [begin, end]}, ...,
 //! "__metadata__": {"key": "value"}}`), then the data area; offsets are relative to it, data is
 //! little-endian and in C order.
+//!
+//! Self-contained (std, brine and serde_json only): the fuzz target `import`
+//! (fuzz/src/lib.rs) and tests/fuzz_regressions.rs include this file with `#[path]`.
 
 use std::io::Read;
 

@@ -4,6 +4,9 @@
 //!
 //! Only plain numeric dtypes are read. An object dtype (`'|O'`) means the data is a pickle:
 //! brine never unpickles, so it is refused before any data is read.
+//!
+//! Self-contained (std and brine only): the fuzz target `import` (fuzz/src/lib.rs) and
+//! tests/fuzz_regressions.rs include this file with `#[path]`.
 
 use std::io::Read;
 
