@@ -1,4 +1,4 @@
-//! Dispatch from a runtime [`Dtype`] to the element type brine's typed API wants.
+//! Dispatch from a runtime [`Dtype`](brine::Dtype) to the element type brine's typed API wants.
 
 /// Runs `$body` with `$T` bound to the Rust element type of `$dtype`; a dtype this build of
 /// the tool does not know is a data error.
