@@ -8,7 +8,7 @@ use std::fmt;
 use std::path::PathBuf;
 
 use crate::array::Dtype;
-use crate::format::Version;
+use crate::raw::Version;
 
 /// A specialized `Result` for brine operations.
 pub type Result<T, E = Error> = std::result::Result<T, E>;

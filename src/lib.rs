@@ -2,8 +2,9 @@
 //!
 //! # Layout of the crate
 //!
-//! - [`format`](mod@format): the bytes on disk (header, manifest, sections, codecs, limits), mirroring
-//!   `spec/FORMAT.md`, which is normative.
+//! - [`raw`](mod@raw): the bytes on disk (header, manifest, sections, codecs, limits), mirroring
+//!   `spec/FORMAT.md`, which is normative. **Unstable**: it is public for conformance tools and
+//!   tests, and follows the format, not semver; build on the front doors and the kinds instead.
 //! - [`Writer`] and [`Reader`]: the two front doors.
 //! - [`array`](mod@array): element types and typed views.
 //! - [`frame`](mod@frame): columnar tables, CSV import, Arrow interop.
@@ -26,10 +27,10 @@ extern crate self as brine;
 pub mod array;
 mod buffer;
 mod error;
-pub mod format;
 pub mod frame;
 mod io;
 pub mod model;
+pub mod raw;
 mod reader;
 mod writer;
 
@@ -40,8 +41,8 @@ pub use array::{ArrayView, Dtype, Element};
 pub use brine_derive::Schema;
 pub use buffer::AlignedBuf;
 pub use error::{ArchiveError, Error, Result, SchemaMismatch};
-pub use format::Version;
-pub use format::manifest::{MetaRef, MetaValue};
+pub use raw::Version;
+pub use raw::manifest::{MetaRef, MetaValue};
 pub use frame::{Column, Frame, FrameView};
 pub use io::atomic::AtomicFile;
 pub use io::map::AccessPattern;

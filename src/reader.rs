@@ -11,18 +11,18 @@ use rayon::prelude::*;
 use crate::array::{ArrayView, CastError, Dtype, Element};
 use crate::buffer::{AlignedBuf, DecodedSection};
 use crate::error::{Error, Result};
-use crate::format::Version;
-use crate::format::checksum;
-use crate::format::codec;
-use crate::format::header::{HEADER_LEN, Header};
-use crate::format::limits::{
+use crate::raw::Version;
+use crate::raw::checksum;
+use crate::raw::codec;
+use crate::raw::header::{HEADER_LEN, Header};
+use crate::raw::limits::{
     DEFAULT_MAX_DECOMPRESSED, DEFAULT_MAX_MANIFEST_LEN, DEFAULT_MAX_MODEL_DEPTH,
 };
-use crate::format::manifest::{
+use crate::raw::manifest::{
     ArchivedEntry, ArchivedManifest, ArchivedManifest11, ArchivedMetaItem, ArchivedSection,
     KIND_FRAME, KIND_MODEL, MetaRef, ROOT_LEN, codec_name,
 };
-use crate::format::validate;
+use crate::raw::validate;
 use crate::frame::FrameView;
 use crate::io::map::{AccessPattern, Backing, read_at};
 

@@ -9,15 +9,15 @@ use rayon::prelude::*;
 
 use crate::array::Element;
 use crate::error::{Error, Result};
-use crate::format::align_up;
-use crate::format::checksum::{self, Hasher};
-use crate::format::codec;
-use crate::format::header::{FORMAT_VERSION, HEADER_LEN, Header, Version};
-use crate::format::limits::{
+use crate::raw::align_up;
+use crate::raw::checksum::{self, Hasher};
+use crate::raw::codec;
+use crate::raw::header::{FORMAT_VERSION, HEADER_LEN, Header, Version};
+use crate::raw::limits::{
     DEFAULT_ALIGNMENT, DEFAULT_CHUNK_LEN, DEFAULT_MAX_MANIFEST_LEN, MAX_ALIGNMENT, MAX_NDIM,
     MIN_ALIGNMENT, PAGE, SMALL_ALIGNMENT,
 };
-use crate::format::manifest::{
+use crate::raw::manifest::{
     ArrayMeta, CODEC_RAW, CODEC_ZSTD, Chunk, ColumnExtra, ColumnMeta, Entry, FrameMeta, KIND_ARRAY,
     KIND_FRAME, KIND_MODEL, Manifest, Manifest11, MetaItem, MetaValue, ModelMeta, ROOT_LEN,
     ROOT_LEN_1_1, Section,
@@ -333,7 +333,7 @@ impl Writer {
             Codec::Zstd { level, shuffle } => {
                 let chunk_len = chunk_len
                     .unwrap_or(DEFAULT_CHUNK_LEN as usize)
-                    .clamp(size, crate::format::limits::MAX_CHUNK_LEN as usize);
+                    .clamp(size, crate::raw::limits::MAX_CHUNK_LEN as usize);
                 Some(Compression {
                     level,
                     shuffle: if shuffle && size > 1 { size } else { 0 },

@@ -12,16 +12,16 @@
 
 use std::ops::{Deref, DerefMut};
 
-use brine::format::checksum::xxh3;
-use brine::format::codec;
-use brine::format::header::MAGIC;
-use brine::format::limits::{MAX_CHUNK_LEN, MAX_NDIM, PAGE};
-use brine::format::manifest::{
+use brine::raw::checksum::xxh3;
+use brine::raw::codec;
+use brine::raw::header::MAGIC;
+use brine::raw::limits::{MAX_CHUNK_LEN, MAX_NDIM, PAGE};
+use brine::raw::manifest::{
     ArrayMeta, CODEC_RAW, CODEC_ZSTD, Chunk, Entry, KIND_ARRAY, KIND_FRAME, Manifest, MetaItem,
     MetaValue, ROOT_LEN, Section,
 };
-use brine::format::manifest::{ColumnExtra, Manifest11, ROOT_LEN_1_1};
-use brine::format::{Dtype, FORMAT_VERSION, HEADER_LEN, Header, Version};
+use brine::raw::manifest::{ColumnExtra, Manifest11, ROOT_LEN_1_1};
+use brine::raw::{Dtype, FORMAT_VERSION, HEADER_LEN, Header, Version};
 
 /// The version of crafted files: 1.0, the version of every file without column extras.
 const V1_0: Version = Version { major: 1, minor: 0 };

@@ -16,7 +16,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 mod common;
 use common::Meta;
 
-use brine::format::manifest::{CODEC_RAW, Manifest};
+use brine::raw::manifest::{CODEC_RAW, Manifest};
 use brine::frame::{Column, ColumnType, ColumnView, Frame, FrameOptions, TimeUnit};
 use brine::model::ModelOptions;
 use brine::{
@@ -119,7 +119,7 @@ impl Original {
         let mut archive = rkyv::util::AlignedVec::<16>::new();
         archive.extend_from_slice(&bytes[offset..]);
         let m = rkyv::from_bytes::<Manifest, rancor::Error>(&archive).unwrap();
-        let range = |s: &brine::format::manifest::Section| {
+        let range = |s: &brine::raw::manifest::Section| {
             s.offset as usize..(s.offset + s.length) as usize
         };
         Original {
@@ -905,13 +905,13 @@ fn read_whatever_is_there(r: &Reader) -> Result<()> {
 }
 
 fn reseal_header(bytes: &mut [u8]) {
-    let sum = brine::format::checksum::xxh3(&bytes[..120]);
+    let sum = brine::raw::checksum::xxh3(&bytes[..120]);
     bytes[120..128].copy_from_slice(&sum.to_le_bytes());
 }
 
 fn reseal_manifest(bytes: &mut [u8]) {
     let offset = u64::from_le_bytes(bytes[32..40].try_into().unwrap()) as usize;
-    let sum = brine::format::checksum::xxh3(&bytes[offset..]);
+    let sum = brine::raw::checksum::xxh3(&bytes[offset..]);
     bytes[48..56].copy_from_slice(&sum.to_le_bytes());
     reseal_header(bytes);
 }

@@ -17,12 +17,12 @@ use std::path::Path;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Mutex, MutexGuard};
 
-use brine::format::checksum::xxh3;
-use brine::format::limits::{
+use brine::raw::checksum::xxh3;
+use brine::raw::limits::{
     DEFAULT_MAX_DECOMPRESSED, DEFAULT_MAX_MANIFEST_LEN, DEFAULT_MAX_MODEL_DEPTH, MAX_CHUNK_LEN,
 };
-use brine::format::manifest::{ArchivedManifest, CODEC_ZSTD, Chunk};
-use brine::format::{HEADER_LEN, Header};
+use brine::raw::manifest::{ArchivedManifest, CODEC_ZSTD, Chunk};
+use brine::raw::{HEADER_LEN, Header};
 use brine::frame::{Column, Frame, FrameOptions};
 use brine::{AlignedBuf, Codec, EntryOptions, Error, OpenOptions, Reader, Result, Writer};
 
@@ -289,7 +289,7 @@ fn array_whose_shape_product_overflows_u64_is_invalid_field() {
             m.dims = dims.clone();
             m.arrays[0].dims_end = dims.len() as u32;
             if dims.len() == 1 {
-                m.arrays[0].dtype = brine::format::Dtype::F64.code();
+                m.arrays[0].dtype = brine::raw::Dtype::F64.code();
             }
         });
         let e = bounded("shape overflow", SMALL, || err(open(&bytes)));
@@ -307,7 +307,7 @@ fn array_of_2_pow_63_elements_raw_is_section_out_of_bounds() {
         let bytes = c.bytes_edited(|m| {
             m.dims = vec![dims];
             if raw != dims {
-                m.arrays[0].dtype = brine::format::Dtype::F64.code();
+                m.arrays[0].dtype = brine::raw::Dtype::F64.code();
             }
             m.sections[0].length = raw;
             m.sections[0].raw_length = raw;

@@ -21,8 +21,8 @@
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 
-use brine::format::checksum::xxh3;
-use brine::format::manifest::{
+use brine::raw::checksum::xxh3;
+use brine::raw::manifest::{
     ArrayMeta, CODEC_RAW, Chunk, ColumnExtra, Manifest, MetaItem, MetaValue, NO_SECTION,
 };
 use brine::model::Schema;
@@ -1973,7 +1973,7 @@ fn cases() -> Vec<Case> {
             craft(b, |c| {
                 let raw = chunk_content(c, WALK, 0);
                 let mut shuffled = vec![0; raw.len()];
-                brine::format::codec::shuffle(&raw, &mut shuffled, 4);
+                brine::raw::codec::shuffle(&raw, &mut shuffled, 4);
                 let k = c.chunk_range(WALK).start;
                 c.m.chunks[k].checksum = xxh3(&shuffled);
             })
@@ -2698,7 +2698,7 @@ fn invalid_vectors_from_buffers() {
 fn raw_frames_are_zstd() {
     let content: Vec<u8> = (0..36).collect();
     let mut out = vec![0; 36];
-    brine::format::codec::decompress_chunk(&raw_frame(&content), &mut out, 0, &mut Vec::new())
+    brine::raw::codec::decompress_chunk(&raw_frame(&content), &mut out, 0, &mut Vec::new())
         .expect("a raw-block frame");
     assert_eq!(out, content);
 }

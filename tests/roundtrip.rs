@@ -14,8 +14,8 @@ use proptest::sample::Index;
 use rand::{Rng, SeedableRng};
 use rand_xoshiro::Xoshiro256PlusPlus;
 
-use brine::format::limits::PAGE;
-use brine::format::{Dtype, FORMAT_VERSION, Version};
+use brine::raw::limits::PAGE;
+use brine::raw::{Dtype, FORMAT_VERSION, Version};
 use brine::{
     ArrayEntry, ArrayView, Codec, Element, EntryOptions, EntryRef, Error, MetaRef, MetaValue,
     Reader, Writer,

@@ -23,8 +23,8 @@ use std::path::{Path, PathBuf};
 mod common;
 use common::Data;
 
-use brine::format::header::Header;
-use brine::format::manifest::{
+use brine::raw::header::Header;
+use brine::raw::manifest::{
     ArchivedArrayMeta, ArchivedChunk, ArchivedColumnMeta, ArchivedEntry, ArchivedFrameMeta,
     ArchivedManifest, ArchivedMetaItem, ArchivedMetaValue, ArchivedModelMeta, ArchivedSection,
     KIND_ARRAY, KIND_FRAME, KIND_MODEL, NO_SECTION, codec_name as section_codec_name,
@@ -4097,21 +4097,21 @@ fn archived_layout_matches_spec() {
         models @ 88, model_text @ 96
     );
     assert_eq!(
-        brine::format::manifest::ROOT_LEN,
+        brine::raw::manifest::ROOT_LEN,
         104,
         "root_length of version 1.0"
     );
     layout!(
-        brine::format::manifest::ArchivedManifest11, 120, 4,
+        brine::raw::manifest::ArchivedManifest11, 120, 4,
         base @ 0, column_extras @ 104, column_metadata @ 112
     );
     assert_eq!(
-        brine::format::manifest::ROOT_LEN_1_1,
+        brine::raw::manifest::ROOT_LEN_1_1,
         120,
         "root_length of version 1.1"
     );
     layout!(
-        brine::format::manifest::ArchivedColumnExtra, 8, 4,
+        brine::raw::manifest::ArchivedColumnExtra, 8, 4,
         metadata_end @ 0, flags @ 4
     );
     layout!(
@@ -4148,7 +4148,7 @@ fn archived_layout_matches_spec() {
 /// The codes of spec/FORMAT.md: entry kinds, column kinds, time units, the absent buffer.
 #[test]
 fn codes_match_spec() {
-    use brine::format::manifest::{
+    use brine::raw::manifest::{
         COLUMN_BINARY, COLUMN_BOOL, COLUMN_CATEGORICAL, COLUMN_DATE, COLUMN_DURATION,
         COLUMN_PRIMITIVE, COLUMN_TIMESTAMP, COLUMN_UTF8,
     };

@@ -3,7 +3,7 @@
 
 use std::path::Path;
 
-use brine::format::checksum::Hasher;
+use brine::raw::checksum::Hasher;
 use brine::{AccessPattern, Element, Reader};
 
 use crate::elements::with_element;

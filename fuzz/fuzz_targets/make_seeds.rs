@@ -14,7 +14,7 @@ use std::collections::BTreeMap;
 use std::io::Write as _;
 use std::path::{Path, PathBuf};
 
-use brine::format::codec::compress_chunk;
+use brine::raw::codec::compress_chunk;
 use brine::model::{ModelOptions, TensorRef};
 use brine::{Codec, Dtype, Writer};
 use brine_fuzz::models::{self, Small};

@@ -6,7 +6,7 @@ pub(crate) mod ndarray_interop;
 use bytemuck::PodCastError;
 use half::{bf16, f16};
 
-pub use crate::format::Dtype;
+pub use crate::raw::Dtype;
 
 mod sealed {
     pub trait Sealed {}

@@ -37,7 +37,7 @@ use arrow_data::ArrayDataBuilder;
 use arrow_schema::{DataType, Field as ArrowField, Schema, TimeUnit as ArrowUnit};
 
 use crate::error::{Error, Result};
-use crate::format::Dtype;
+use crate::raw::Dtype;
 use crate::frame::column::{Column, ColumnElement, Frame, PrimitiveBuilder};
 use crate::frame::types::{ColumnType, TimeUnit};
 use crate::frame::view::ColumnView;

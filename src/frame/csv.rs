@@ -56,7 +56,7 @@ use half::f16;
 
 use crate::Writer;
 use crate::error::{Error, Result};
-use crate::format::Dtype;
+use crate::raw::Dtype;
 use crate::frame::{
     BinaryBuilder, BoolBuilder, CategoricalBuilder, Column, ColumnType, Field, Frame, FrameOptions,
     FrameWriter, PrimitiveBuilder, StringBuilder, TimeUnit,

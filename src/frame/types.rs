@@ -2,11 +2,11 @@
 
 use std::fmt;
 
-use crate::format::manifest::{
+use crate::raw::manifest::{
     COLUMN_BINARY, COLUMN_BOOL, COLUMN_CATEGORICAL, COLUMN_DATE, COLUMN_DURATION, COLUMN_PRIMITIVE,
     COLUMN_TIMESTAMP, COLUMN_UTF8,
 };
-use crate::format::{Dtype, ParseNameError};
+use crate::raw::{Dtype, ParseNameError};
 
 /// The resolution of a timestamp or duration.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]

@@ -4,8 +4,8 @@ use rayon::prelude::*;
 
 use crate::array::Element;
 use crate::error::{Error, Result};
-use crate::format::Dtype;
-use crate::format::manifest::{
+use crate::raw::Dtype;
+use crate::raw::manifest::{
     ArchivedColumnMeta, COLUMN_BINARY, COLUMN_BOOL, COLUMN_CATEGORICAL, COLUMN_DATE,
     COLUMN_DURATION, COLUMN_FLAG_ORDERED, COLUMN_PRIMITIVE, COLUMN_TIMESTAMP, COLUMN_UTF8,
     NO_SECTION,

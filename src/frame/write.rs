@@ -6,7 +6,7 @@ use std::fs::File;
 use std::io::{BufWriter, Seek, SeekFrom, Write};
 
 use crate::error::{Error, Result};
-use crate::format::manifest::{COLUMN_FLAG_ORDERED, ColumnMeta, MetaValue, NO_SECTION};
+use crate::raw::manifest::{COLUMN_FLAG_ORDERED, ColumnMeta, MetaValue, NO_SECTION};
 use crate::frame::bitmap::{Bitmap, BitmapBuilder};
 use crate::frame::column::{Buffers, Column, Frame};
 use crate::frame::types::{ColumnType, Field, StatRange};
@@ -72,6 +72,7 @@ impl FrameOptions {
     }
 
     /// Adds a metadata pair to the entry unless the options already have that key.
+    #[cfg(feature = "arrow")]
     pub(crate) fn metadata_default(&mut self, key: &str, value: impl Into<MetaValue>) {
         self.metadata
             .entry(key.to_owned())
@@ -79,6 +80,7 @@ impl FrameOptions {
     }
 
     /// Adds a metadata pair to a column unless the options already have that key for it.
+    #[cfg(feature = "arrow")]
     pub(crate) fn column_metadata_default(
         &mut self,
         column: &str,

@@ -15,7 +15,7 @@ use rkyv::validation::shared::SharedValidator;
 use rkyv::{Archive, Archived, Deserialize, Portable, Serialize};
 
 use crate::error::{ArchiveError, Error, Result, SchemaMismatch};
-use crate::format::manifest::{MetaValue, ModelMeta};
+use crate::raw::manifest::{MetaValue, ModelMeta};
 use crate::model::schema::{Schema, first_difference, schema_text};
 use crate::reader::{Kind, Reader};
 use crate::writer::{Codec, PendingKind, Writer};
@@ -165,7 +165,7 @@ impl<'r> ModelEntry<'r> {
             .section_info(self.meta().section.to_native() as usize)
     }
 
-    fn meta(&self) -> &'r crate::format::manifest::ArchivedModelMeta {
+    fn meta(&self) -> &'r crate::raw::manifest::ArchivedModelMeta {
         &self.reader.manifest().models[self.row]
     }
 

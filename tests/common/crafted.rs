@@ -6,13 +6,13 @@
 
 use std::path::Path;
 
-use brine::format::checksum::xxh3;
-use brine::format::codec;
-use brine::format::limits::PAGE;
-use brine::format::manifest::{
+use brine::raw::checksum::xxh3;
+use brine::raw::codec;
+use brine::raw::limits::PAGE;
+use brine::raw::manifest::{
     CODEC_RAW, Chunk, ColumnExtra, Manifest, Manifest11, MetaItem, ROOT_LEN, Section,
 };
-use brine::format::{HEADER_LEN, Header};
+use brine::raw::{HEADER_LEN, Header};
 
 /// A file taken apart: the header's fixed fields, each section's stored bytes, and the
 /// manifest's tables. [`Crafted::bytes`] lays the sections out again as the writer does (in

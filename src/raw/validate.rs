@@ -4,11 +4,11 @@
 use std::path::Path;
 
 use crate::error::{ArchiveError, Error, Result};
-use crate::format::checksum;
-use crate::format::dtype::Dtype;
-use crate::format::header::{FORMAT_VERSION, HEADER_LEN, Header};
-use crate::format::limits::{MAX_CHUNK_LEN, MAX_NDIM, PAGE, SMALL_ALIGNMENT};
-use crate::format::manifest::{
+use crate::raw::checksum;
+use crate::raw::dtype::Dtype;
+use crate::raw::header::{FORMAT_VERSION, HEADER_LEN, Header};
+use crate::raw::limits::{MAX_CHUNK_LEN, MAX_NDIM, PAGE, SMALL_ALIGNMENT};
+use crate::raw::manifest::{
     ArchivedArrayMeta, ArchivedChunk, ArchivedColumnMeta, ArchivedManifest, ArchivedManifest11,
     ArchivedMetaItem, ArchivedSection, CODEC_RAW, CODEC_ZSTD, COLUMN_BINARY, COLUMN_BOOL,
     COLUMN_CATEGORICAL, COLUMN_DATE, COLUMN_DURATION, COLUMN_FLAG_ORDERED, COLUMN_PRIMITIVE,

@@ -205,7 +205,7 @@ pub struct ArrayMeta {
     /// End of the array's dimensions in [`Manifest::dims`]: outermost first (C order); none
     /// for a 0-d scalar.
     pub dims_end: u32,
-    /// Dtype code ([`crate::format::Dtype::code`]).
+    /// Dtype code ([`crate::raw::Dtype::code`]).
     pub dtype: u8,
     /// Zero.
     pub reserved: [u8; 3],

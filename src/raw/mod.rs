@@ -1,4 +1,6 @@
-//! The bytes on disk. Mirrors spec/FORMAT.md: header, manifest types, section rules, codecs,
+//! The bytes on disk (unstable: this module follows spec/FORMAT.md, not semver; the front
+//! doors [`Reader`](crate::Reader) and [`Writer`](crate::Writer) and the kinds are the stable API).
+//! Mirrors spec/FORMAT.md: header, manifest types, section rules, codecs,
 //! checksums and limits. No I/O beyond `&[u8]`; every length and offset from a file is checked
 //! with checked arithmetic before use.
 

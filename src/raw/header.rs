@@ -7,9 +7,9 @@ use std::fmt;
 use std::path::Path;
 
 use crate::error::{Error, Result};
-use crate::format::checksum;
-use crate::format::limits::{MAX_ALIGNMENT, MIN_ALIGNMENT, SMALL_ALIGNMENT};
-use crate::format::manifest::{ROOT_LEN, ROOT_LEN_1_1};
+use crate::raw::checksum;
+use crate::raw::limits::{MAX_ALIGNMENT, MIN_ALIGNMENT, SMALL_ALIGNMENT};
+use crate::raw::manifest::{ROOT_LEN, ROOT_LEN_1_1};
 
 /// Size of the header in bytes.
 pub const HEADER_LEN: usize = 128;
