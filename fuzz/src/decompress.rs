@@ -1,4 +1,4 @@
-//! Target `decompress`: brine's chunk decoder (`brine::format::codec::decompress_chunk`, the
+//! Target `decompress`: brine's chunk decoder (`brine::raw::codec::decompress_chunk`, the
 //! function the reader calls for every compressed chunk) on arbitrary frames, and the
 //! compress/decompress round trip with every shuffle size on arbitrary data.
 //!
@@ -7,7 +7,7 @@
 //! the decoded length the chunk index would declare (little-endian, at most 1 MiB here), the
 //! rest = the stored chunk bytes. The same rest is also compressed and decompressed again.
 
-use brine::format::codec::{compress_chunk, decompress_chunk, shuffle, unshuffle};
+use brine::raw::codec::{compress_chunk, decompress_chunk, shuffle, unshuffle};
 
 /// Decoded lengths up to this are tried (the reader allows 64 MiB chunks; the decoder's
 /// behaviour does not depend on the size beyond the frame's own header).

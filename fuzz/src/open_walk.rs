@@ -10,10 +10,10 @@
 use std::collections::BTreeMap;
 use std::ops::Range;
 
-use brine::format::checksum::xxh3;
-use brine::format::codec;
-use brine::format::header::{HEADER_LEN, Header, MAGIC};
-use brine::format::manifest::ArchivedManifest;
+use brine::raw::checksum::xxh3;
+use brine::raw::codec;
+use brine::raw::header::{HEADER_LEN, Header, MAGIC};
+use brine::raw::manifest::ArchivedManifest;
 use brine::frame::ColumnView;
 use brine::model::{ModelEntry, Schema, TensorRef};
 use brine::rkyv::api::high::{HighDeserializer, HighValidator};
