@@ -41,11 +41,11 @@ pub use array::{ArrayView, Dtype, Element};
 pub use brine_derive::Schema;
 pub use buffer::AlignedBuf;
 pub use error::{ArchiveError, Error, Result, SchemaMismatch};
-pub use raw::Version;
-pub use raw::manifest::{MetaRef, MetaValue};
 pub use frame::{Column, Frame, FrameView};
 pub use io::atomic::AtomicFile;
 pub use io::map::AccessPattern;
+pub use raw::Version;
+pub use raw::manifest::{MetaRef, MetaValue};
 pub use reader::{
     ArrayEntry, EntryRef, Kind, Metadata, OpenOptions, Reader, SectionCheck, SectionInfo,
 };

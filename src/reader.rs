@@ -11,6 +11,8 @@ use rayon::prelude::*;
 use crate::array::{ArrayView, CastError, Dtype, Element};
 use crate::buffer::{AlignedBuf, DecodedSection};
 use crate::error::{Error, Result};
+use crate::frame::FrameView;
+use crate::io::map::{AccessPattern, Backing, read_at};
 use crate::raw::Version;
 use crate::raw::checksum;
 use crate::raw::codec;
@@ -23,8 +25,6 @@ use crate::raw::manifest::{
     KIND_FRAME, KIND_MODEL, MetaRef, ROOT_LEN, codec_name,
 };
 use crate::raw::validate;
-use crate::frame::FrameView;
-use crate::io::map::{AccessPattern, Backing, read_at};
 
 /// Manifests up to this size are copied out of the file with `pread` at open; larger ones are
 /// read through the map (copying them would cost more than the page faults it saves).

@@ -9,6 +9,7 @@ use rayon::prelude::*;
 
 use crate::array::Element;
 use crate::error::{Error, Result};
+use crate::io::atomic::AtomicFile;
 use crate::raw::align_up;
 use crate::raw::checksum::{self, Hasher};
 use crate::raw::codec;
@@ -22,7 +23,6 @@ use crate::raw::manifest::{
     KIND_FRAME, KIND_MODEL, Manifest, Manifest11, MetaItem, MetaValue, ModelMeta, ROOT_LEN,
     ROOT_LEN_1_1, Section,
 };
-use crate::io::atomic::AtomicFile;
 
 /// Raw writes at least this large are checksummed on another thread while they are written.
 const PARALLEL_HASH_MIN: usize = 1024 * 1024;

@@ -16,9 +16,9 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 mod common;
 use common::Meta;
 
-use brine::raw::manifest::{CODEC_RAW, Manifest};
 use brine::frame::{Column, ColumnType, ColumnView, Frame, FrameOptions, TimeUnit};
 use brine::model::ModelOptions;
+use brine::raw::manifest::{CODEC_RAW, Manifest};
 use brine::{
     AlignedBuf, ArrayEntry, Codec, Element, EntryOptions, Error, Kind, Reader, Result, Writer,
 };
@@ -119,9 +119,8 @@ impl Original {
         let mut archive = rkyv::util::AlignedVec::<16>::new();
         archive.extend_from_slice(&bytes[offset..]);
         let m = rkyv::from_bytes::<Manifest, rancor::Error>(&archive).unwrap();
-        let range = |s: &brine::raw::manifest::Section| {
-            s.offset as usize..(s.offset + s.length) as usize
-        };
+        let range =
+            |s: &brine::raw::manifest::Section| s.offset as usize..(s.offset + s.length) as usize;
         Original {
             name,
             snapshot,

@@ -11,13 +11,13 @@
 //! from the baseline file, which opens, verifies and reads cleanly (`crafted_baseline_is_valid`),
 //! and changes one thing.
 
+use brine::frame::{Column, ColumnView, Frame, FrameOptions, TimeUnit};
 use brine::raw::Dtype;
 use brine::raw::manifest::{
     CODEC_RAW, CODEC_ZSTD, COLUMN_BINARY, COLUMN_BOOL, COLUMN_CATEGORICAL, COLUMN_DATE,
     COLUMN_DURATION, COLUMN_PRIMITIVE, COLUMN_TIMESTAMP, COLUMN_UTF8, FrameMeta, KIND_ARRAY,
     KIND_FRAME, Manifest, NO_SECTION,
 };
-use brine::frame::{Column, ColumnView, Frame, FrameOptions, TimeUnit};
 use brine::{AlignedBuf, Codec, Error, OpenOptions, Reader, Result, Writer};
 
 /// The name crafted files are opened under; every message must name it.

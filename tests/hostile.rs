@@ -17,13 +17,13 @@ use std::path::Path;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Mutex, MutexGuard};
 
+use brine::frame::{Column, Frame, FrameOptions};
 use brine::raw::checksum::xxh3;
 use brine::raw::limits::{
     DEFAULT_MAX_DECOMPRESSED, DEFAULT_MAX_MANIFEST_LEN, DEFAULT_MAX_MODEL_DEPTH, MAX_CHUNK_LEN,
 };
 use brine::raw::manifest::{ArchivedManifest, CODEC_ZSTD, Chunk};
 use brine::raw::{HEADER_LEN, Header};
-use brine::frame::{Column, Frame, FrameOptions};
 use brine::{AlignedBuf, Codec, EntryOptions, Error, OpenOptions, Reader, Result, Writer};
 
 #[path = "common/crafted.rs"]

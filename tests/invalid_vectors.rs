@@ -21,11 +21,11 @@
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 
+use brine::model::Schema;
 use brine::raw::checksum::xxh3;
 use brine::raw::manifest::{
     ArrayMeta, CODEC_RAW, Chunk, ColumnExtra, Manifest, MetaItem, MetaValue, NO_SECTION,
 };
-use brine::model::Schema;
 use brine::{AlignedBuf, Dtype, Error, Kind, Reader};
 use serde_json::{Map, Value, json};
 

@@ -17,9 +17,9 @@ use std::alloc::{GlobalAlloc, Layout, System};
 use std::cell::Cell;
 use std::mem::offset_of;
 
-use brine::raw::manifest::{CODEC_RAW, CODEC_ZSTD, KIND_MODEL, Manifest};
 use brine::frame::{Column, Frame};
 use brine::model::{MAX_ARCHIVE_LEN, ModelOptions, Schema};
+use brine::raw::manifest::{CODEC_RAW, CODEC_ZSTD, KIND_MODEL, Manifest};
 use brine::{AlignedBuf, Codec, Error, OpenOptions, Reader, Result, SchemaMismatch, Writer};
 
 #[path = "common/crafted.rs"]

@@ -23,14 +23,14 @@ use std::path::{Path, PathBuf};
 mod common;
 use common::Data;
 
+use brine::frame::{ColumnType, ColumnView, FrameOptions, StatRange, TimeUnit};
+use brine::model::{ModelOptions, Schema, schema_text};
 use brine::raw::header::Header;
 use brine::raw::manifest::{
     ArchivedArrayMeta, ArchivedChunk, ArchivedColumnMeta, ArchivedEntry, ArchivedFrameMeta,
     ArchivedManifest, ArchivedMetaItem, ArchivedMetaValue, ArchivedModelMeta, ArchivedSection,
     KIND_ARRAY, KIND_FRAME, KIND_MODEL, NO_SECTION, codec_name as section_codec_name,
 };
-use brine::frame::{ColumnType, ColumnView, FrameOptions, StatRange, TimeUnit};
-use brine::model::{ModelOptions, Schema, schema_text};
 use brine::{
     AlignedBuf, Codec, Column, Dtype, Element, EntryOptions, Frame, Kind, MetaRef, MetaValue,
     Reader, Writer,

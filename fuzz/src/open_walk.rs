@@ -10,12 +10,12 @@
 use std::collections::BTreeMap;
 use std::ops::Range;
 
+use brine::frame::ColumnView;
+use brine::model::{ModelEntry, Schema, TensorRef};
 use brine::raw::checksum::xxh3;
 use brine::raw::codec;
 use brine::raw::header::{HEADER_LEN, Header, MAGIC};
 use brine::raw::manifest::ArchivedManifest;
-use brine::frame::ColumnView;
-use brine::model::{ModelEntry, Schema, TensorRef};
 use brine::rkyv::api::high::{HighDeserializer, HighValidator};
 use brine::rkyv::bytecheck::CheckBytes;
 use brine::rkyv::{Archive, Deserialize, Portable};

@@ -37,11 +37,11 @@ use arrow_data::ArrayDataBuilder;
 use arrow_schema::{DataType, Field as ArrowField, Schema, TimeUnit as ArrowUnit};
 
 use crate::error::{Error, Result};
-use crate::raw::Dtype;
 use crate::frame::column::{Column, ColumnElement, Frame, PrimitiveBuilder};
 use crate::frame::types::{ColumnType, TimeUnit};
 use crate::frame::view::ColumnView;
 use crate::frame::write::FrameOptions;
+use crate::raw::Dtype;
 use crate::reader::Reader;
 use crate::writer::Writer;
 

@@ -56,11 +56,11 @@ use half::f16;
 
 use crate::Writer;
 use crate::error::{Error, Result};
-use crate::raw::Dtype;
 use crate::frame::{
     BinaryBuilder, BoolBuilder, CategoricalBuilder, Column, ColumnType, Field, Frame, FrameOptions,
     FrameWriter, PrimitiveBuilder, StringBuilder, TimeUnit,
 };
+use crate::raw::Dtype;
 
 /// What to do with a malformed row: a wrong number of fields, a bad quote, bytes that are not
 /// UTF-8, or a value that does not fit its column's type.

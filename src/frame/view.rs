@@ -4,14 +4,14 @@ use rayon::prelude::*;
 
 use crate::array::Element;
 use crate::error::{Error, Result};
+use crate::frame::bitmap::Bitmap;
+use crate::frame::types::{ColumnStats, ColumnType, Field, StatRange, TimeUnit};
 use crate::raw::Dtype;
 use crate::raw::manifest::{
     ArchivedColumnMeta, COLUMN_BINARY, COLUMN_BOOL, COLUMN_CATEGORICAL, COLUMN_DATE,
     COLUMN_DURATION, COLUMN_FLAG_ORDERED, COLUMN_PRIMITIVE, COLUMN_TIMESTAMP, COLUMN_UTF8,
     NO_SECTION,
 };
-use crate::frame::bitmap::Bitmap;
-use crate::frame::types::{ColumnStats, ColumnType, Field, StatRange, TimeUnit};
 use crate::reader::{Metadata, Reader};
 
 /// A frame entry of an open file: its row count, schema and columns. Costs nothing to make;

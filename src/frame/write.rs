@@ -6,10 +6,10 @@ use std::fs::File;
 use std::io::{BufWriter, Seek, SeekFrom, Write};
 
 use crate::error::{Error, Result};
-use crate::raw::manifest::{COLUMN_FLAG_ORDERED, ColumnMeta, MetaValue, NO_SECTION};
 use crate::frame::bitmap::{Bitmap, BitmapBuilder};
 use crate::frame::column::{Buffers, Column, Frame};
 use crate::frame::types::{ColumnType, Field, StatRange};
+use crate::raw::manifest::{COLUMN_FLAG_ORDERED, ColumnMeta, MetaValue, NO_SECTION};
 use crate::writer::{Codec, PendingColumn, PendingKind, Writer};
 
 /// Options of a frame entry: codecs (for all columns or per column), the entry's metadata and

@@ -15,8 +15,8 @@ use rkyv::validation::shared::SharedValidator;
 use rkyv::{Archive, Archived, Deserialize, Portable, Serialize};
 
 use crate::error::{ArchiveError, Error, Result, SchemaMismatch};
-use crate::raw::manifest::{MetaValue, ModelMeta};
 use crate::model::schema::{Schema, first_difference, schema_text};
+use crate::raw::manifest::{MetaValue, ModelMeta};
 use crate::reader::{Kind, Reader};
 use crate::writer::{Codec, PendingKind, Writer};
 
