@@ -367,7 +367,7 @@ impl Reader {
     /// # Errors
     /// [`Error::NotFound`], [`Error::WrongKind`].
     pub fn array_entry(&self, name: &str) -> Result<ArrayEntry<'_>> {
-        self.entry(name)?.as_array()
+        self.entry(name)?.array()
     }
 
     /// A typed view of the array named `name`: zero-copy for raw entries; compressed entries are
@@ -500,7 +500,17 @@ impl Reader {
     /// # Errors
     /// [`Error::NotFound`], [`Error::WrongKind`].
     pub fn frame(&self, name: &str) -> Result<FrameView<'_>> {
-        self.entry(name)?.as_frame()
+        self.entry(name)?.frame()
+    }
+
+    /// The frame entry `name`: the same view as [`Reader::frame`], named like
+    /// [`Reader::array_entry`] and [`Reader::model_entry`] so that each kind has an entry
+    /// accessor.
+    ///
+    /// # Errors
+    /// [`Error::NotFound`], [`Error::WrongKind`].
+    pub fn frame_entry(&self, name: &str) -> Result<FrameView<'_>> {
+        self.entry(name)?.frame()
     }
 
     /// Where and how section `index` is stored (an index the manifest's tier-1 checks vouched
@@ -840,13 +850,13 @@ impl<'r> EntryRef<'r> {
     }
 
     /// The entry as a model, or [`Error::WrongKind`].
-    pub fn as_model(&self) -> Result<crate::model::ModelEntry<'r>> {
+    pub fn model(&self) -> Result<crate::model::ModelEntry<'r>> {
         let row = self.expect_kind(Kind::Model)?;
         Ok(crate::model::ModelEntry::new(self.reader, self.name(), row))
     }
 
     /// The entry as a frame, or [`Error::WrongKind`].
-    pub fn as_frame(&self) -> Result<FrameView<'r>> {
+    pub fn frame(&self) -> Result<FrameView<'r>> {
         let row = self.expect_kind(Kind::Frame)?;
         let m = self.reader.manifest();
         let (first, columns) = m.frame_columns(row);
@@ -867,7 +877,7 @@ impl<'r> EntryRef<'r> {
     }
 
     /// The entry as an array, or [`Error::WrongKind`].
-    pub fn as_array(&self) -> Result<ArrayEntry<'r>> {
+    pub fn array(&self) -> Result<ArrayEntry<'r>> {
         let row = self.expect_kind(Kind::Array)?;
         let m = self.reader.manifest();
         let meta = &m.arrays[row];

@@ -2201,9 +2201,9 @@ fn wrong_kind() {
     let r = open(&baseline().bytes()).unwrap();
     for e in r.entries() {
         assert_eq!(e.kind(), brine::Kind::Array);
-        e.as_array().unwrap();
+        e.array().unwrap();
         assert_err!(
-            e.as_frame(),
+            e.frame(),
             Error::WrongKind { ref entry, expected: "frame", found: "array", .. }
                 if entry == e.name()
         );

@@ -386,7 +386,7 @@ fn read_all(r: &Reader) -> Result<Snapshot> {
     ];
     for (name, read) in entries {
         let entry = r.entry(name)?;
-        let array = entry.as_array()?;
+        let array = entry.array()?;
         arrays.push((
             array.shape().to_vec(),
             metadata(entry.metadata()),
@@ -449,7 +449,7 @@ fn column_rows(c: ColumnView<'_>) -> Result<Vec<String>> {
 fn read_models(r: &Reader) -> Result<Snapshot> {
     let mut models = Vec::new();
     for e in r.entries() {
-        let m = e.as_model()?;
+        let m = e.model()?;
         models.push((
             m.type_name().to_owned(),
             m.version(),
@@ -474,7 +474,7 @@ fn read_models(r: &Reader) -> Result<Snapshot> {
 fn touch_models(r: &Reader) -> Result<()> {
     let mut first = None;
     for e in r.entries() {
-        let Ok(m) = e.as_model() else { continue };
+        let Ok(m) = e.model() else { continue };
         let _ = (
             m.name(),
             m.type_name(),
@@ -502,7 +502,7 @@ fn touch_models(r: &Reader) -> Result<()> {
 fn read_frames(r: &Reader) -> Result<Snapshot> {
     let mut frames = Vec::new();
     for e in r.entries() {
-        let f = e.as_frame()?;
+        let f = e.frame()?;
         let mut columns = Vec::new();
         for c in f.iter() {
             let b = c.buffers()?;
@@ -599,7 +599,7 @@ fn touch_frames(r: &Reader) -> Result<()> {
     let mut first = None;
     for e in r.entries() {
         let _ = e.metadata().iter().count();
-        let Ok(f) = e.as_frame() else { continue };
+        let Ok(f) = e.frame() else { continue };
         let _ = (f.name(), f.rows(), f.width(), f.fields(), format!("{f:?}"));
         for c in f.iter() {
             if let Err(e) = touch_column(c).and_then(|()| f.column(c.name()).map(drop)) {
@@ -875,7 +875,7 @@ fn read_whatever_is_there(r: &Reader) -> Result<()> {
             Kind::Frame | Kind::Model => continue,
             kind => panic!("an entry of kind {kind:?}"),
         }
-        let a = e.as_array()?;
+        let a = e.array()?;
         let _ = (
             a.shape(),
             a.codec(),

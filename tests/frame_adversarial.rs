@@ -1258,7 +1258,7 @@ fn wrong_kind() {
         assert_names(&e, &[FILE, &format!("{name:?}"), "frame", "array"]);
         assert!(matches!(r.array_entry(name), Err(Error::WrongKind { .. })));
         assert!(matches!(
-            r.entry(name).unwrap().as_array(),
+            r.entry(name).unwrap().array(),
             Err(Error::WrongKind { .. })
         ));
         assert_eq!(r.entry(name).unwrap().kind(), brine::Kind::Frame);

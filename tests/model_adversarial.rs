@@ -1191,7 +1191,7 @@ fn model_of_an_array_or_a_frame_is_wrong_kind() {
             err(r.model::<Forest>(name)),
             err(r.load_model::<Forest>(name)),
             err(r.model_entry(name)),
-            err(r.entry(name).unwrap().as_model()),
+            err(r.entry(name).unwrap().model()),
         ];
         for e in errors {
             assert!(

@@ -636,7 +636,7 @@ proptest! {
         for (i, name) in names.iter().enumerate() {
             let e: EntryRef<'_> = r.get(name).unwrap();
             prop_assert_eq!(e.name(), name.as_str());
-            prop_assert_eq!(e.as_array().unwrap().get::<u32>(0).unwrap(), i as u32);
+            prop_assert_eq!(e.array().unwrap().get::<u32>(0).unwrap(), i as u32);
         }
     }
 }
@@ -719,7 +719,7 @@ fn advise_never_fails_on_a_valid_file() {
     let buffered = Reader::from_buffer("b", brine::AlignedBuf::copy_from_slice(&bytes)).unwrap();
     for r in [&mapped, &buffered] {
         for e in r.entries() {
-            let a = e.as_array().unwrap();
+            let a = e.array().unwrap();
             for p in [
                 brine::AccessPattern::Normal,
                 brine::AccessPattern::Sequential,

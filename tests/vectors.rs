@@ -1465,7 +1465,7 @@ fn describe_with_brine(path: &Path, reader: &Reader, vector: &Vector) -> Value {
 
 /// An array entry as JSON, read with brine.
 fn array_json_brine(e: brine::EntryRef<'_>, meta: &ArchivedArrayMeta) -> Value {
-    let a = e.as_array().expect("array entry");
+    let a = e.array().expect("array entry");
     let mut o = Map::new();
     o.insert("name".into(), json!(e.name()));
     o.insert("kind".into(), json!(e.kind().name()));
@@ -1502,7 +1502,7 @@ fn array_json_brine(e: brine::EntryRef<'_>, meta: &ArchivedArrayMeta) -> Value {
 
 /// A frame entry as JSON, read with brine: every column through its typed view.
 fn frame_json_brine(e: brine::EntryRef<'_>, m: &ArchivedManifest, row: usize, v1_1: bool) -> Value {
-    let f = e.as_frame().expect("frame entry");
+    let f = e.frame().expect("frame entry");
     let (first, metas) = m.frame_columns(row);
     assert_eq!(f.width(), metas.len());
     let columns: Vec<Value> = f
@@ -1545,7 +1545,7 @@ fn frame_json_brine(e: brine::EntryRef<'_>, m: &ArchivedManifest, row: usize, v1
 /// A model entry as JSON, read with brine: the fingerprint is checked and the archive
 /// validated by `access`.
 fn model_json_brine(e: brine::EntryRef<'_>, m: &ArchivedManifest, row: usize) -> Value {
-    let model = e.as_model().expect("model entry");
+    let model = e.model().expect("model entry");
     let section = m.models[row].section.to_native();
     let s = &m.sections[section as usize];
     // The other model types are checked whole: validated as their type by `access`, then

@@ -183,7 +183,7 @@ fn document(r: &Reader) -> Result<Value> {
     for e in r.entries() {
         let mut obj = match e.kind() {
             Kind::Array => {
-                let a = e.as_array()?;
+                let a = e.array()?;
                 let codec = a.codec();
                 json!({
                     "dtype": a.dtype().name(),
@@ -199,7 +199,7 @@ fn document(r: &Reader) -> Result<Value> {
                 })
             }
             Kind::Frame => {
-                let f = e.as_frame()?;
+                let f = e.frame()?;
                 let columns = f
                     .iter()
                     .map(|c| {
@@ -238,7 +238,7 @@ fn document(r: &Reader) -> Result<Value> {
                 })
             }
             Kind::Model => {
-                let m = e.as_model()?;
+                let m = e.model()?;
                 let s = m.section();
                 json!({
                     "type_name": m.type_name(),
@@ -341,7 +341,7 @@ fn table(r: &Reader) -> Result<String> {
         let dash = || "-".to_owned();
         let row = match e.kind() {
             Kind::Array => {
-                let a = e.as_array()?;
+                let a = e.array()?;
                 [
                     e.name().to_owned(),
                     "array".into(),
@@ -356,7 +356,7 @@ fn table(r: &Reader) -> Result<String> {
                 ]
             }
             Kind::Frame => {
-                let f = e.as_frame()?;
+                let f = e.frame()?;
                 let columns = f
                     .iter()
                     .map(|c| {
@@ -395,7 +395,7 @@ fn table(r: &Reader) -> Result<String> {
                 ]
             }
             Kind::Model => {
-                let m = e.as_model()?;
+                let m = e.model()?;
                 let version = m.version().map(|v| format!(" v{v}")).unwrap_or_default();
                 let s = m.section();
                 models.push(format!(

@@ -97,7 +97,7 @@ pub fn run(args: &Args) -> Result<()> {
                     }
                 }
                 Kind::Model => {
-                    let m = reader.entry(name)?.as_model()?;
+                    let m = reader.entry(name)?.model()?;
                     let version = m
                         .version()
                         .map(|v| format!(" version {v}"))

@@ -70,7 +70,7 @@ pub fn run(path: &Path) -> Result<(), Box<dyn std::error::Error>> {
         "entry", "dtype", "shape", "codec", "stored", "raw"
     );
     for e in r.entries() {
-        let a = e.as_array()?;
+        let a = e.array()?;
         println!(
             "  {:<16} {:<5} {:<12} {:<13} {:>10} {:>10}",
             a.name(),

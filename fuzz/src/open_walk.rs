@@ -87,13 +87,13 @@ pub fn walk(reader: &Reader) -> usize {
         };
         // Asking for the wrong kind is an error, never a panic.
         if entry.kind() != Kind::Array {
-            assert!(entry.as_array().is_err());
+            assert!(entry.array().is_err());
         }
         if entry.kind() != Kind::Frame {
-            assert!(entry.as_frame().is_err());
+            assert!(entry.frame().is_err());
         }
         if entry.kind() != Kind::Model {
-            assert!(entry.as_model().is_err());
+            assert!(entry.model().is_err());
         }
         clean += usize::from(ok);
     }
@@ -103,7 +103,7 @@ pub fn walk(reader: &Reader) -> usize {
 }
 
 fn walk_array(entry: EntryRef<'_>) -> bool {
-    let Ok(a) = entry.as_array() else {
+    let Ok(a) = entry.array() else {
         return false;
     };
     let _ = format!("{a:?}");
@@ -183,7 +183,7 @@ fn touch<T: Copy>(items: &[T]) {
 }
 
 fn walk_frame(reader: &Reader, entry: EntryRef<'_>) -> bool {
-    let Ok(frame) = entry.as_frame() else {
+    let Ok(frame) = entry.frame() else {
         return false;
     };
     let by_name = reader
@@ -314,7 +314,7 @@ fn values_as<T: Element + std::fmt::Debug>(c: ColumnView<'_>) -> Option<bool> {
 }
 
 fn walk_model(reader: &Reader, entry: EntryRef<'_>) -> bool {
-    let Ok(m) = entry.as_model() else {
+    let Ok(m) = entry.model() else {
         return false;
     };
     let by_name = reader
