@@ -32,12 +32,14 @@ mod io;
 pub mod model;
 pub mod raw;
 mod reader;
+mod rules;
+mod store;
 mod writer;
 
 /// The rkyv crate brine archives models with (the version and format features of the file).
 pub use rkyv;
 
-pub use array::{ArrayView, Dtype, Element};
+pub use array::{ArrayEntry, ArrayView, ArrayWriter, Dtype, Element};
 pub use brine_derive::Schema;
 pub use buffer::AlignedBuf;
 pub use error::{ArchiveError, Error, Result, SchemaMismatch};
@@ -46,7 +48,5 @@ pub use io::atomic::AtomicFile;
 pub use io::map::AccessPattern;
 pub use raw::Version;
 pub use raw::manifest::{MetaRef, MetaValue};
-pub use reader::{
-    ArrayEntry, EntryRef, Kind, Metadata, OpenOptions, Reader, SectionCheck, SectionInfo,
-};
-pub use writer::{ArrayWriter, Codec, EntryOptions, WriteOptions, Writer};
+pub use reader::{EntryRef, Kind, Metadata, OpenOptions, Reader, SectionCheck, SectionInfo};
+pub use writer::{Codec, EntryOptions, WriteOptions, Writer};

@@ -1,7 +1,13 @@
 //! n-dimensional numeric arrays: element types, and typed zero-copy views.
 
-#[cfg(feature = "ndarray")]
 pub(crate) mod ndarray_interop;
+mod read;
+#[cfg(feature = "ndarray")]
+mod rules;
+mod write;
+
+pub use read::ArrayEntry;
+pub use write::ArrayWriter;
 
 use bytemuck::PodCastError;
 use half::{bf16, f16};

@@ -31,6 +31,7 @@
 
 mod bitmap;
 mod column;
+mod rules;
 mod types;
 mod view;
 pub(crate) mod write;

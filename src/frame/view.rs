@@ -12,7 +12,7 @@ use crate::raw::manifest::{
     COLUMN_DURATION, COLUMN_FLAG_ORDERED, COLUMN_PRIMITIVE, COLUMN_TIMESTAMP, COLUMN_UTF8,
     NO_SECTION,
 };
-use crate::reader::{Metadata, Reader};
+use crate::reader::{EntryRef, Kind, Metadata, Reader};
 
 /// A frame entry of an open file: its row count, schema and columns. Costs nothing to make;
 /// columns are validated and viewed on demand.
@@ -254,7 +254,7 @@ impl<'r> ColumnView<'r> {
             .into_iter()
             .zip(self.slots())
             .filter(|&(_, s)| s != NO_SECTION)
-            .map(move |(name, s)| (name, reader.section_info(s as usize)))
+            .map(move |(name, s)| (name, reader.store().info(s as usize)))
     }
 
     fn slots(&self) -> [u32; 5] {
@@ -293,7 +293,7 @@ impl<'r> ColumnView<'r> {
         if slot == NO_SECTION {
             return Ok(&[]);
         }
-        self.reader.section_bytes(self.entry, slot as usize)
+        self.reader.store().bytes(slot as usize)
     }
 
     /// The decoded bytes of a buffer slot viewed as `T`s.
@@ -856,6 +856,42 @@ fn first_invalid_utf8(data: &[u8]) -> Option<usize> {
     }
     cuts.push(data.len());
     cuts.par_windows(2).find_map_first(|w| check(w[0], w[1]))
+}
+
+impl Reader {
+    /// The frame named `name`.
+    ///
+    /// # Errors
+    /// [`Error::NotFound`], [`Error::WrongKind`].
+    pub fn frame(&self, name: &str) -> Result<FrameView<'_>> {
+        self.entry(name)?.frame()
+    }
+
+    /// The frame entry `name`: the same view as [`Reader::frame`], named like
+    /// [`Reader::array_entry`] and [`Reader::model_entry`] so that each kind has an entry
+    /// accessor.
+    ///
+    /// # Errors
+    /// [`Error::NotFound`], [`Error::WrongKind`].
+    pub fn frame_entry(&self, name: &str) -> Result<FrameView<'_>> {
+        self.entry(name)?.frame()
+    }
+}
+
+impl<'r> EntryRef<'r> {
+    /// The entry as a frame, or [`Error::WrongKind`].
+    pub fn frame(&self) -> Result<FrameView<'r>> {
+        let row = self.expect_kind(Kind::Frame)?;
+        let m = self.reader.manifest();
+        let (first, columns) = m.frame_columns(row);
+        Ok(FrameView {
+            reader: self.reader,
+            name: self.name(),
+            rows: m.frames[row].rows.to_native(),
+            first,
+            columns,
+        })
+    }
 }
 
 #[cfg(test)]

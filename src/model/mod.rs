@@ -3,6 +3,7 @@
 //! See [`schema`] for the [`Schema`] trait, its derive, and the fingerprint that a reader checks
 //! before it touches a stored model.
 
+mod rules;
 pub mod schema;
 mod store;
 mod views;

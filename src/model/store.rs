@@ -17,7 +17,7 @@ use rkyv::{Archive, Archived, Deserialize, Portable, Serialize};
 use crate::error::{ArchiveError, Error, Result, SchemaMismatch};
 use crate::model::schema::{Schema, first_difference, schema_text};
 use crate::raw::manifest::{MetaValue, ModelMeta};
-use crate::reader::{Kind, Reader};
+use crate::reader::{EntryRef, Kind, Reader};
 use crate::writer::{Codec, PendingKind, Writer};
 
 /// The largest archive rkyv can address with 32-bit relative pointers (the layout brine pins):
@@ -162,7 +162,8 @@ impl<'r> ModelEntry<'r> {
     /// Where and how the archive's section is stored.
     pub fn section(&self) -> crate::SectionInfo {
         self.reader
-            .section_info(self.meta().section.to_native() as usize)
+            .store()
+            .info(self.meta().section.to_native() as usize)
     }
 
     fn meta(&self) -> &'r crate::raw::manifest::ArchivedModelMeta {
@@ -234,7 +235,7 @@ impl<'r> ModelEntry<'r> {
     {
         self.check_schema::<T>()?;
         let section = self.meta().section.to_native() as usize;
-        let bytes = self.reader.section_bytes(self.name, section)?;
+        let bytes = self.reader.store().bytes(section)?;
         let validated = self.reader.model_validated(self.row);
         if validated.get() == Some(&TypeId::of::<T>()) {
             // SAFETY: `validated` holds `T`'s TypeId only after `access::<T::Archived>` below
@@ -337,5 +338,13 @@ impl Reader {
             + Deserialize<T, HighDeserializer<ArchiveError>>,
     {
         self.model_entry(name)?.load::<T>()
+    }
+}
+
+impl<'r> EntryRef<'r> {
+    /// The entry as a model, or [`Error::WrongKind`].
+    pub fn model(&self) -> Result<ModelEntry<'r>> {
+        let row = self.expect_kind(Kind::Model)?;
+        Ok(ModelEntry::new(self.reader, self.name(), row))
     }
 }
