@@ -9,6 +9,7 @@ use rayon::prelude::*;
 use crate::error::{Error, Result};
 use crate::io::atomic::AtomicFile;
 use crate::raw::align_up;
+use crate::raw::build::ManifestBuilder;
 use crate::raw::checksum::{self, Hasher};
 use crate::raw::codec;
 use crate::raw::header::{FORMAT_VERSION, HEADER_LEN, Header, Version};
@@ -17,9 +18,7 @@ use crate::raw::limits::{
     PAGE, SMALL_ALIGNMENT,
 };
 use crate::raw::manifest::{
-    ArrayMeta, CODEC_RAW, CODEC_ZSTD, Chunk, ColumnExtra, ColumnMeta, Entry, FrameMeta, KIND_ARRAY,
-    KIND_FRAME, KIND_MODEL, Manifest, Manifest11, MetaItem, MetaValue, ModelMeta, ROOT_LEN,
-    ROOT_LEN_1_1, Section,
+    CODEC_RAW, CODEC_ZSTD, Chunk, MetaValue, ROOT_LEN, ROOT_LEN_1_1, Section,
 };
 
 /// Raw writes at least this large are checksummed on another thread while they are written.
@@ -145,9 +144,7 @@ impl WriteOptions {
         Ok(Writer {
             file,
             alignment: self.alignment,
-            entries: BTreeMap::new(),
-            sections: Vec::new(),
-            metadata: BTreeMap::new(),
+            manifest: ManifestBuilder::default(),
             poisoned: false,
         })
     }
@@ -168,10 +165,8 @@ impl WriteOptions {
 pub struct Writer {
     file: AtomicFile,
     alignment: u32,
-    entries: BTreeMap<String, PendingEntry>,
-    /// Sections in file order, each with its chunk index.
-    sections: Vec<(Section, Vec<Chunk>)>,
-    metadata: BTreeMap<String, MetaValue>,
+    /// The manifest's rows, collected as entries are written.
+    pub(crate) manifest: ManifestBuilder,
     /// Set when an entry writer was dropped half-way: the file is then not finished.
     pub(crate) poisoned: bool,
 }
@@ -206,14 +201,14 @@ impl Writer {
 
     /// Sets a file-level metadata value (a later value for the same key replaces an earlier).
     pub fn set_metadata(&mut self, key: impl Into<String>, value: impl Into<MetaValue>) {
-        self.metadata.insert(key.into(), value.into());
+        self.manifest.set_metadata(key.into(), value.into());
     }
 
     pub(crate) fn check_name(&self, name: &str) -> Result<()> {
         if self.poisoned {
             return Err(self.invalid(name, "an earlier entry was not finished"));
         }
-        if self.entries.contains_key(name) {
+        if self.manifest.contains(name) {
             return Err(Error::Duplicate {
                 file: self.path().to_path_buf(),
                 what: "entry name",
@@ -378,7 +373,7 @@ impl Writer {
             None => (CODEC_RAW, 0, 0, Vec::new()),
             Some(c) => (CODEC_ZSTD, c.shuffle as u8, c.chunk_len as u32, c.chunks),
         };
-        let index = u32::try_from(self.sections.len())
+        let index = u32::try_from(self.manifest.section_count())
             .map_err(|_| self.invalid(entry, "more than 2^32 sections"))?;
         let section = Section {
             offset: s.offset,
@@ -391,7 +386,7 @@ impl Writer {
             shuffle,
             reserved: [0; 6],
         };
-        self.sections.push((section, chunks));
+        self.manifest.add_section(section, chunks);
         Ok(index)
     }
 
@@ -448,140 +443,11 @@ impl Writer {
         Ok(())
     }
 
-    /// Records a completed entry.
-    pub(crate) fn add_entry(
-        &mut self,
-        name: String,
-        kind: PendingKind,
-        metadata: BTreeMap<String, MetaValue>,
-    ) {
-        self.entries.insert(name, PendingEntry { kind, metadata });
+    /// Records a completed entry with one of the manifest builder's per-kind methods, and
+    /// marks the writer ready for the next.
+    pub(crate) fn add_entry(&mut self, add: impl FnOnce(&mut ManifestBuilder)) {
+        add(&mut self.manifest);
         self.poisoned = false;
-    }
-
-    /// An upper bound of the archived manifest's size: every record's size rounded up, every
-    /// string's and byte value's length, and 64 bytes for each metadata item.
-    fn manifest_size_bound(&self) -> u64 {
-        let meta = |items: &BTreeMap<String, MetaValue>| -> u64 {
-            items
-                .iter()
-                .map(|(key, value)| {
-                    let value = match value {
-                        MetaValue::Str(s) => s.len(),
-                        MetaValue::Bytes(b) => b.len(),
-                        _ => 0,
-                    };
-                    (64 + key.len() + value) as u64
-                })
-                .sum()
-        };
-        let entries: u64 = self
-            .entries
-            .iter()
-            .map(|(name, e)| {
-                let kind = match &e.kind {
-                    PendingKind::Array { dims, .. } => 16 + 8 * dims.len() as u64,
-                    PendingKind::Frame { columns, .. } => {
-                        16 + columns
-                            .iter()
-                            .map(|c| 72 + (c.name.len() + c.zone.len()) as u64 + meta(&c.metadata))
-                            .sum::<u64>()
-                    }
-                    PendingKind::Model {
-                        type_name, schema, ..
-                    } => 32 + (type_name.len() + schema.len()) as u64,
-                };
-                16 + name.len() as u64 + kind + meta(&e.metadata)
-            })
-            .sum();
-        let sections: u64 = self
-            .sections
-            .iter()
-            .map(|(_, chunks)| 48 + 24 * chunks.len() as u64)
-            .sum();
-        1024 + entries + sections + meta(&self.metadata)
-    }
-
-    /// Lays the pending entries and sections out as the manifest's flat tables: the 1.0 root,
-    /// or the 1.1 root when a column has metadata or flags. The offsets fit in u32: the
-    /// manifest was checked to be under 256 MiB.
-    fn lay_out_manifest(&mut self) -> Manifest11 {
-        let mut m = Manifest {
-            metadata: meta_items(std::mem::take(&mut self.metadata)),
-            ..Manifest::default()
-        };
-        let (mut column_extras, mut column_metadata) = (Vec::new(), Vec::new());
-        for (name, entry) in std::mem::take(&mut self.entries) {
-            m.names.push_str(&name);
-            m.entry_metadata.extend(meta_items(entry.metadata));
-            let (kind, index) = match entry.kind {
-                PendingKind::Array {
-                    dtype,
-                    dims,
-                    section,
-                } => {
-                    m.dims.extend(dims);
-                    m.arrays.push(ArrayMeta {
-                        section,
-                        dims_end: m.dims.len() as u32,
-                        dtype,
-                        reserved: [0; 3],
-                    });
-                    (KIND_ARRAY, m.arrays.len() - 1)
-                }
-                PendingKind::Frame { rows, columns } => {
-                    for c in columns {
-                        let mut column = c.meta;
-                        m.column_text.push_str(&c.name);
-                        column.name_end = m.column_text.len() as u32;
-                        m.column_text.push_str(&c.zone);
-                        column.zone_end = m.column_text.len() as u32;
-                        m.columns.push(column);
-                        column_metadata.extend(meta_items(c.metadata));
-                        column_extras.push(ColumnExtra {
-                            metadata_end: column_metadata.len() as u32,
-                            flags: c.flags,
-                        });
-                    }
-                    m.frames.push(FrameMeta {
-                        rows,
-                        columns_end: m.columns.len() as u32,
-                        reserved: [0; 4],
-                    });
-                    (KIND_FRAME, m.frames.len() - 1)
-                }
-                PendingKind::Model {
-                    mut meta,
-                    type_name,
-                    schema,
-                } => {
-                    m.model_text.push_str(&type_name);
-                    meta.type_name_end = m.model_text.len() as u32;
-                    m.model_text.push_str(&schema);
-                    meta.schema_end = m.model_text.len() as u32;
-                    m.models.push(meta);
-                    (KIND_MODEL, m.models.len() - 1)
-                }
-            };
-            m.entries.push(Entry {
-                name_end: m.names.len() as u32,
-                metadata_end: m.entry_metadata.len() as u32,
-                index: index as u32,
-                kind,
-                reserved: [0; 3],
-            });
-        }
-        for (mut section, chunks) in std::mem::take(&mut self.sections) {
-            m.chunks.extend(chunks);
-            section.chunks_end = m.chunks.len() as u32;
-            m.sections.push(section);
-        }
-        let extended = !column_metadata.is_empty() || column_extras.iter().any(|e| e.flags != 0);
-        Manifest11 {
-            base: m,
-            column_extras: if extended { column_extras } else { Vec::new() },
-            column_metadata,
-        }
     }
 
     /// Writes the manifest and header, flushes everything to disk and renames the file over the
@@ -605,11 +471,11 @@ impl Writer {
                 "the manifest would be about {len} bytes, over the {DEFAULT_MAX_MANIFEST_LEN}-byte limit readers apply by default (large values belong in entries, not metadata)"
             ),
         };
-        let estimate = self.manifest_size_bound();
+        let estimate = self.manifest.size_bound();
         if estimate > DEFAULT_MAX_MANIFEST_LEN {
             return Err(too_big(estimate));
         }
-        let manifest = self.lay_out_manifest();
+        let manifest = std::mem::take(&mut self.manifest).build();
         // W1: the lowest minor version whose features the file uses.
         let (bytes, minor, root_length) = if manifest.column_extras.is_empty() {
             let bytes = rkyv::to_bytes::<rancor::Error>(&manifest.base);
@@ -642,51 +508,6 @@ impl Writer {
         self.file.write_at(0, &header.encode())?;
         self.file.commit()
     }
-}
-
-fn meta_items(map: BTreeMap<String, MetaValue>) -> Vec<MetaItem> {
-    map.into_iter()
-        .map(|(key, value)| MetaItem { key, value })
-        .collect()
-}
-
-/// An entry written to the file, waiting for the manifest.
-#[derive(Debug)]
-struct PendingEntry {
-    kind: PendingKind,
-    metadata: BTreeMap<String, MetaValue>,
-}
-
-#[derive(Debug)]
-pub(crate) enum PendingKind {
-    Array {
-        dtype: u8,
-        dims: Vec<u64>,
-        section: u32,
-    },
-    Frame {
-        rows: u64,
-        columns: Vec<PendingColumn>,
-    },
-    Model {
-        /// The model's row of the model table, without its text offsets.
-        meta: ModelMeta,
-        type_name: String,
-        schema: String,
-    },
-}
-
-/// A column of a frame written to the file, waiting for the manifest.
-#[derive(Debug)]
-pub(crate) struct PendingColumn {
-    /// The column's row of the column table, without its text offsets.
-    pub meta: ColumnMeta,
-    pub name: String,
-    /// The time zone; empty for none.
-    pub zone: String,
-    /// The column's metadata and flags (format 1.1; none and 0 keep a file at 1.0).
-    pub metadata: BTreeMap<String, MetaValue>,
-    pub flags: u32,
 }
 
 /// A section being written.

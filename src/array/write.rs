@@ -7,7 +7,7 @@ use crate::array::Element;
 use crate::error::{Error, Result};
 use crate::raw::limits::MAX_NDIM;
 use crate::raw::manifest::MetaValue;
-use crate::writer::{EntryOptions, PendingKind, SectionWriter, Writer};
+use crate::writer::{EntryOptions, SectionWriter, Writer};
 
 impl Writer {
     /// Writes an array stored raw. `shape` is C order; its product must equal `data.len()`.
@@ -132,15 +132,14 @@ impl<T: Element> ArrayWriter<'_, T> {
     /// [`Error::Io`].
     pub fn finish(self) -> Result<()> {
         let section = self.writer.end_section(self.section, &self.name)?;
-        self.writer.add_entry(
-            self.name,
-            PendingKind::Array {
-                dtype: T::DTYPE.code(),
-                dims: self.shape,
-                section,
-            },
-            self.metadata,
-        );
+        let ArrayWriter {
+            writer,
+            name,
+            shape,
+            metadata,
+            ..
+        } = self;
+        writer.add_entry(|m| m.add_array(name, T::DTYPE.code(), shape, section, metadata));
         Ok(())
     }
 }

@@ -9,8 +9,9 @@ use crate::error::{Error, Result};
 use crate::frame::bitmap::{Bitmap, BitmapBuilder};
 use crate::frame::column::{Buffers, Column, Frame};
 use crate::frame::types::{ColumnType, Field, StatRange};
+use crate::raw::build::PendingColumn;
 use crate::raw::manifest::{COLUMN_FLAG_ORDERED, ColumnMeta, MetaValue, NO_SECTION};
-use crate::writer::{Codec, PendingColumn, PendingKind, Writer};
+use crate::writer::{Codec, Writer};
 
 /// Options of a frame entry: codecs (for all columns or per column), the entry's metadata and
 /// each column's.
@@ -213,14 +214,9 @@ impl Writer {
             columns.push((meta, column_name.to_owned(), c.ty().clone()));
         }
         let columns = options.pending_columns(self, name, columns)?;
-        self.add_entry(
-            name.to_owned(),
-            PendingKind::Frame {
-                rows: frame.rows() as u64,
-                columns,
-            },
-            options.metadata.clone(),
-        );
+        let rows = frame.rows() as u64;
+        let metadata = options.metadata.clone();
+        self.add_entry(|m| m.add_frame(name.to_owned(), rows, columns, metadata));
         Ok(())
     }
 
@@ -373,7 +369,7 @@ impl FrameWriter<'_> {
             columns.push((meta, field.name, field.ty));
         }
         let columns = options.pending_columns(writer, &name, columns)?;
-        writer.add_entry(name, PendingKind::Frame { rows, columns }, options.metadata);
+        writer.add_entry(|m| m.add_frame(name, rows, columns, options.metadata));
         Ok(())
     }
 }

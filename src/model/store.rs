@@ -18,7 +18,7 @@ use crate::error::{ArchiveError, Error, Result, SchemaMismatch};
 use crate::model::schema::{Schema, first_difference, schema_text};
 use crate::raw::manifest::{MetaValue, ModelMeta};
 use crate::reader::{EntryRef, Kind, Reader};
-use crate::writer::{Codec, PendingKind, Writer};
+use crate::writer::{Codec, Writer};
 
 /// The largest archive rkyv can address with 32-bit relative pointers (the layout brine pins):
 /// rkyv's serializer panics past it, so brine stops serializing there with an error.
@@ -132,15 +132,16 @@ impl Writer {
             version: options.version.unwrap_or(0),
             ..ModelMeta::default()
         };
-        self.add_entry(
-            name.to_owned(),
-            PendingKind::Model {
+        let metadata = options.metadata.clone();
+        self.add_entry(|m| {
+            m.add_model(
+                name.to_owned(),
                 meta,
-                type_name: T::type_name(),
-                schema: schema_text::<T>(),
-            },
-            options.metadata.clone(),
-        );
+                T::type_name(),
+                schema_text::<T>(),
+                metadata,
+            );
+        });
         Ok(())
     }
 }

@@ -4,6 +4,7 @@
 //! checksums and limits. No I/O beyond `&[u8]`; every length and offset from a file is checked
 //! with checked arithmetic before use.
 
+pub(crate) mod build;
 pub mod checksum;
 pub mod codec;
 pub mod dtype;
