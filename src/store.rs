@@ -250,6 +250,11 @@ impl Store {
         }
     }
 
+    /// Decoded length of section `index`.
+    pub fn raw_len(&self, index: usize) -> usize {
+        self.layouts[index].raw_len
+    }
+
     /// The whole decoded bytes of section `index`: a view of the mapping when raw; decoded
     /// (once, in parallel, kept by the store) when compressed.
     pub fn bytes(&self, index: usize) -> Result<&[u8]> {

@@ -242,8 +242,8 @@ impl Writer {
             Codec::Raw => None,
             Codec::Zstd { level, shuffle } => {
                 let chunk_len = chunk_len
-                    .unwrap_or(DEFAULT_CHUNK_LEN as usize)
-                    .clamp(size, crate::raw::limits::MAX_CHUNK_LEN as usize);
+                    .unwrap_or(native(DEFAULT_CHUNK_LEN))
+                    .clamp(size, native(crate::raw::limits::MAX_CHUNK_LEN));
                 Some(Compression {
                     level,
                     shuffle: if shuffle && size > 1 { size } else { 0 },
@@ -371,7 +371,12 @@ impl Writer {
         // chunk_len <= MAX_CHUNK_LEN (64 MiB) fits in u32: clamped in `begin_section`.
         let (codec, shuffle, chunk_length, chunks) = match s.compression {
             None => (CODEC_RAW, 0, 0, Vec::new()),
-            Some(c) => (CODEC_ZSTD, c.shuffle as u8, c.chunk_len as u32, c.chunks),
+            Some(c) => (
+                CODEC_ZSTD,
+                u8::try_from(c.shuffle).expect("shuffle is an element size, at most 8"),
+                u32::try_from(c.chunk_len).expect("chunk_len is clamped to MAX_CHUNK_LEN"),
+                c.chunks,
+            ),
         };
         let index = u32::try_from(self.manifest.section_count())
             .map_err(|_| self.invalid(entry, "more than 2^32 sections"))?;
@@ -421,7 +426,7 @@ impl Writer {
             vec![0u8; usize::try_from(len).map_or(COPY_BUFFER_LEN, |l| l.min(COPY_BUFFER_LEN))];
         let mut left = len;
         while left > 0 {
-            let n = (left as usize).min(buf.len());
+            let n = usize::try_from(left).map_or(buf.len(), |l| l.min(buf.len()));
             source
                 .read_exact(&mut buf[..n])
                 .map_err(|source| Error::Io {
@@ -539,4 +544,10 @@ struct Compression {
     pending: Vec<u8>,
     chunks: Vec<Chunk>,
     scratch: Vec<u8>,
+}
+
+/// A size limit as a `usize` (saturating: on a target narrower than the limit, the address
+/// space is the tighter bound).
+fn native(limit: u64) -> usize {
+    usize::try_from(limit).unwrap_or(usize::MAX)
 }

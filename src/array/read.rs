@@ -88,8 +88,7 @@ impl<'r> ArrayEntry<'r> {
 
     /// Number of elements.
     pub fn len(&self) -> usize {
-        // Fits: tier 1 checked size x shape fits in usize.
-        self.shape().iter().product::<u64>() as usize
+        self.reader.store().raw_len(self.section_index) / self.dtype.size()
     }
 
     /// Whether the array has no elements.

@@ -106,7 +106,9 @@ impl Validator<'_> {
                 ),
             ));
         }
-        if section.codec == CODEC_ZSTD && section.chunk_length % dtype.size() as u32 != 0 {
+        if section.codec == CODEC_ZSTD
+            && u64::from(section.chunk_length.to_native()) % dtype.size() as u64 != 0
+        {
             return Err(field(
                 "section",
                 format!(

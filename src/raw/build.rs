@@ -173,7 +173,7 @@ impl ManifestBuilder {
                     m.dims.extend(dims);
                     m.arrays.push(ArrayMeta {
                         section,
-                        dims_end: m.dims.len() as u32,
+                        dims_end: end(m.dims.len()),
                         dtype,
                         reserved: [0; 3],
                     });
@@ -183,19 +183,19 @@ impl ManifestBuilder {
                     for c in columns {
                         let mut column = c.meta;
                         m.column_text.push_str(&c.name);
-                        column.name_end = m.column_text.len() as u32;
+                        column.name_end = end(m.column_text.len());
                         m.column_text.push_str(&c.zone);
-                        column.zone_end = m.column_text.len() as u32;
+                        column.zone_end = end(m.column_text.len());
                         m.columns.push(column);
                         column_metadata.extend(meta_items(c.metadata));
                         column_extras.push(ColumnExtra {
-                            metadata_end: column_metadata.len() as u32,
+                            metadata_end: end(column_metadata.len()),
                             flags: c.flags,
                         });
                     }
                     m.frames.push(FrameMeta {
                         rows,
-                        columns_end: m.columns.len() as u32,
+                        columns_end: end(m.columns.len()),
                         reserved: [0; 4],
                     });
                     (KIND_FRAME, m.frames.len() - 1)
@@ -206,24 +206,24 @@ impl ManifestBuilder {
                     schema,
                 } => {
                     m.model_text.push_str(&type_name);
-                    meta.type_name_end = m.model_text.len() as u32;
+                    meta.type_name_end = end(m.model_text.len());
                     m.model_text.push_str(&schema);
-                    meta.schema_end = m.model_text.len() as u32;
+                    meta.schema_end = end(m.model_text.len());
                     m.models.push(meta);
                     (KIND_MODEL, m.models.len() - 1)
                 }
             };
             m.entries.push(Entry {
-                name_end: m.names.len() as u32,
-                metadata_end: m.entry_metadata.len() as u32,
-                index: index as u32,
+                name_end: end(m.names.len()),
+                metadata_end: end(m.entry_metadata.len()),
+                index: end(index),
                 kind,
                 reserved: [0; 3],
             });
         }
         for (mut section, chunks) in std::mem::take(&mut self.sections) {
             m.chunks.extend(chunks);
-            section.chunks_end = m.chunks.len() as u32;
+            section.chunks_end = end(m.chunks.len());
             m.sections.push(section);
         }
         let extended = !column_metadata.is_empty() || column_extras.iter().any(|e| e.flags != 0);
@@ -278,4 +278,10 @@ pub(crate) struct PendingColumn {
     /// The column's metadata and flags (format 1.1; none and 0 keep a file at 1.0).
     pub metadata: BTreeMap<String, MetaValue>,
     pub flags: u32,
+}
+
+/// A table length or text offset as the manifest stores it. Every one is below 2^28: `finish`
+/// refused manifests whose `size_bound` passes the 256 MiB limit before `build`.
+fn end(len: usize) -> u32 {
+    u32::try_from(len).expect("manifest offsets fit in u32: size_bound was checked first")
 }

@@ -77,9 +77,11 @@ pub const COLUMN_FLAG_ORDERED: u32 = 1;
 
 /// Size of the archived 1.0 root ([`ArchivedManifest`]), recorded in the header as
 /// `root_length` of a 1.0 file.
+#[allow(clippy::cast_possible_truncation)] // 104 bytes: asserted below
 pub const ROOT_LEN: u32 = std::mem::size_of::<ArchivedManifest>() as u32;
 
 /// Size of the archived 1.1 root ([`ArchivedManifest11`]).
+#[allow(clippy::cast_possible_truncation)] // 120 bytes: asserted below
 pub const ROOT_LEN_1_1: u32 = std::mem::size_of::<ArchivedManifest11>() as u32;
 
 /// Entry kind code: an n-dimensional array; its details are a row of [`Manifest::arrays`].

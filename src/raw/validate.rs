@@ -9,7 +9,7 @@ use crate::raw::header::{FORMAT_VERSION, HEADER_LEN, Header};
 use crate::raw::limits::{MAX_CHUNK_LEN, PAGE, SMALL_ALIGNMENT};
 use crate::raw::manifest::{
     ArchivedChunk, ArchivedManifest, ArchivedManifest11, ArchivedMetaItem, ArchivedSection,
-    CODEC_RAW, CODEC_ZSTD, KIND_ARRAY, KIND_FRAME, ROOT_LEN,
+    CODEC_RAW, CODEC_ZSTD, KIND_ARRAY, KIND_FRAME, KIND_MODEL, ROOT_LEN,
 };
 
 /// Checks the manifest bytes (length limit, checksum, rkyv validity) and returns the archive:
@@ -220,10 +220,11 @@ impl Validator<'_> {
             ("frames", m.frames.len()),
             ("models", m.models.len()),
         ];
-        for (kind, ((table, len), seen)) in tables.into_iter().zip(rows).enumerate() {
+        let kinds = [KIND_ARRAY, KIND_FRAME, KIND_MODEL];
+        for (kind, ((table, len), seen)) in kinds.into_iter().zip(tables.into_iter().zip(rows)) {
             if len != seen as usize {
                 return Err(self.field(
-                    format!("{} table", kind_name(kind as u8)),
+                    format!("{} table", kind_name(kind)),
                     table,
                     format!("{len} rows, but {seen} entries are {table}"),
                 ));
@@ -274,7 +275,7 @@ impl Validator<'_> {
             if offset > data_end || length > data_end - offset || offset < HEADER_LEN as u64 {
                 return Err(Error::SectionOutOfBounds {
                     file: self.file.to_path_buf(),
-                    section: i as u32,
+                    section: row_u32(i),
                     offset,
                     len: length,
                     limit: data_end,
@@ -283,8 +284,8 @@ impl Validator<'_> {
             if offset < previous_end {
                 return Err(Error::SectionsOverlap {
                     file: self.file.to_path_buf(),
-                    first: i as u32 - 1,
-                    second: i as u32,
+                    first: row_u32(i - 1),
+                    second: row_u32(i),
                 });
             }
             previous_end = offset + length;
@@ -396,7 +397,7 @@ impl Validator<'_> {
         let m = self.m;
         m.entries
             .iter()
-            .position(|e| e.kind == kind && e.index == row as u32)
+            .position(|e| e.kind == kind && u32::try_from(row).is_ok_and(|row| e.index == row))
             .map_or_else(
                 || format!("of {} row {row}", kind_name(kind)),
                 |i| m.name(i).to_owned(),
@@ -463,4 +464,10 @@ fn kind_name(kind: u8) -> &'static str {
         KIND_FRAME => "frame",
         _ => "model",
     }
+}
+
+/// A row index of a manifest table as the format numbers it. Tables hold fewer than 2^32 rows
+/// (the manifest is bounded by `max_manifest_len`, far below 4 GiB), so it never saturates.
+fn row_u32(i: usize) -> u32 {
+    u32::try_from(i).unwrap_or(u32::MAX)
 }
