@@ -9,9 +9,38 @@ use std::path::PathBuf;
 
 use crate::array::Dtype;
 use crate::raw::Version;
+use crate::reader::Kind;
 
 /// A specialized `Result` for brine operations.
 pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+/// Which limit a value passed ([`Error::LimitExceeded`]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Limit {
+    /// [`OpenOptions::max_manifest_len`](crate::OpenOptions::max_manifest_len).
+    MaxManifestLen,
+    /// [`OpenOptions::max_decompressed_bytes`](crate::OpenOptions::max_decompressed_bytes).
+    MaxDecompressedBytes,
+    /// [`OpenOptions::max_model_depth`](crate::OpenOptions::max_model_depth).
+    MaxModelDepth,
+    /// The format's largest chunk (`raw::limits::MAX_CHUNK_LEN`).
+    MaxChunkLen,
+    /// What this platform can address (`usize`).
+    AddressSpace,
+}
+
+impl fmt::Display for Limit {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Limit::MaxManifestLen => "OpenOptions::max_manifest_len",
+            Limit::MaxDecompressedBytes => "OpenOptions::max_decompressed_bytes",
+            Limit::MaxModelDepth => "OpenOptions::max_model_depth",
+            Limit::MaxChunkLen => "format limit MAX_CHUNK_LEN",
+            Limit::AddressSpace => "this platform's address space",
+        })
+    }
+}
 
 /// Everything that can go wrong while writing, opening or reading a brine file.
 #[derive(Debug, thiserror::Error)]
@@ -180,7 +209,7 @@ pub enum Error {
         /// The limit.
         limit: u64,
         /// Where the limit comes from (a constant of the format or an `OpenOptions` setting).
-        setting: &'static str,
+        setting: Limit,
     },
 
     /// Decompressing a chunk failed.
@@ -227,9 +256,9 @@ pub enum Error {
         /// The entry.
         entry: String,
         /// The kind asked for.
-        expected: &'static str,
+        expected: Kind,
         /// The kind stored.
-        found: &'static str,
+        found: Kind,
     },
 
     /// The array exists but holds another element type.

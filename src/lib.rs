@@ -42,7 +42,7 @@ pub use rkyv;
 pub use array::{ArrayEntry, ArrayView, ArrayWriter, Dtype, Element};
 pub use brine_derive::Schema;
 pub use buffer::AlignedBuf;
-pub use error::{ArchiveError, Error, Result, SchemaMismatch};
+pub use error::{ArchiveError, Error, Limit, Result, SchemaMismatch};
 pub use frame::{Column, Frame, FrameView};
 pub use io::atomic::AtomicFile;
 pub use io::map::AccessPattern;

@@ -373,6 +373,12 @@ pub enum Kind {
     Model,
 }
 
+impl std::fmt::Display for Kind {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
 impl Kind {
     /// `"array"`, `"frame"` or `"model"`.
     pub fn name(self) -> &'static str {
@@ -410,8 +416,8 @@ impl<'r> EntryRef<'r> {
             return Err(Error::WrongKind {
                 file: self.reader.path().to_path_buf(),
                 entry: self.name().to_owned(),
-                expected: kind.name(),
-                found: self.kind().name(),
+                expected: kind,
+                found: self.kind(),
             });
         }
         Ok(self.row().index.to_native() as usize)

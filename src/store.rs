@@ -14,7 +14,7 @@ use once_cell::sync::OnceCell;
 use rayon::prelude::*;
 
 use crate::buffer::{AlignedBuf, DecodedSection};
-use crate::error::{Error, Result};
+use crate::error::{Error, Limit, Result};
 use crate::io::map::{AccessPattern, Backing, read_at};
 use crate::raw::checksum;
 use crate::raw::codec;
@@ -351,7 +351,7 @@ impl Store {
                 what: format!("decompressed size of entry {:?}", self.owner(index).entry),
                 value,
                 limit,
-                setting: "OpenOptions::max_decompressed_bytes",
+                setting: Limit::MaxDecompressedBytes,
             };
             let before = self.decoded_bytes.fetch_add(raw, Ordering::Relaxed);
             if before.saturating_add(raw) > limit {

@@ -26,7 +26,9 @@ use brine::raw::{Dtype, FORMAT_VERSION, HEADER_LEN, Header, Version};
 /// The version of crafted files: 1.0, the version of every file without column extras.
 const V1_0: Version = Version { major: 1, minor: 0 };
 use brine::frame::{Column, Frame, TimeUnit};
-use brine::{AlignedBuf, Codec, Element, EntryOptions, Error, OpenOptions, Reader, Result, Writer};
+use brine::{
+    AlignedBuf, Codec, Element, EntryOptions, Error, Kind, OpenOptions, Reader, Result, Writer,
+};
 
 // ---------------------------------------------------------------------------------------------
 // Crafting files
@@ -2204,7 +2206,7 @@ fn wrong_kind() {
         e.array().unwrap();
         assert_err!(
             e.frame(),
-            Error::WrongKind { ref entry, expected: "frame", found: "array", .. }
+            Error::WrongKind { ref entry, expected: Kind::Frame, found: Kind::Array, .. }
                 if entry == e.name()
         );
         assert_err!(r.frame(e.name()), Error::WrongKind { .. });

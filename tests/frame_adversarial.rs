@@ -18,7 +18,7 @@ use brine::raw::manifest::{
     COLUMN_DURATION, COLUMN_PRIMITIVE, COLUMN_TIMESTAMP, COLUMN_UTF8, FrameMeta, KIND_ARRAY,
     KIND_FRAME, Manifest, NO_SECTION,
 };
-use brine::{AlignedBuf, Codec, Error, OpenOptions, Reader, Result, Writer};
+use brine::{AlignedBuf, Codec, Error, Kind, Limit, OpenOptions, Reader, Result, Writer};
 
 /// The name crafted files are opened under; every message must name it.
 const FILE: &str = "crafted.brine";
@@ -1245,14 +1245,14 @@ fn wrong_kind() {
     let r = open(&baseline().bytes()).unwrap();
     let e = r.frame("arr").unwrap_err();
     assert!(
-        matches!(&e, Error::WrongKind { entry, expected: "frame", found: "array", .. } if entry == "arr"),
+        matches!(&e, Error::WrongKind { entry, expected: Kind::Frame, found: Kind::Array, .. } if entry == "arr"),
         "{e:?}"
     );
     assert_names(&e, &[FILE, "\"arr\"", "frame", "array"]);
     for name in ["f", "g"] {
         let e = r.array::<f32>(name).unwrap_err();
         assert!(
-            matches!(&e, Error::WrongKind { entry, expected: "array", found: "frame", .. } if entry == name),
+            matches!(&e, Error::WrongKind { entry, expected: Kind::Array, found: Kind::Frame, .. } if entry == name),
             "{e:?}"
         );
         assert_names(&e, &[FILE, &format!("{name:?}"), "frame", "array"]);
@@ -1814,7 +1814,7 @@ fn decompressed_bytes_limit_applies_to_columns() {
         matches!(
             &e,
             Error::LimitExceeded {
-                setting: "OpenOptions::max_decompressed_bytes",
+                setting: Limit::MaxDecompressedBytes,
                 ..
             }
         ),

@@ -24,7 +24,7 @@ use brine::raw::limits::{
 };
 use brine::raw::manifest::{ArchivedManifest, CODEC_ZSTD, Chunk};
 use brine::raw::{HEADER_LEN, Header};
-use brine::{AlignedBuf, Codec, EntryOptions, Error, OpenOptions, Reader, Result, Writer};
+use brine::{AlignedBuf, Codec, EntryOptions, Error, Limit, OpenOptions, Reader, Result, Writer};
 
 #[path = "common/crafted.rs"]
 mod crafted;
@@ -153,7 +153,7 @@ fn assert_names(e: &Error, parts: &[&str]) {
 
 /// Asserts `LimitExceeded` with exactly this setting, value and limit, naming them all.
 #[track_caller]
-fn assert_limit(e: &Error, setting: &str, value: u64, limit: u64, what: &str) {
+fn assert_limit(e: &Error, setting: Limit, value: u64, limit: u64, what: &str) {
     match e {
         Error::LimitExceeded {
             what: w,
@@ -167,7 +167,15 @@ fn assert_limit(e: &Error, setting: &str, value: u64, limit: u64, what: &str) {
         }
         other => panic!("expected LimitExceeded ({setting}), got {other:?}"),
     }
-    assert_names(e, &[setting, &value.to_string(), &limit.to_string(), what]);
+    assert_names(
+        e,
+        &[
+            &setting.to_string(),
+            &value.to_string(),
+            &limit.to_string(),
+            what,
+        ],
+    );
 }
 
 /// Asserts `InvalidField` at `location` (a part of it), field `field`.
@@ -355,7 +363,7 @@ fn chunk_length_over_max_chunk_len_is_limit_exceeded() {
     let e = bounded("chunk_length", SMALL, || err(open(&bytes)));
     assert_limit(
         &e,
-        "format limit MAX_CHUNK_LEN",
+        Limit::MaxChunkLen,
         u64::from(u32::MAX),
         MAX_CHUNK_LEN,
         "chunk_length of section 0",
@@ -397,7 +405,7 @@ fn zstd_section_declaring_more_than_max_decompressed_bytes_is_limit_exceeded() {
     ] {
         assert_limit(
             &e,
-            "OpenOptions::max_decompressed_bytes",
+            Limit::MaxDecompressedBytes,
             16 * GIB,
             DEFAULT_MAX_DECOMPRESSED,
             "decompressed size of entry \"a\"",
@@ -410,7 +418,7 @@ fn zstd_section_declaring_more_than_max_decompressed_bytes_is_limit_exceeded() {
     let e = bounded("2 MiB over 1 MiB", SMALL, || err(r.array::<u8>("a")));
     assert_limit(
         &e,
-        "OpenOptions::max_decompressed_bytes",
+        Limit::MaxDecompressedBytes,
         2 * MIB as u64,
         MIB as u64,
         "decompressed size of entry \"a\"",
@@ -509,7 +517,7 @@ fn manifest_over_max_manifest_len_is_limit_exceeded_before_it_is_read() {
     let e = bounded("1 GiB manifest", SMALL, || err(Reader::open(&path)));
     assert_limit(
         &e,
-        "OpenOptions::max_manifest_len",
+        Limit::MaxManifestLen,
         GIB,
         DEFAULT_MAX_MANIFEST_LEN,
         "manifest length",
@@ -520,7 +528,7 @@ fn manifest_over_max_manifest_len_is_limit_exceeded_before_it_is_read() {
     let e = bounded("2 MiB manifest", SMALL, || err(options.open(&path)));
     assert_limit(
         &e,
-        "OpenOptions::max_manifest_len",
+        Limit::MaxManifestLen,
         2 * MIB as u64,
         MIB as u64,
         "manifest length",
@@ -553,7 +561,7 @@ fn huge_metadata_is_limited_by_max_manifest_len() {
     });
     assert_limit(
         &e,
-        "OpenOptions::max_manifest_len",
+        Limit::MaxManifestLen,
         manifest_len,
         MIB as u64,
         "manifest length",
@@ -777,7 +785,7 @@ fn categorical_dictionary_of_2_pow_31_strings_is_limit_exceeded() {
     });
     assert_limit(
         &e,
-        "OpenOptions::max_decompressed_bytes",
+        Limit::MaxDecompressedBytes,
         8 * ((1 << 31) + 1),
         DEFAULT_MAX_DECOMPRESSED,
         "decompressed size of entry \"f\"",
@@ -840,7 +848,7 @@ fn archive_nested_deeper_than_max_model_depth_is_limit_exceeded() {
     let limit = DEFAULT_MAX_MODEL_DEPTH as u64;
     assert_limit(
         &e,
-        "OpenOptions::max_model_depth",
+        Limit::MaxModelDepth,
         limit + 1,
         limit,
         "nesting depth of model \"deep\"",
@@ -863,7 +871,7 @@ fn archive_nested_deeper_than_max_model_depth_is_limit_exceeded() {
         let limit = least as u64 - 1;
         assert_limit(
             &e,
-            "OpenOptions::max_model_depth",
+            Limit::MaxModelDepth,
             limit + 1,
             limit,
             "nesting depth of model \"deep\"",
@@ -906,7 +914,7 @@ fn schema_text_nested_a_million_deep_is_read_without_recursion() {
         err(open_with(options, &bytes))
     });
     assert!(
-        matches!(&e, Error::LimitExceeded { setting, .. } if *setting == "OpenOptions::max_manifest_len")
+        matches!(&e, Error::LimitExceeded { setting, .. } if *setting == Limit::MaxManifestLen)
     );
 }
 

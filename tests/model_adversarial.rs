@@ -1195,7 +1195,7 @@ fn model_of_an_array_or_a_frame_is_wrong_kind() {
         ];
         for e in errors {
             assert!(
-                matches!(&e, Error::WrongKind { entry, expected: "model", found: f, .. } if entry == name && *f == found),
+                matches!(&e, Error::WrongKind { entry, expected: brine::Kind::Model, found: f, .. } if entry == name && f.name() == found),
                 "{e:?}"
             );
             assert_names(&e, &[FILE, &format!("{name:?}"), "model", found]);
@@ -1207,8 +1207,8 @@ fn model_of_an_array_or_a_frame_is_wrong_kind() {
         matches!(
             &e,
             Error::WrongKind {
-                expected: "array",
-                found: "model",
+                expected: brine::Kind::Array,
+                found: brine::Kind::Model,
                 ..
             }
         ),
@@ -1219,8 +1219,8 @@ fn model_of_an_array_or_a_frame_is_wrong_kind() {
         matches!(
             &e,
             Error::WrongKind {
-                expected: "frame",
-                found: "model",
+                expected: brine::Kind::Frame,
+                found: brine::Kind::Model,
                 ..
             }
         ),

@@ -1,7 +1,7 @@
 //! The array kind's tier-1 rules (spec/FORMAT.md §14.4, A1–A5): shape, dtype, and the
 //! section's length, codec and chunking, from the manifest alone.
 
-use crate::error::{Error, Result};
+use crate::error::{Error, Limit, Result};
 use crate::raw::dtype::Dtype;
 use crate::raw::limits::MAX_NDIM;
 use crate::raw::manifest::{ArchivedArrayMeta, CODEC_ZSTD, KIND_ARRAY};
@@ -74,7 +74,7 @@ impl Validator<'_> {
                 what: format!("size of entry {:?}", self.array_name(row)),
                 value: bytes,
                 limit: usize::MAX as u64,
-                setting: "this platform's address space",
+                setting: Limit::AddressSpace,
             });
         }
         let index = a.section.to_native();

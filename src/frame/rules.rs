@@ -2,7 +2,7 @@
 //! zones, statistics and buffers, from the manifest alone. Tier 2 (the buffers' contents) is
 //! checked per column at first access, in `frame::view`.
 
-use crate::error::{Error, Result};
+use crate::error::{Error, Limit, Result};
 use crate::raw::dtype::Dtype;
 use crate::raw::manifest::{
     ArchivedColumnMeta, ArchivedManifest11, COLUMN_BINARY, COLUMN_BOOL, COLUMN_CATEGORICAL,
@@ -59,7 +59,7 @@ impl Validator<'_> {
                     what: format!("row count of entry {:?}", entry()),
                     value: rows,
                     limit: usize::MAX as u64,
-                    setting: "this platform's address space",
+                    setting: Limit::AddressSpace,
                 });
             }
             names.clear();

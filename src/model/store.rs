@@ -14,7 +14,7 @@ use rkyv::validation::archive::ArchiveValidator;
 use rkyv::validation::shared::SharedValidator;
 use rkyv::{Archive, Archived, Deserialize, Portable, Serialize};
 
-use crate::error::{ArchiveError, Error, Result, SchemaMismatch};
+use crate::error::{ArchiveError, Error, Limit, Result, SchemaMismatch};
 use crate::model::schema::{Schema, first_difference, schema_text};
 use crate::raw::manifest::{MetaValue, ModelMeta};
 use crate::reader::{EntryRef, Kind, Reader};
@@ -263,7 +263,7 @@ impl<'r> ModelEntry<'r> {
                         what: format!("nesting depth of model {:?} (at least)", self.name),
                         value: depth.max(1) as u64 + 1,
                         limit: depth.max(1) as u64,
-                        setting: "OpenOptions::max_model_depth",
+                        setting: Limit::MaxModelDepth,
                     };
                 }
                 Error::InvalidModel {

@@ -3,7 +3,7 @@
 
 use std::path::Path;
 
-use crate::error::{ArchiveError, Error, Result};
+use crate::error::{ArchiveError, Error, Limit, Result};
 use crate::raw::checksum;
 use crate::raw::header::{FORMAT_VERSION, HEADER_LEN, Header};
 use crate::raw::limits::{MAX_CHUNK_LEN, PAGE, SMALL_ALIGNMENT};
@@ -26,7 +26,7 @@ pub fn access_manifest<'a>(
             what: "manifest length".into(),
             value: header.manifest_len,
             limit: max_manifest_len,
-            setting: "OpenOptions::max_manifest_len",
+            setting: Limit::MaxManifestLen,
         });
     }
     let computed = checksum::xxh3(bytes);
@@ -355,7 +355,7 @@ impl Validator<'_> {
                 what: format!("chunk_length of section {i}"),
                 value: chunk_length,
                 limit: MAX_CHUNK_LEN,
-                setting: "format limit MAX_CHUNK_LEN",
+                setting: Limit::MaxChunkLen,
             });
         }
         let expected = raw_length.div_ceil(chunk_length);
@@ -433,7 +433,7 @@ impl Validator<'_> {
                 what: format!("{slot} of {}", location()),
                 value: len,
                 limit: usize::MAX as u64,
-                setting: "this platform's address space",
+                setting: Limit::AddressSpace,
             });
         }
         let shuffle = usize::from(s.shuffle);
