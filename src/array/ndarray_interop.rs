@@ -9,7 +9,13 @@ use crate::error::Result;
 impl<'r, T: Element> ArrayView<'r, T> {
     /// The array as an `ndarray` view of the same memory (no copy).
     pub fn as_ndarray(&self) -> ArrayViewD<'r, T> {
-        let shape: Vec<usize> = self.shape().iter().map(|&d| d as usize).collect();
+        // A dimension past `usize::MAX` (only possible on a 32-bit target, beside a zero
+        // dimension) saturates, and `from_shape` then refuses the shape.
+        let shape: Vec<usize> = self
+            .shape()
+            .iter()
+            .map(|&d| usize::try_from(d).unwrap_or(usize::MAX))
+            .collect();
         // The shape's product equals the slice length: tier 1 checked it when the file was
         // opened (dtype size x shape == section length), so this cannot fail.
         ArrayViewD::from_shape(IxDyn(&shape), self.as_slice())

@@ -300,7 +300,7 @@ impl Column {
             .into_iter()
             .map(|c| {
                 validity.push(c.is_some());
-                in_range &= c.is_none_or(|c| c >= 0 && (c as usize) < size);
+                in_range &= c.is_none_or(|c| usize::try_from(c).is_ok_and(|c| c < size));
                 c.unwrap_or(0)
             })
             .collect();
@@ -442,7 +442,7 @@ impl Column {
         bytes: &'a [u8],
         i: usize,
     ) -> Option<&'a str> {
-        let range = offsets[i] as usize..offsets[i + 1] as usize;
+        let range = usize::try_from(offsets[i]).ok()?..usize::try_from(offsets[i + 1]).ok()?;
         std::str::from_utf8(bytes.get(range)?).ok()
     }
 }
@@ -586,7 +586,9 @@ impl BytesBuilder {
         if let Some(v) = value {
             self.bytes.extend_from_slice(v);
         }
-        self.offsets.push(self.bytes.len() as i64);
+        // A `Vec`'s length is at most `isize::MAX`, so this never saturates.
+        self.offsets
+            .push(i64::try_from(self.bytes.len()).unwrap_or(i64::MAX));
     }
 
     fn finish(self) -> (Vec<i64>, Vec<u8>, Validity) {

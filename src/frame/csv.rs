@@ -1163,6 +1163,10 @@ impl Builder {
     }
 
     /// Appends a cell its column's parser made from `field`.
+    // The narrowing casts are exact: the column's parser refused values outside its type's
+    // range (`Parser::Int`/`Parser::UInt` bounds; dates are parsed as `i32`), and an `F32` column's floats were parsed as
+    // `f32` and widened. A checked conversion here would add a branch per cell.
+    #[allow(clippy::cast_possible_truncation)]
     #[inline]
     fn push(&mut self, cell: Cell, field: &[u8]) {
         let (int, uint, float) = match cell {
@@ -1330,7 +1334,10 @@ fn parse_offset(v: &[u8]) -> Option<(Offset, usize)> {
     if h > 23 || m > 59 {
         return None;
     }
-    Some((Offset::Fixed(sign * (h * 3600 + m * 60) as i32), len))
+    Some((
+        Offset::Fixed(sign * i32::try_from(h * 3600 + m * 60).ok()?),
+        len,
+    ))
 }
 
 /// A timestamp as written: the wall-clock time as seconds since the epoch, its nanoseconds,
@@ -1371,7 +1378,7 @@ fn parse_timestamp(v: &[u8]) -> Option<Stamp> {
         if n == 0 || n > 9 {
             return None;
         }
-        nanos = digits(&fraction[..n])? * 10u32.pow(9 - n as u32);
+        nanos = digits(&fraction[..n])? * 10u32.pow(9 - u32::try_from(n).ok()?);
         rest = &fraction[n..];
     }
     let offset = match parse_offset(rest) {

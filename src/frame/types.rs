@@ -280,14 +280,21 @@ impl StatRange {
             Dtype::F16 | Dtype::F32 | Dtype::F64 | Dtype::BF16 => {
                 StatRange::Float(f64::from_bits(min), f64::from_bits(max))
             }
-            _ => StatRange::Int(min as i64, max as i64),
+            // The fields hold the two's-complement bits of signed values.
+            _ => StatRange::Int(
+                i64::from_ne_bytes(min.to_ne_bytes()),
+                i64::from_ne_bytes(max.to_ne_bytes()),
+            ),
         }
     }
 
     /// The 8-byte `min` and `max` fields.
     pub(crate) fn encode(self) -> (u64, u64) {
         match self {
-            StatRange::Int(a, b) => (a as u64, b as u64),
+            StatRange::Int(a, b) => (
+                u64::from_ne_bytes(a.to_ne_bytes()),
+                u64::from_ne_bytes(b.to_ne_bytes()),
+            ),
             StatRange::UInt(a, b) => (a, b),
             StatRange::Float(a, b) => (a.to_bits(), b.to_bits()),
         }

@@ -44,8 +44,9 @@ impl<'r> FrameView<'r> {
 
     /// Number of rows.
     pub fn rows(&self) -> usize {
-        // Fits: tier 1 checked every column's buffers fit the address space.
-        self.rows as usize
+        // Fits: tier 1 checked the row count fits in `usize` (`LimitExceeded` otherwise), so
+        // this never saturates.
+        usize::try_from(self.rows).unwrap_or(usize::MAX)
     }
 
     /// Number of columns.
@@ -91,7 +92,7 @@ impl<'r> FrameView<'r> {
             zone,
             index,
             meta: &self.columns[i],
-            rows: self.rows as usize,
+            rows: self.rows(),
         }
     }
 
@@ -220,7 +221,8 @@ impl<'r> ColumnView<'r> {
     /// Number of null rows (from the manifest; checked against the validity bitmap on first
     /// access).
     pub fn null_count(&self) -> usize {
-        self.meta.null_count.to_native() as usize
+        // At most the row count (checked against the validity bitmap), which fits in `usize`.
+        usize::try_from(self.meta.null_count.to_native()).unwrap_or(usize::MAX)
     }
 
     /// Null count and value range, from the manifest, without touching the column's data.
@@ -347,7 +349,8 @@ impl<'r> ColumnView<'r> {
                     data,
                     true,
                 )?;
-                let size = (offsets.len() - 1) as i64;
+                // A slice's length is at most `isize::MAX`, so this never saturates.
+                let size = i64::try_from(offsets.len() - 1).unwrap_or(i64::MAX);
                 let codes = self.typed::<i32>(self.meta.values.to_native(), "codes")?;
                 let bad = match validity {
                     None => codes
@@ -389,7 +392,7 @@ impl<'r> ColumnView<'r> {
             return Err(self.invalid(field, "the first offset must be 0".into()));
         }
         let last = offsets[offsets.len() - 1];
-        if last as u64 != data.len() as u64 {
+        if usize::try_from(last) != Ok(data.len()) {
             return Err(self.invalid(
                 field,
                 format!(
@@ -404,7 +407,7 @@ impl<'r> ColumnView<'r> {
         let piece = |start: usize, end: usize| -> Option<usize> {
             (start..end).find(|&i| {
                 let (a, b) = (offsets[i], offsets[i + 1]);
-                b < a || (utf8 && data.get(a as usize).is_some_and(|&c| c & 0xC0 == 0x80))
+                b < a || (utf8 && data.get(index(a)).is_some_and(|&c| c & 0xC0 == 0x80))
             })
         };
         let pairs = offsets.len() - 1;
@@ -432,7 +435,7 @@ impl<'r> ColumnView<'r> {
         if utf8 {
             if let Some(at) = first_invalid_utf8(data) {
                 let row = offsets
-                    .partition_point(|&o| o as usize <= at)
+                    .partition_point(|&o| index(o) <= at)
                     .saturating_sub(1);
                 return Err(self.invalid(
                     data_field,
@@ -633,6 +636,18 @@ fn valid(validity: Option<Bitmap<'_>>, i: usize) -> bool {
     validity.is_none_or(|v| v.get(i))
 }
 
+/// An offset (or code) as an index, as `as usize` did on 64-bit targets and at no cost there:
+/// a negative value's bits are reinterpreted, so it is past every slice's end; on narrower
+/// targets a value past `usize::MAX` saturates rather than wrapping into range. For offsets
+/// `check_strings` accepted (`0..=data.len()`) and codes checked against the dictionary, it
+/// is exact.
+#[inline]
+fn index(offset: i64) -> usize {
+    // `u64` to `usize` cannot fail on 64-bit targets, so the check compiles away there.
+    // (`i64::cast_unsigned` needs Rust 1.87; the crate's MSRV is 1.85.)
+    usize::try_from(u64::from_ne_bytes(offset.to_ne_bytes())).unwrap_or(usize::MAX)
+}
+
 /// A fixed-width column: values (nulls hold unspecified values) and validity.
 #[derive(Clone, Copy, Debug)]
 pub struct PrimitiveColumn<'r, T> {
@@ -744,7 +759,7 @@ impl<'r> StrColumn<'r> {
     /// If `i` is out of range.
     #[inline]
     pub fn value(&self, i: usize) -> &'r str {
-        let (a, b) = (self.offsets[i] as usize, self.offsets[i + 1] as usize);
+        let (a, b) = (index(self.offsets[i]), index(self.offsets[i + 1]));
         // SAFETY: a `StrColumn` is made only from a column whose offsets `check_strings`
         // accepted (from 0, never decreasing, ending at `data.len()`, each on a character
         // boundary of `data`), so `a..b` is in bounds and on character boundaries.
@@ -762,7 +777,7 @@ impl<'r> StrColumn<'r> {
         let (data, validity) = (self.data, self.validity);
         self.offsets.windows(2).enumerate().map(move |(i, w)| {
             // SAFETY: as in `value`: consecutive offsets of a checked column.
-            let s = unsafe { data.get_unchecked(w[0] as usize..w[1] as usize) };
+            let s = unsafe { data.get_unchecked(index(w[0])..index(w[1])) };
             valid(validity, i).then_some(s)
         })
     }
@@ -772,7 +787,7 @@ impl<'r> StrColumn<'r> {
         let data = self.data;
         self.offsets.windows(2).map(move |w| {
             // SAFETY: as in `value`: consecutive offsets of a checked column.
-            unsafe { data.get_unchecked(w[0] as usize..w[1] as usize) }
+            unsafe { data.get_unchecked(index(w[0])..index(w[1])) }
         })
     }
 }
@@ -792,7 +807,7 @@ impl<'r> BinaryColumn<'r> {
     /// Row `i`, or `None` for a null.
     pub fn get(&self, i: usize) -> Option<&'r [u8]> {
         valid(self.validity, i)
-            .then(|| &self.data[self.offsets[i] as usize..self.offsets[i + 1] as usize])
+            .then(|| &self.data[index(self.offsets[i])..index(self.offsets[i + 1])])
     }
 
     /// Every row.
@@ -817,7 +832,7 @@ impl<'r> CategoricalColumn<'r> {
     /// Row `i`'s string, or `None` for a null.
     pub fn get(&self, i: usize) -> Option<&'r str> {
         // Codes of non-null rows were checked to be below the dictionary's length.
-        valid(self.validity, i).then(|| self.dictionary.value(self.codes[i] as usize))
+        valid(self.validity, i).then(|| self.dictionary.value(index(self.codes[i].into())))
     }
 
     /// Every row.

@@ -535,7 +535,8 @@ impl ColumnSpool {
                     .flat_map(|&x| (x + o.base).to_le_bytes())
                     .collect();
                 o.spool.append(&rebased)?;
-                o.base += b.values.len() as i64;
+                // A slice's length is at most `isize::MAX`, so this never saturates.
+                o.base += i64::try_from(b.values.len()).unwrap_or(i64::MAX);
                 spool.append(b.values)?;
             }
             (ValueSpool::Bytes(spool), None, Some(dict)) => {
@@ -551,7 +552,10 @@ impl ColumnSpool {
                     .collect::<std::io::Result<_>>()?;
                 let codes: Vec<u8> = codes
                     .iter()
-                    .flat_map(|&c| remap.get(c as usize).copied().unwrap_or(0).to_le_bytes())
+                    .flat_map(|&c| {
+                        let code = usize::try_from(c).ok().and_then(|c| remap.get(c));
+                        code.copied().unwrap_or(0).to_le_bytes()
+                    })
                     .collect();
                 spool.append(&codes)?;
             }
@@ -571,7 +575,9 @@ impl Dictionary {
         })?;
         self.lookup.insert(s.to_owned(), code);
         self.bytes.extend_from_slice(s.as_bytes());
-        self.offsets.push(self.bytes.len() as i64);
+        // A `Vec`'s length is at most `isize::MAX`, so this never saturates.
+        self.offsets
+            .push(i64::try_from(self.bytes.len()).unwrap_or(i64::MAX));
         Ok(code)
     }
 }

@@ -197,7 +197,7 @@ impl AtomicFile {
     pub fn pad_to(&mut self, offset: u64) -> Result<()> {
         const ZEROS: [u8; 4096] = [0; 4096];
         while self.pos < offset {
-            let n = (offset - self.pos).min(ZEROS.len() as u64) as usize;
+            let n = usize::try_from(offset - self.pos).map_or(ZEROS.len(), |n| n.min(ZEROS.len()));
             self.write_all(&ZEROS[..n])?;
         }
         Ok(())
