@@ -1,8 +1,8 @@
 //! n-dimensional numeric arrays: element types, and typed zero-copy views.
 
+#[cfg(feature = "ndarray")]
 pub(crate) mod ndarray_interop;
 mod read;
-#[cfg(feature = "ndarray")]
 mod rules;
 mod write;
 
