@@ -202,8 +202,8 @@ fn zstd(c: &mut Criterion) {
     group.sample_size(10);
     group.throughput(Throughput::Bytes(bytes as u64));
     for (label, codec) in [
-        ("zstd", Codec::zstd(3)),
-        ("zstd-shuffle", Codec::zstd_shuffled(3)),
+        ("zstd", Codec::zstd()),
+        ("zstd-shuffle", Codec::zstd_shuffled()),
     ] {
         let path = dir().join(format!("{label}.brine"));
         // Written once outside the measurement too, so the file exists when a filter skips
@@ -237,7 +237,7 @@ fn zstd(c: &mut Criterion) {
     for (bytes, label) in sizes().into_iter().skip(1) {
         let data = random_walk(bytes / 4);
         let path = dir().join(format!("one-{label}.brine"));
-        write_brine(&path, "x", &data, Codec::zstd_shuffled(3));
+        write_brine(&path, "x", &data, Codec::zstd_shuffled());
         drop(data);
         let mut rng = Xoshiro256PlusPlus::seed_from_u64(7);
         group.bench_function(label, |b| {

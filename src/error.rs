@@ -286,7 +286,7 @@ pub enum Error {
         /// The entry.
         entry: String,
         /// The entry's codec.
-        codec: &'static str,
+        codec: crate::Codec,
     },
 
     /// An element range outside the array.

@@ -16,10 +16,11 @@ use rayon::prelude::*;
 use crate::buffer::{AlignedBuf, DecodedSection};
 use crate::error::{Error, Limit, Result};
 use crate::io::map::{AccessPattern, Backing, read_at};
+use crate::options::Codec;
 use crate::raw::checksum;
 use crate::raw::codec;
 use crate::raw::header::{HEADER_LEN, Header};
-use crate::raw::manifest::{ArchivedManifest, ArchivedManifest11, ROOT_LEN, codec_name};
+use crate::raw::manifest::{ArchivedManifest, ArchivedManifest11, ROOT_LEN};
 use crate::raw::validate;
 
 /// Manifests up to this size are copied out of the file with `pread` at open; larger ones are
@@ -244,7 +245,7 @@ impl Store {
             offset: s.offset.to_native(),
             stored_len: s.length.to_native(),
             raw_len: s.raw_length.to_native(),
-            codec: codec_name(s.codec, s.shuffle),
+            codec: Codec::of_section(s),
             checksum: s.checksum.to_native(),
             chunks: m.section_chunks(index).len(),
         }
@@ -272,7 +273,7 @@ impl Store {
             return Err(Error::CopyRequired {
                 file: self.path.clone(),
                 entry: self.owner(index).entry,
-                codec: codec_name(s.codec, s.shuffle),
+                codec: Codec::of_section(s),
             });
         }
         self.decoded_range(index, start, end)
@@ -481,8 +482,8 @@ pub struct SectionInfo {
     pub stored_len: u64,
     /// Bytes once decoded.
     pub raw_len: u64,
-    /// `"raw"`, `"zstd"` or `"zstd+shuffle"`.
-    pub codec: &'static str,
+    /// How the section is stored.
+    pub codec: Codec,
     /// xxh3 of the stored bytes.
     pub checksum: u64,
     /// Number of compressed chunks (0 when raw).

@@ -8,6 +8,7 @@ use rayon::prelude::*;
 
 use crate::error::{Error, Result};
 use crate::io::atomic::AtomicFile;
+use crate::options::{Codec, Encoding, shared_entry_options};
 use crate::raw::align_up;
 use crate::raw::build::ManifestBuilder;
 use crate::raw::checksum::{self, Hasher};
@@ -27,47 +28,10 @@ const PARALLEL_HASH_MIN: usize = 1024 * 1024;
 /// Bytes copied at a time from a spooled buffer into the file.
 const COPY_BUFFER_LEN: usize = 4 * 1024 * 1024;
 
-/// How an entry's bytes are stored.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
-#[non_exhaustive]
-pub enum Codec {
-    /// Raw bytes, read zero-copy from the mapping (hot data).
-    #[default]
-    Raw,
-    /// Independent zstd frames of about 1 MiB of raw data each (cold data), decompressed lazily
-    /// and at random by readers.
-    Zstd {
-        /// zstd level (1 to 22; 3 is zstd's default).
-        level: i32,
-        /// Byte-shuffle elements before compressing: groups the bytes of equal significance
-        /// together, which compresses numeric data much better. Ignored for 1-byte dtypes.
-        shuffle: bool,
-    },
-}
-
-impl Codec {
-    /// zstd at `level`, without shuffle.
-    pub fn zstd(level: i32) -> Codec {
-        Codec::Zstd {
-            level,
-            shuffle: false,
-        }
-    }
-
-    /// zstd at `level`, with byte-shuffle.
-    pub fn zstd_shuffled(level: i32) -> Codec {
-        Codec::Zstd {
-            level,
-            shuffle: true,
-        }
-    }
-}
-
-/// Per-entry options.
+/// Per-entry options of an array.
 #[derive(Clone, Debug, Default)]
 pub struct EntryOptions {
-    pub(crate) codec: Codec,
-    pub(crate) chunk_len: Option<usize>,
+    pub(crate) encoding: Encoding,
     pub(crate) metadata: BTreeMap<String, MetaValue>,
 }
 
@@ -77,24 +41,7 @@ impl EntryOptions {
         Self::default()
     }
 
-    /// How the entry's data is stored.
-    pub fn codec(mut self, codec: Codec) -> Self {
-        self.codec = codec;
-        self
-    }
-
-    /// Raw bytes per compressed chunk (default 1 MiB; rounded down to whole elements; at most
-    /// 64 MiB).
-    pub fn chunk_len(mut self, bytes: usize) -> Self {
-        self.chunk_len = Some(bytes);
-        self
-    }
-
-    /// Adds a metadata pair to the entry (a later value for the same key replaces an earlier).
-    pub fn metadata(mut self, key: impl Into<String>, value: impl Into<MetaValue>) -> Self {
-        self.metadata.insert(key.into(), value.into());
-        self
-    }
+    shared_entry_options!();
 }
 
 /// Options for creating a file. Start from [`Writer::options`].
@@ -224,8 +171,7 @@ impl Writer {
         &mut self,
         raw_len: u64,
         size: usize,
-        codec: Codec,
-        chunk_len: Option<usize>,
+        encoding: &Encoding,
     ) -> Result<SectionWriter> {
         let align = if raw_len >= PAGE {
             u64::from(self.alignment)
@@ -235,17 +181,18 @@ impl Writer {
         let offset = align_up(self.file.position(), align)
             .ok_or_else(|| self.invalid("", "file offset overflows"))?;
         self.file.pad_to(offset)?;
-        if codec == Codec::Raw && raw_len >= PARALLEL_HASH_MIN as u64 {
+        if encoding.codec == Codec::Raw && raw_len >= PARALLEL_HASH_MIN as u64 {
             self.file.preallocate(offset, raw_len);
         }
-        let compression = match codec {
+        let compression = match encoding.codec {
             Codec::Raw => None,
-            Codec::Zstd { level, shuffle } => {
-                let chunk_len = chunk_len
+            Codec::Zstd { shuffle } => {
+                let chunk_len = encoding
+                    .chunk_len
                     .unwrap_or(native(DEFAULT_CHUNK_LEN))
                     .clamp(size, native(crate::raw::limits::MAX_CHUNK_LEN));
                 Some(Compression {
-                    level,
+                    level: encoding.level,
                     shuffle: if shuffle && size > 1 { size } else { 0 },
                     chunk_len: chunk_len - chunk_len % size,
                     pending: Vec::new(),
@@ -401,10 +348,9 @@ impl Writer {
         entry: &str,
         bytes: &[u8],
         size: usize,
-        codec: Codec,
-        chunk_len: Option<usize>,
+        encoding: &Encoding,
     ) -> Result<u32> {
-        let mut s = self.begin_section(bytes.len() as u64, size, codec, chunk_len)?;
+        let mut s = self.begin_section(bytes.len() as u64, size, encoding)?;
         self.write_section(&mut s, bytes)?;
         self.end_section(s, entry)
     }
@@ -416,10 +362,9 @@ impl Writer {
         source: &mut dyn std::io::Read,
         len: u64,
         size: usize,
-        codec: Codec,
-        chunk_len: Option<usize>,
+        encoding: &Encoding,
     ) -> Result<u32> {
-        let mut s = self.begin_section(len, size, codec, chunk_len)?;
+        let mut s = self.begin_section(len, size, encoding)?;
         // Small buffers are the common case (one per column of a batch): a buffer as long as
         // the data, not a zeroed 4 MiB one each time.
         let mut buf =

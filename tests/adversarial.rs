@@ -519,7 +519,7 @@ fn crafted_baseline_matches_the_writer_byte_for_byte() {
     let from_writer = written(|w| {
         w.put_array("a", &f32s(), &[2, 3])?;
         let z = EntryOptions::new()
-            .codec(Codec::zstd_shuffled(3))
+            .codec(Codec::zstd_shuffled())
             .chunk_len(128);
         w.put_array_with("b", &i64s(), &[100], &z)?;
         w.put_array("c", &bools(), &[13])?;
@@ -533,7 +533,7 @@ fn crafted_baseline_matches_the_writer_byte_for_byte() {
     let from_writer = written(|w| {
         w.put_array("a", &f32s(), &[2, 3])?;
         let z = EntryOptions::new()
-            .codec(Codec::zstd_shuffled(3))
+            .codec(Codec::zstd_shuffled())
             .chunk_len(128)
             .metadata("q", "two")
             .metadata("p", 1.5);
@@ -2289,7 +2289,7 @@ fn require_zero_copy_refuses_compressed() {
     let r = open_with(Reader::options().require_zero_copy(true), &bytes).unwrap();
     assert_err!(
         r.array::<i64>("b"),
-        Error::CopyRequired { ref entry, codec: "zstd+shuffle", .. } if entry == "b"
+        Error::CopyRequired { ref entry, codec: Codec::Zstd { shuffle: true }, .. } if entry == "b"
     );
     let b = r.array_entry("b").unwrap();
     assert_err!(b.get::<i64>(0), Error::CopyRequired { .. });
@@ -2431,7 +2431,7 @@ fn duplicate_entry_name_on_write() {
 fn shape_mismatch_on_write() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("w.brine");
-    for codec in [Codec::Raw, Codec::zstd(1)] {
+    for codec in [Codec::Raw, Codec::zstd()] {
         let opts = EntryOptions::new().codec(codec);
         let mut w = Writer::create(&path).unwrap();
         assert_err!(
@@ -2465,7 +2465,7 @@ fn shape_mismatch_on_write() {
 fn too_many_elements_on_write() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("w.brine");
-    for codec in [Codec::Raw, Codec::zstd_shuffled(1)] {
+    for codec in [Codec::Raw, Codec::zstd_shuffled()] {
         let opts = EntryOptions::new().codec(codec);
         let mut w = Writer::create(&path).unwrap();
         assert_err!(
@@ -2583,17 +2583,27 @@ fn extreme_writer_options_do_not_panic() {
     let dir = tempfile::tempdir().unwrap();
     let data: Vec<u32> = (0..1000).collect();
     let options = [
-        EntryOptions::new().codec(Codec::zstd(i32::MIN)),
-        EntryOptions::new().codec(Codec::zstd(i32::MAX)),
-        EntryOptions::new().codec(Codec::zstd(-5)).chunk_len(0),
         EntryOptions::new()
-            .codec(Codec::zstd_shuffled(1))
+            .codec(Codec::zstd())
+            .zstd_level(i32::MIN),
+        EntryOptions::new()
+            .codec(Codec::zstd())
+            .zstd_level(i32::MAX),
+        EntryOptions::new()
+            .codec(Codec::zstd())
+            .zstd_level(-5)
+            .chunk_len(0),
+        EntryOptions::new()
+            .codec(Codec::zstd_shuffled())
+            .zstd_level(1)
             .chunk_len(1),
         EntryOptions::new()
-            .codec(Codec::zstd_shuffled(1))
+            .codec(Codec::zstd_shuffled())
+            .zstd_level(1)
             .chunk_len(7),
         EntryOptions::new()
-            .codec(Codec::zstd(1))
+            .codec(Codec::zstd())
+            .zstd_level(1)
             .chunk_len(usize::MAX),
     ];
     for (i, o) in options.iter().enumerate() {
@@ -2625,7 +2635,10 @@ fn compressed_section_stored_longer_than_a_page_opens() {
     let path = dir.path().join("w.brine");
     let data: Vec<u32> = (0..1000).collect();
     let mut w = Writer::create(&path).unwrap();
-    let o = EntryOptions::new().codec(Codec::zstd(1)).chunk_len(4);
+    let o = EntryOptions::new()
+        .codec(Codec::zstd())
+        .zstd_level(1)
+        .chunk_len(4);
     w.put_array_with("x", &data, &[1000], &o).unwrap();
     w.finish().unwrap();
     let r = Reader::options().verify(true).open(&path).unwrap();
@@ -2641,7 +2654,7 @@ fn compressed_section_stored_longer_than_a_page_opens() {
         "z",
         &zeros,
         &[4096],
-        &EntryOptions::new().codec(Codec::zstd(1)),
+        &EntryOptions::new().codec(Codec::zstd()).zstd_level(1),
     )
     .unwrap();
     w.finish().unwrap();

@@ -75,7 +75,10 @@ fn write_version(path: &Path, v: u64) {
     w.put_array_with("a-raw", &raw, &[RAW_LEN / 256, 256], &meta)
         .unwrap();
     let zstd: Vec<u32> = (0..ZSTD_LEN).map(|i| zstd_value(v, i)).collect();
-    let meta = meta.codec(Codec::zstd_shuffled(1)).chunk_len(256 << 10);
+    let meta = meta
+        .codec(Codec::zstd_shuffled())
+        .zstd_level(1)
+        .chunk_len(256 << 10);
     w.put_array_with("b-zstd", &zstd, &[ZSTD_LEN], &meta)
         .unwrap();
     let frame = Frame::builder()
@@ -87,14 +90,17 @@ fn write_version(path: &Path, v: u64) {
         .build()
         .unwrap();
     let options = FrameOptions::new()
-        .column_codec("name", Codec::zstd(1))
+        .column_codec("name", Codec::zstd())
         .metadata("version", v as i64);
     w.put_frame_with("c-frame", &frame, &options).unwrap();
     let model = Model {
         version: v,
         values: (0..MODEL_LEN).map(|i| model_value(v, i)).collect(),
     };
-    let options = ModelOptions::new().codec(Codec::zstd(1)).version(v);
+    let options = ModelOptions::new()
+        .codec(Codec::zstd())
+        .zstd_level(1)
+        .version(v);
     w.put_model_with("d-model", &model, &options).unwrap();
     w.finish().unwrap();
 }

@@ -158,7 +158,7 @@ fn original() -> &'static Original {
         .unwrap();
         let b: Vec<i64> = (0..150).map(|i| i * i * 7919 - 40_000).collect();
         let z = EntryOptions::new()
-            .codec(Codec::zstd_shuffled(3))
+            .codec(Codec::zstd_shuffled())
             .chunk_len(256)
             .metadata("cold", true);
         w.put_array_with("b_i64", &b, &[150], &z).unwrap();
@@ -167,7 +167,10 @@ fn original() -> &'static Original {
         w.put_array::<f64>("d_scalar", &[-0.125], &[]).unwrap();
         // zstd without shuffle; 30-byte chunks of u16: 3 chunks, the last one partial.
         let e: Vec<u16> = (0..40).map(|i| i * 1000).collect();
-        let z = EntryOptions::new().codec(Codec::zstd(1)).chunk_len(30);
+        let z = EntryOptions::new()
+            .codec(Codec::zstd())
+            .zstd_level(1)
+            .chunk_len(30);
         w.put_array_with("e_u16", &e, &[4, 10], &z).unwrap();
         w.set_metadata("author", "corruption.rs");
         w.set_metadata("epoch", -3i64);
@@ -259,7 +262,7 @@ fn frame_original() -> &'static Original {
             .build()
             .unwrap();
         let options = FrameOptions::new()
-            .column_codec("z", Codec::zstd(1))
+            .column_codec("z", Codec::zstd())
             .chunk_len(32)
             .metadata("source", "corruption.rs");
         w.put_frame_with("f", &frame, &options).unwrap();
@@ -341,7 +344,7 @@ fn model_original() -> &'static Original {
             .version(3)
             .metadata("source", "corruption.rs");
         w.put_model_with("m", &model(), &options).unwrap();
-        let options = ModelOptions::new().codec(Codec::zstd(1));
+        let options = ModelOptions::new().codec(Codec::zstd()).zstd_level(1);
         w.put_model_with("mz", &model(), &options).unwrap();
         w.finish().unwrap();
         let bytes = std::fs::read(&path).unwrap();

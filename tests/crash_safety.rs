@@ -110,15 +110,20 @@ fn write(path: &Path, d: &Data, version: u64, phase: impl Fn(&str)) -> brine::Re
     phase("array raw");
     w.put_array("a-raw", &d.raw, &[RAW_LEN / 1024, 1024])?;
     phase("array zstd");
-    let shuffled = EntryOptions::new().codec(Codec::zstd_shuffled(1));
+    let shuffled = EntryOptions::new()
+        .codec(Codec::zstd_shuffled())
+        .zstd_level(1);
     w.put_array_with("b-zstd", &d.zstd, &[ZSTD_LEN], &shuffled)?;
     phase("frame");
-    let columns = FrameOptions::new().column_codec("label", Codec::zstd(1));
+    let columns = FrameOptions::new().column_codec("label", Codec::zstd());
     w.put_frame_with("c-frame", &d.frame, &columns)?;
     phase("model raw");
     w.put_model("d-model", &d.model)?;
     phase("model zstd");
-    let model = ModelOptions::new().codec(Codec::zstd(1)).version(version);
+    let model = ModelOptions::new()
+        .codec(Codec::zstd())
+        .zstd_level(1)
+        .version(version);
     w.put_model_with("e-model", &d.model, &model)?;
     phase("finish");
     w.finish()?;

@@ -72,7 +72,7 @@ const CASES: &[Case] = &[
     }),
     ("compressed array", |target| {
         let mut w = Writer::create(target)?;
-        let zstd = EntryOptions::new().codec(Codec::zstd(1));
+        let zstd = EntryOptions::new().codec(Codec::zstd()).zstd_level(1);
         w.put_array_with("big", &noise(4 << 20, 3), &[4 << 20], &zstd)?;
         w.finish()
     }),
@@ -107,7 +107,10 @@ const CASES: &[Case] = &[
     }),
     ("frame written in batches", |target| {
         let mut w = Writer::create(target)?;
-        let mut f = w.frame_writer("big", &FrameOptions::new().codec(Codec::zstd(1)))?;
+        let mut f = w.frame_writer(
+            "big",
+            &FrameOptions::new().codec(Codec::zstd()).zstd_level(1),
+        )?;
         for i in 0..8 {
             let batch = Frame::builder()
                 .column("x", Column::new(noise(256 << 10, 20 + i)))

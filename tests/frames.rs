@@ -116,7 +116,7 @@ fn every_type_round_trips_raw_and_compressed() {
     w.put_frame_with(
         "zstd",
         &sample_frame(),
-        &FrameOptions::new().codec(Codec::zstd_shuffled(3)),
+        &FrameOptions::new().codec(Codec::zstd_shuffled()),
     )
     .unwrap();
     let mut fw = w.frame_writer("batched", &FrameOptions::new()).unwrap();
@@ -158,7 +158,7 @@ mod arrow {
         w.put_frame_with(
             "z",
             &super::sample_frame(),
-            &FrameOptions::new().codec(Codec::zstd(1)),
+            &FrameOptions::new().codec(Codec::zstd()).zstd_level(1),
         )
         .unwrap();
         w.finish().unwrap();
@@ -272,7 +272,7 @@ fn every_view_is_aligned_for_its_type() {
     w.put_frame_with(
         "zstd",
         &sample_frame(),
-        &FrameOptions::new().codec(Codec::zstd(1)),
+        &FrameOptions::new().codec(Codec::zstd()).zstd_level(1),
     )
     .unwrap();
     w.finish().unwrap();
@@ -421,7 +421,7 @@ mod properties {
             let dir = tempfile::tempdir().unwrap();
             let path = dir.path().join("p.brine");
             let options = if compressed {
-                FrameOptions::new().codec(Codec::zstd_shuffled(1)).chunk_len(64)
+                FrameOptions::new().codec(Codec::zstd_shuffled()).zstd_level(1).chunk_len(64)
             } else {
                 FrameOptions::new()
             };
@@ -510,7 +510,7 @@ fn column_metadata_and_ordered_categories_round_trip() {
     let mut w = Writer::create(&path).unwrap();
     w.put_frame_with("whole", &frame(0..4), &options).unwrap();
     let mut fw = w
-        .frame_writer("batched", &options.clone().codec(Codec::zstd(3)))
+        .frame_writer("batched", &options.clone().codec(Codec::zstd()))
         .unwrap();
     fw.write_batch(&frame(0..1)).unwrap();
     fw.write_batch(&frame(1..4)).unwrap();

@@ -327,7 +327,7 @@ fn written() -> Vec<u8> {
     w.put_model_with(
         "packed",
         &forest(),
-        &ModelOptions::new().codec(Codec::zstd(3)),
+        &ModelOptions::new().codec(Codec::zstd()),
     )
     .unwrap();
     w.finish().unwrap();

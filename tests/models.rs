@@ -87,7 +87,7 @@ fn model_round_trips_in_place_and_owned_raw_and_compressed() {
     w.put_model_with(
         "zstd",
         &forest(),
-        &ModelOptions::new().codec(Codec::zstd(3)).version(7),
+        &ModelOptions::new().codec(Codec::zstd()).version(7),
     )
     .unwrap();
     w.finish().unwrap();

@@ -1471,7 +1471,7 @@ fn array_json_brine(e: brine::EntryRef<'_>, meta: &ArchivedArrayMeta) -> Value {
     o.insert("kind".into(), json!(e.kind().name()));
     o.insert("dtype".into(), json!(a.dtype().name()));
     o.insert("shape".into(), json!(a.shape()));
-    o.insert("codec".into(), json!(a.codec()));
+    o.insert("codec".into(), json!(a.codec().name()));
     o.insert("section".into(), json!(meta.section.to_native()));
     o.insert("metadata".into(), metadata_json(e.metadata().iter()));
     macro_rules! read {
@@ -3033,7 +3033,7 @@ fn vector(name: &str) -> Vector {
                 Data::I32((0..250).map(|i| i / 7).collect()),
                 &[250],
             )
-            .codec(Codec::zstd(3))
+            .codec(Codec::zstd())
             .chunk_len(256),
         )
         .array(
@@ -3042,12 +3042,12 @@ fn vector(name: &str) -> Vector {
                 Data::I64((0..512).map(|i| i % 37 - 18).collect()),
                 &[16, 32],
             )
-            .codec(Codec::zstd(3))
+            .codec(Codec::zstd())
             .chunk_len(1001),
         )
         .array(
             Array::new("nothing", Data::F32(vec![]), &[0])
-                .codec(Codec::zstd(3))
+                .codec(Codec::zstd())
                 .chunk_len(64),
         )
         .array(
@@ -3056,7 +3056,7 @@ fn vector(name: &str) -> Vector {
                 Data::U8((0..300).map(|i| (i % 13) as u8).collect()),
                 &[300],
             )
-            .codec(Codec::zstd(3))
+            .codec(Codec::zstd())
             .chunk_len(100),
         ),
         "zstd-shuffle" => {
@@ -3087,7 +3087,7 @@ fn vector(name: &str) -> Vector {
             )
             .array(
                 Array::new("walk", Data::F32(walk), &[200])
-                    .codec(Codec::zstd_shuffled(3))
+                    .codec(Codec::zstd_shuffled())
                     .chunk_len(256),
             )
             .array(
@@ -3096,12 +3096,12 @@ fn vector(name: &str) -> Vector {
                     Data::U16((0..200).map(|i| i * 300).collect()),
                     &[200],
                 )
-                .codec(Codec::zstd_shuffled(3))
+                .codec(Codec::zstd_shuffled())
                 .chunk_len(150),
             )
             .array(
                 Array::new("mixed", Data::F64(mixed), &[5, 10])
-                    .codec(Codec::zstd_shuffled(3))
+                    .codec(Codec::zstd_shuffled())
                     .chunk_len(128),
             )
             .array(
@@ -3110,7 +3110,7 @@ fn vector(name: &str) -> Vector {
                     Data::I64((0..10).map(|i| i * i - 20).collect()),
                     &[10],
                 )
-                .codec(Codec::zstd_shuffled(3)),
+                .codec(Codec::zstd_shuffled()),
             )
             .array(
                 Array::new(
@@ -3118,7 +3118,7 @@ fn vector(name: &str) -> Vector {
                     Data::U8((0..100).map(|i| (i * i) as u8).collect()),
                     &[100],
                 )
-                .codec(Codec::zstd_shuffled(3))
+                .codec(Codec::zstd_shuffled())
                 .chunk_len(64),
             )
         }
@@ -3232,7 +3232,7 @@ fn vector(name: &str) -> Vector {
             .model(
                 ModelDecl::new("identity", identity)
                     .version(2)
-                    .codec(Codec::zstd(3))
+                    .codec(Codec::zstd())
                     .meta("trained", false),
             )
         }
@@ -3645,9 +3645,9 @@ fn frame_compressed() -> Vector {
         .collect();
     let kinds = ["alpha", "beta", "gamma", "delta"];
     let frame = FrameDecl::new("compressed")
-        .codec(Codec::zstd_shuffled(3))
+        .codec(Codec::zstd_shuffled())
         .column_codec("raw-ids", Codec::Raw)
-        .column_codec("plain", Codec::zstd(3))
+        .column_codec("plain", Codec::zstd())
         .chunk_len(128)
         .column("walk", ColData::Prim(Prim::F64(walk)))
         .column(

@@ -16,9 +16,10 @@
 
 use std::path::{Path, PathBuf};
 
+use brine::frame::FrameOptions;
 use brine::frame::csv::{CsvOptions, OnError};
 use brine::frame::{ColumnType, TimeUnit};
-use brine::{Codec, EntryOptions, Writer};
+use brine::{Codec, DEFAULT_ZSTD_LEVEL, EntryOptions, Writer};
 
 use crate::error::{CliError, Result, io, usage};
 use crate::formats::{Format, arrow, csv, npy, npz, safetensors};
@@ -201,8 +202,10 @@ fn parse_align(s: &str) -> Result<u32, String> {
 
 /// Everything an input needs from the command line.
 pub struct Ctx {
+    /// The options of array entries.
     pub options: EntryOptions,
-    pub codec: Codec,
+    /// The options of frame entries (their codec and level; the metadata is the input's).
+    pub frame_options: FrameOptions,
     /// The entry name given with --name.
     name: Option<String>,
     /// Names of entries written, with a description, for the summary.
@@ -248,16 +251,18 @@ pub fn run(args: &Args) -> Result<()> {
             .map_err(|e| io(path, "open", e))?
             .len();
     }
-    let codec = match args.compress {
-        None => Codec::Raw,
-        Some(level) => Codec::Zstd {
+    let (codec, level) = match args.compress {
+        None => (Codec::Raw, DEFAULT_ZSTD_LEVEL),
+        Some(level) => (
+            Codec::Zstd {
+                shuffle: args.shuffle,
+            },
             level,
-            shuffle: args.shuffle,
-        },
+        ),
     };
     let mut ctx = Ctx {
-        options: EntryOptions::new().codec(codec),
-        codec,
+        options: EntryOptions::new().codec(codec).zstd_level(level),
+        frame_options: FrameOptions::new().codec(codec).zstd_level(level),
         name: args.name.clone(),
         written: Vec::new(),
         progress: Progress::new("import", total),

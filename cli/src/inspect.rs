@@ -4,7 +4,7 @@ use std::fmt::Write;
 use std::path::PathBuf;
 
 use brine::frame::StatRange;
-use brine::{Kind, MetaRef, Metadata, Reader, SectionInfo};
+use brine::{Codec, Kind, MetaRef, Metadata, Reader, SectionInfo};
 use serde_json::{Value, json};
 
 use crate::error::Result;
@@ -141,8 +141,8 @@ fn totals(sections: impl IntoIterator<Item = SectionInfo>) -> Totals {
     };
     for s in sections {
         t.codec = match (t.sections, t.codec) {
-            (0, _) => s.codec,
-            (_, c) if c == s.codec => c,
+            (0, _) => s.codec.name(),
+            (_, c) if c == s.codec.name() => c,
             _ => "mixed",
         };
         t.stored += s.stored_len;
@@ -156,11 +156,16 @@ fn totals(sections: impl IntoIterator<Item = SectionInfo>) -> Totals {
     t
 }
 
+/// The codec without its filter, as the JSON's `codec` (the filter is `shuffle`).
+fn base_codec(c: Codec) -> &'static str {
+    if c.is_compressed() { "zstd" } else { "raw" }
+}
+
 fn section_json(slot: &str, s: &SectionInfo) -> Value {
     json!({
         "slot": slot,
-        "codec": s.codec.split('+').next().unwrap_or(s.codec),
-        "shuffle": s.codec.ends_with("+shuffle"),
+        "codec": base_codec(s.codec),
+        "shuffle": s.codec == Codec::zstd_shuffled(),
         "chunks": s.chunks,
         "stored_len": s.stored_len,
         "raw_len": s.raw_len,
@@ -188,8 +193,8 @@ fn document(r: &Reader) -> Result<Value> {
                 json!({
                     "dtype": a.dtype().name(),
                     "shape": a.shape(),
-                    "codec": codec.split('+').next().unwrap_or(codec),
-                    "shuffle": codec.ends_with("+shuffle"),
+                    "codec": base_codec(codec),
+                    "shuffle": codec == Codec::zstd_shuffled(),
                     "chunks": a.chunk_count(),
                     "stored_len": a.stored_len(),
                     "raw_len": a.raw_len(),
@@ -245,7 +250,7 @@ fn document(r: &Reader) -> Result<Value> {
                     "version": m.version(),
                     "fingerprint": hex(m.fingerprint()),
                     "archive_len": m.archive_len(),
-                    "codec": s.codec,
+                    "codec": s.codec.name(),
                     "stored_len": s.stored_len,
                     "raw_len": s.raw_len,
                     "ratio": ratio(s.raw_len, s.stored_len),
@@ -347,7 +352,7 @@ fn table(r: &Reader) -> Result<String> {
                     "array".into(),
                     a.dtype().to_string(),
                     format!("{:?}", a.shape()),
-                    a.codec().to_owned(),
+                    a.codec().to_string(),
                     human(a.stored_len()),
                     human(a.raw_len()),
                     format!("{:.2}", ratio(a.raw_len(), a.stored_len())),
@@ -410,7 +415,7 @@ fn table(r: &Reader) -> Result<String> {
                     "model".into(),
                     format!("{}{version}", m.type_name()),
                     dash(),
-                    s.codec.to_owned(),
+                    s.codec.to_string(),
                     human(s.stored_len),
                     human(s.raw_len),
                     format!("{:.2}", ratio(s.raw_len, s.stored_len)),

@@ -95,7 +95,7 @@ fn sample_file(dir: &Path) -> PathBuf {
         &history,
         &[history.len()],
         &EntryOptions::new()
-            .codec(Codec::zstd_shuffled(3))
+            .codec(Codec::zstd_shuffled())
             .metadata("unit", "s"),
     )
     .unwrap();
@@ -553,7 +553,7 @@ fn import_csv_and_name_and_align() {
     assert_eq!(r.alignment(), 65536);
     assert_eq!(r.frame("weather").unwrap().rows(), 2);
     assert_eq!(r.array::<i32>("v").unwrap().as_slice(), [1, 2]);
-    assert_eq!(r.array_entry("v").unwrap().codec(), "zstd");
+    assert_eq!(r.array_entry("v").unwrap().codec().name(), "zstd");
 
     ok(brine(&[
         &"import", &npy, &"--name", &"renamed", &"-o", &out,
@@ -982,11 +982,13 @@ fn export_refuses_corrupt_data_with_the_message_of_verify() {
     let mut w = Writer::create(&path).unwrap();
     w.put_array("raw", &(0..64).map(|i| i as f32).collect::<Vec<_>>(), &[64])
         .unwrap();
-    let zstd = EntryOptions::new().codec(Codec::zstd(1));
+    let zstd = EntryOptions::new().codec(Codec::zstd()).zstd_level(1);
     w.put_array_with("zstd", &(0..200i64).collect::<Vec<_>>(), &[200], &zstd)
         .unwrap();
     w.put_frame("t", &frame()).unwrap();
-    let options = brine::frame::FrameOptions::new().codec(Codec::zstd(1));
+    let options = brine::frame::FrameOptions::new()
+        .codec(Codec::zstd())
+        .zstd_level(1);
     w.put_frame_with("tz", &frame(), &options).unwrap();
     w.finish().unwrap();
     let bytes = std::fs::read(&path).unwrap();

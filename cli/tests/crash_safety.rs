@@ -58,10 +58,12 @@ fn write_source(path: &Path) {
         .unwrap();
     let mut w = Writer::create(path).unwrap();
     w.put_array("a-raw", &raw, &[RAW_LEN / 1024, 1024]).unwrap();
-    let shuffled = EntryOptions::new().codec(Codec::zstd_shuffled(1));
+    let shuffled = EntryOptions::new()
+        .codec(Codec::zstd_shuffled())
+        .zstd_level(1);
     w.put_array_with("b-zstd", &zstd, &[ZSTD_LEN], &shuffled)
         .unwrap();
-    let columns = FrameOptions::new().column_codec("label", Codec::zstd(1));
+    let columns = FrameOptions::new().column_codec("label", Codec::zstd());
     w.put_frame_with("c-frame", &frame, &columns).unwrap();
     w.finish().unwrap();
 }

@@ -43,7 +43,7 @@ pub fn run(path: &Path) -> Result<(), Box<dyn std::error::Error>> {
         &signal,
         &[signal.len()],
         &EntryOptions::new()
-            .codec(Codec::zstd_shuffled(3))
+            .codec(Codec::zstd_shuffled())
             .metadata("unit", "volts"),
     )?;
     w.put_array::<f64>("learning_rate", &[3e-4], &[])?;

@@ -26,7 +26,7 @@ pub fn run(path: &Path) -> Result<(), Box<dyn std::error::Error>> {
         "weather",
         &source,
         &options,
-        &FrameOptions::new().column_codec("wind", Codec::zstd_shuffled(3)),
+        &FrameOptions::new().column_codec("wind", Codec::zstd_shuffled()),
     )?;
     w.finish()?;
     println!(

@@ -113,11 +113,17 @@ pub fn options(head: [u8; 3], text: &[u8]) -> (CsvOptions, FrameOptions) {
         o = o.column_type(name, set_type(c));
     }
     let codec = if c & 128 != 0 {
-        Codec::zstd_shuffled(1)
+        Codec::zstd_shuffled()
     } else {
         Codec::Raw
     };
-    (o, FrameOptions::new().codec(codec).chunk_len(256))
+    (
+        o,
+        FrameOptions::new()
+            .codec(codec)
+            .zstd_level(1)
+            .chunk_len(256),
+    )
 }
 
 /// Runs the target on one input: parses it, and imports it too when byte 2 asks (writing its

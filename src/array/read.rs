@@ -5,7 +5,8 @@ use std::ops::Range;
 use crate::array::{ArrayView, CastError, Dtype, Element};
 use crate::error::{Error, Result};
 use crate::io::map::AccessPattern;
-use crate::raw::manifest::{ArchivedSection, codec_name};
+use crate::options::Codec;
+use crate::raw::manifest::ArchivedSection;
 use crate::reader::{EntryRef, Kind, Reader, SectionInfo};
 
 impl Reader {
@@ -96,9 +97,9 @@ impl<'r> ArrayEntry<'r> {
         self.len() == 0
     }
 
-    /// `"raw"`, `"zstd"` or `"zstd+shuffle"`.
-    pub fn codec(&self) -> &'static str {
-        codec_name(self.section.codec, self.section.shuffle)
+    /// How the array's section is stored.
+    pub fn codec(&self) -> Codec {
+        Codec::of_section(self.section)
     }
 
     /// Whether reading needs decompression.

@@ -80,8 +80,7 @@ impl Writer {
             .try_fold(size, |acc, &d| acc.checked_mul(d as u64))
             .filter(|&b| usize::try_from(b).is_ok())
             .ok_or_else(|| self.invalid(name, "shape overflows the address space"))?;
-        let section =
-            self.begin_section(raw_len, T::DTYPE.size(), options.codec, options.chunk_len)?;
+        let section = self.begin_section(raw_len, T::DTYPE.size(), &options.encoding)?;
         self.poisoned = true;
         Ok(ArrayWriter {
             writer: self,

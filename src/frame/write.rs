@@ -9,17 +9,17 @@ use crate::error::{Error, Result};
 use crate::frame::bitmap::{Bitmap, BitmapBuilder};
 use crate::frame::column::{Buffers, Column, Frame};
 use crate::frame::types::{ColumnType, Field, StatRange};
+use crate::options::{Codec, Encoding, shared_entry_options};
 use crate::raw::build::PendingColumn;
 use crate::raw::manifest::{COLUMN_FLAG_ORDERED, ColumnMeta, MetaValue, NO_SECTION};
-use crate::writer::{Codec, Writer};
+use crate::writer::Writer;
 
 /// Options of a frame entry: codecs (for all columns or per column), the entry's metadata and
 /// each column's.
 #[derive(Clone, Debug, Default)]
 pub struct FrameOptions {
-    codec: Codec,
+    encoding: Encoding,
     columns: HashMap<String, Codec>,
-    chunk_len: Option<usize>,
     metadata: BTreeMap<String, MetaValue>,
     column_metadata: BTreeMap<String, BTreeMap<String, MetaValue>>,
 }
@@ -30,28 +30,12 @@ impl FrameOptions {
         Self::default()
     }
 
-    /// The codec of every column without its own ([`Codec::Raw`] by default): hot columns raw,
-    /// cold ones zstd.
-    pub fn codec(mut self, codec: Codec) -> Self {
-        self.codec = codec;
-        self
-    }
+    // `codec` is the codec of every column without its own (see `column_codec`).
+    shared_entry_options!();
 
     /// The codec of one column.
     pub fn column_codec(mut self, column: impl Into<String>, codec: Codec) -> Self {
         self.columns.insert(column.into(), codec);
-        self
-    }
-
-    /// Raw bytes per compressed chunk (default 1 MiB).
-    pub fn chunk_len(mut self, bytes: usize) -> Self {
-        self.chunk_len = Some(bytes);
-        self
-    }
-
-    /// Adds a metadata pair to the entry.
-    pub fn metadata(mut self, key: impl Into<String>, value: impl Into<MetaValue>) -> Self {
-        self.metadata.insert(key.into(), value.into());
         self
     }
 
@@ -95,8 +79,12 @@ impl FrameOptions {
             .or_insert_with(|| value.into());
     }
 
-    fn codec_of(&self, column: &str) -> Codec {
-        self.columns.get(column).copied().unwrap_or(self.codec)
+    /// The encoding of one column: the entry's, with the column's own codec if it has one.
+    fn encoding_of(&self, column: &str) -> Encoding {
+        match self.columns.get(column) {
+            Some(&codec) => self.encoding.with_codec(codec),
+            None => self.encoding,
+        }
     }
 
     /// Each column's manifest extras, after checking that the options name only columns
@@ -194,22 +182,21 @@ impl Writer {
         self.start_entry(name)?;
         let mut columns = Vec::with_capacity(frame.columns.len());
         for (column_name, c) in frame.columns() {
-            let codec = options.codec_of(column_name);
+            let e = &options.encoding_of(column_name);
             let mut meta = column_meta(c.ty(), c.null_count() as u64, c.range());
             let b: Buffers<'_> = c.buffers();
-            let chunk = options.chunk_len;
             if let Some(v) = b.validity {
-                meta.validity = self.write_buffer(name, v, 1, codec, chunk)?;
+                meta.validity = self.write_buffer(name, v, 1, e)?;
             }
-            meta.values = self.write_buffer(name, b.values, b.value_size.max(1), codec, chunk)?;
+            meta.values = self.write_buffer(name, b.values, b.value_size.max(1), e)?;
             if let Some(offsets) = b.offsets {
                 let bytes = bytemuck::cast_slice(offsets);
-                meta.offsets = self.write_buffer(name, bytes, 8, codec, chunk)?;
+                meta.offsets = self.write_buffer(name, bytes, 8, e)?;
             }
             if let Some((offsets, bytes)) = b.dictionary {
                 let o = bytemuck::cast_slice(offsets);
-                meta.dictionary_offsets = self.write_buffer(name, o, 8, codec, chunk)?;
-                meta.dictionary_values = self.write_buffer(name, bytes, 1, codec, chunk)?;
+                meta.dictionary_offsets = self.write_buffer(name, o, 8, e)?;
+                meta.dictionary_values = self.write_buffer(name, bytes, 1, e)?;
             }
             columns.push((meta, column_name.to_owned(), c.ty().clone()));
         }
@@ -340,8 +327,7 @@ impl FrameWriter<'_> {
         };
         let mut columns = Vec::with_capacity(fields.len());
         for (field, spool) in fields.into_iter().zip(spools) {
-            let codec = options.codec_of(&field.name);
-            let chunk = options.chunk_len;
+            let e = &options.encoding_of(&field.name);
             let mut meta = column_meta(&field.ty, spool.null_count, spool.range);
             let ColumnSpool {
                 mut validity,
@@ -353,18 +339,18 @@ impl FrameWriter<'_> {
             } = spool;
             if meta.null_count > 0 {
                 let (file, len) = validity.finish().map_err(io)?;
-                meta.validity = writer.copy_buffer(&name, file, len, 1, codec, chunk)?;
+                meta.validity = writer.copy_buffer(&name, file, len, 1, e)?;
             }
             let (file, len) = values.finish().map_err(io)?;
-            meta.values = writer.copy_buffer(&name, file, len, value_size, codec, chunk)?;
+            meta.values = writer.copy_buffer(&name, file, len, value_size, e)?;
             if let Some(o) = &mut offsets {
                 let (file, len) = o.spool.finish().map_err(io)?;
-                meta.offsets = writer.copy_buffer(&name, file, len, 8, codec, chunk)?;
+                meta.offsets = writer.copy_buffer(&name, file, len, 8, e)?;
             }
             if let Some(d) = dictionary {
                 let o = bytemuck::cast_slice(&d.offsets);
-                meta.dictionary_offsets = writer.write_buffer(&name, o, 8, codec, chunk)?;
-                meta.dictionary_values = writer.write_buffer(&name, &d.bytes, 1, codec, chunk)?;
+                meta.dictionary_offsets = writer.write_buffer(&name, o, 8, e)?;
+                meta.dictionary_values = writer.write_buffer(&name, &d.bytes, 1, e)?;
             }
             columns.push((meta, field.name, field.ty));
         }

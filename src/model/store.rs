@@ -16,9 +16,10 @@ use rkyv::{Archive, Archived, Deserialize, Portable, Serialize};
 
 use crate::error::{ArchiveError, Error, Limit, Result, SchemaMismatch};
 use crate::model::schema::{Schema, first_difference, schema_text};
+use crate::options::{Encoding, shared_entry_options};
 use crate::raw::manifest::{MetaValue, ModelMeta};
 use crate::reader::{EntryRef, Kind, Reader};
-use crate::writer::{Codec, Writer};
+use crate::writer::Writer;
 
 /// The largest archive rkyv can address with 32-bit relative pointers (the layout brine pins):
 /// rkyv's serializer panics past it, so brine stops serializing there with an error.
@@ -28,7 +29,7 @@ pub const MAX_ARCHIVE_LEN: usize = i32::MAX as usize;
 #[derive(Clone, Debug, Default)]
 pub struct ModelOptions {
     version: Option<u64>,
-    codec: Codec,
+    encoding: Encoding,
     metadata: BTreeMap<String, MetaValue>,
 }
 
@@ -45,17 +46,8 @@ impl ModelOptions {
         self
     }
 
-    /// How the archive is stored: raw (read in place) or zstd (decompressed on first access).
-    pub fn codec(mut self, codec: Codec) -> Self {
-        self.codec = codec;
-        self
-    }
-
-    /// Adds a metadata pair to the entry.
-    pub fn metadata(mut self, key: impl Into<String>, value: impl Into<MetaValue>) -> Self {
-        self.metadata.insert(key.into(), value.into());
-        self
-    }
+    // A compressed archive is decompressed whole on first access, to be read in place.
+    shared_entry_options!();
 }
 
 /// The rkyv writer brine archives models into: it refuses to grow past [`MAX_ARCHIVE_LEN`], so
@@ -124,7 +116,7 @@ impl Writer {
                 .map_err(|e| self.invalid(name, format!("archiving {}: {e}", T::type_name())))?
                 .0;
         self.start_entry(name)?;
-        let section = self.write_buffer(name, &bytes, 1, options.codec, None)?;
+        let section = self.write_buffer(name, &bytes, 1, &options.encoding)?;
         let meta = ModelMeta {
             section,
             flags: u32::from(options.version.is_some()),

@@ -6,7 +6,6 @@ use std::io::{BufReader, Read, Seek, SeekFrom};
 use std::path::Path;
 use std::sync::Arc;
 
-use brine::frame::FrameOptions;
 use brine::{Reader, Writer};
 
 use super::frames::{BATCH_ROWS, Checks, frame_line};
@@ -62,8 +61,7 @@ pub fn import(w: &mut Writer, ctx: &mut Ctx, path: &Path) -> Result<()> {
     let mut batches = batches.peekable();
     // The schema's and the fields' metadata (pyarrow's `pandas` key among them) are kept as
     // the entry's and the columns' metadata, so that export gives them back.
-    let options =
-        brine::frame::arrow::frame_options(&schema, &FrameOptions::new().codec(ctx.codec));
+    let options = brine::frame::arrow::frame_options(&schema, &ctx.frame_options);
     let empty = batches
         .peek()
         .is_none()

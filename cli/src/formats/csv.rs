@@ -4,7 +4,6 @@
 
 use std::path::Path;
 
-use brine::frame::FrameOptions;
 use brine::{Reader, Writer};
 
 use super::frames::{BATCH_ROWS, Checks, frame_line};
@@ -23,8 +22,7 @@ pub fn detect(ext: &str, _role: Role) -> bool {
 /// Imports the `.csv` file `path` as one frame, named after the file's stem.
 pub fn import(w: &mut Writer, ctx: &mut Ctx, path: &Path) -> Result<()> {
     let name = ctx.name(&stem(path), path)?;
-    let frame_options = FrameOptions::new().codec(ctx.codec);
-    let report = brine::frame::csv::import(w, &name, path, &ctx.csv, &frame_options)?;
+    let report = brine::frame::csv::import(w, &name, path, &ctx.csv, &ctx.frame_options)?;
     ctx.progress.inc(report.bytes);
     let mut line = frame_line(&name, report.rows, &report.fields, path);
     if report.skipped > 0 {

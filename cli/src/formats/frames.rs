@@ -77,7 +77,7 @@ impl<'r> Checks<'r> {
                 let reach = match (slot, &ty) {
                     // Stored bytes that decoding reads (checking each chunk): hashed at the
                     // end, so that a chunk that does not decode is reported as verify does.
-                    _ if info.codec != "raw" => Reach::End,
+                    _ if info.codec.is_compressed() => Reach::End,
                     ("validity", _) | ("values", ColumnType::Bool) => Reach::Bits,
                     ("offsets", _) => Reach::Offsets,
                     ("values", ColumnType::Utf8) => Reach::Bytes(c.strings()?.offsets()),
