@@ -24,7 +24,6 @@ pub(crate) fn check_manifest(
         header,
         m,
         ext,
-        known_zone: crate::frame::is_known_zone,
     };
     v.check_container()?;
     v.check_arrays()?;

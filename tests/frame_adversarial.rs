@@ -174,9 +174,9 @@ fn frame_f() -> Frame {
 
 fn frame_options() -> FrameOptions {
     FrameOptions::new()
-        .column_codec("zi", Codec::zstd_shuffled(3))
-        .column_codec("zs", Codec::zstd(3))
-        .column_codec("zc", Codec::zstd(3))
+        .column_codec("zi", Codec::zstd_shuffled())
+        .column_codec("zs", Codec::zstd())
+        .column_codec("zc", Codec::zstd())
         .chunk_len(16)
 }
 
@@ -611,19 +611,18 @@ fn zone_on_a_non_timestamp() {
 #[test]
 fn unknown_zone() {
     let c = baseline();
-    // Baseline: known zones open (an IANA name, UTC, fixed offsets).
+    // Baseline: known zones open and read (an IANA name, UTC, fixed offsets).
     for zone in ["UTC", "America/New_York", "+05:30", "-00:00"] {
-        open(&c.bytes_edited(|m| set_zone(m, "ts", zone))).unwrap();
+        let r = open(&c.bytes_edited(|m| set_zone(m, "ts", zone))).unwrap();
+        r.frame("f")
+            .unwrap()
+            .column("ts")
+            .unwrap()
+            .buffers()
+            .unwrap();
     }
-    for zone in [
-        "Mars/Olympus",
-        "+24:00",
-        "+05:60",
-        "05:30",
-        "Europe/Paris ",
-        "europe/paris",
-        "\u{1F600}",
-    ] {
+    // Not of the form of a zone: the file is refused at open (F4).
+    for zone in ["+24:00", "+05:60", "05:30", "Europe/Paris ", "\u{1F600}"] {
         let bytes = c.bytes_edited(|m| set_zone(m, "ts", zone));
         let e = open_err(&bytes);
         assert!(
@@ -632,6 +631,26 @@ fn unknown_zone() {
             "{zone:?}: {e:?}"
         );
         assert_names(&e, &[FILE, "\"f\"", "\"ts\"", "zone_end", "time zone"]);
+    }
+    // Of the form of a zone, but unknown to this build's database: the file opens, the other
+    // columns read, and that column is refused on first access, every time (D10).
+    for zone in ["Mars/Olympus", "europe/paris"] {
+        let r = open(&c.bytes_edited(|m| set_zone(m, "ts", zone))).unwrap();
+        let f = r.frame("f").unwrap();
+        for other in f.iter().filter(|c| c.name() != "ts") {
+            other.buffers().unwrap();
+        }
+        let ts = f.column("ts").unwrap();
+        assert_eq!(ts.zone(), Some(zone), "the schema still shows the zone");
+        for _ in 0..2 {
+            let e = ts.buffers().unwrap_err();
+            assert!(
+                matches!(&e, Error::InvalidColumn { field: "zone", entry, column, reason, .. }
+                    if entry == "f" && column == "ts" && reason.contains(&format!("{zone:?}"))),
+                "{zone:?}: {e:?}"
+            );
+            assert_names(&e, &[FILE, "\"f\"", "\"ts\"", "zone", "tz database"]);
+        }
     }
 }
 

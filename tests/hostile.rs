@@ -201,7 +201,7 @@ fn written(write: impl FnOnce(&mut Writer)) -> Crafted {
 /// A file with one u8 array "a" of 64 elements, compressed when `zstd`.
 fn one_array(zstd: bool) -> Crafted {
     written(|w| {
-        let codec = if zstd { Codec::zstd(3) } else { Codec::Raw };
+        let codec = if zstd { Codec::zstd() } else { Codec::Raw };
         let options = EntryOptions::new().codec(codec).chunk_len(16);
         w.put_array_with("a", &[7u8; 64], &[64], &options).unwrap();
     })
@@ -302,6 +302,40 @@ fn array_whose_shape_product_overflows_u64_is_invalid_field() {
         });
         let e = bounded("shape overflow", SMALL, || err(open(&bytes)));
         assert_field(&e, "entry \"a\"", "dims", &["overflows u64"]);
+    }
+}
+
+#[test]
+fn empty_array_whose_nonzero_dimensions_pass_isize_max_is_limit_exceeded() {
+    let _g = serial();
+    let c = one_array(false);
+    // u8 x [0, 2^63] holds no element, so its byte count (0) fits, but no ndarray or numpy
+    // array has that shape: `as_ndarray` would have nothing to return. f64 x [0, 2^61, 2^4]
+    // overflows u64 in its nonzero dimensions alone.
+    for (dims, f64_dtype) in [(vec![0, 1 << 63], false), (vec![0, 1 << 61, 16], true)] {
+        let bytes = c.bytes_edited(|m| {
+            m.dims = dims.clone();
+            m.arrays[0].dims_end = dims.len() as u32;
+            if f64_dtype {
+                m.arrays[0].dtype = brine::raw::Dtype::F64.code();
+            }
+            m.sections[0].length = 0;
+            m.sections[0].raw_length = 0;
+        });
+        let e = bounded("empty, huge shape", SMALL, || err(open(&bytes)));
+        let Error::LimitExceeded {
+            value,
+            limit,
+            setting,
+            ..
+        } = &e
+        else {
+            panic!("expected LimitExceeded, got {e:?}");
+        };
+        assert_eq!(*setting, brine::Limit::AddressSpace);
+        assert_eq!(*limit, i64::MAX as u64);
+        assert_eq!(*value, if f64_dtype { u64::MAX } else { 1 << 63 });
+        assert_names(&e, &["entry \"a\"", "nonzero dimensions"]);
     }
 }
 
@@ -643,9 +677,7 @@ fn tables_declaring_billions_of_rows_are_invalid_manifest_without_allocating() {
     // One of each table, compressed array included.
     let c = written(|w| {
         w.set_metadata("k", 1i64);
-        let options = EntryOptions::new()
-            .codec(Codec::zstd(3))
-            .metadata("e", 2i64);
+        let options = EntryOptions::new().codec(Codec::zstd()).metadata("e", 2i64);
         w.put_array_with("a", &[1u16; 100], &[10, 10], &options)
             .unwrap();
         let f = Frame::builder()
@@ -928,7 +960,7 @@ fn frames_written_by_brine_open_under_tight_limits() {
             .column("s", Column::strings((0..1000).map(|i| format!("row {i}"))))
             .build()
             .unwrap();
-        let options = FrameOptions::new().codec(Codec::zstd(3));
+        let options = FrameOptions::new().codec(Codec::zstd());
         w.put_frame_with("f", &f, &options).unwrap();
     });
     let bytes = c.bytes();

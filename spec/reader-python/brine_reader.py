@@ -24,6 +24,7 @@ import dataclasses
 import math
 import mmap
 import os
+import re
 import struct
 import sys
 import zoneinfo
@@ -84,7 +85,7 @@ class SectionOutOfBounds(BrineError): """A section lies outside the data area (S
 class SectionsOverlap(BrineError): """Sections overlap or are out of order (S2)."""
 class Decompress(BrineError): """A zstd chunk is not exactly one frame of its length (D1)."""
 class InvalidData(BrineError): """An array's elements are invalid (D3)."""
-class InvalidColumn(BrineError): """A column's buffers are inconsistent (D4-D7)."""
+class InvalidColumn(BrineError): """A column's zone or buffers are not valid (D4-D7, D10)."""
 class SchemaMismatch(BrineError): """A model's schema or fingerprint does not match (D8)."""
 class InvalidModel(BrineError): """A model's archive is invalid for its schema (D9)."""
 class NotFound(BrineError, KeyError): """No entry or column of that name (API error)."""
@@ -379,13 +380,25 @@ def _utf8_boundary(data: bytes, i: int) -> bool:
     return i == len(data) or (data[i] & 0xC0) != 0x80
 
 
-def _valid_zone(zone: str) -> bool:
-    """F4: a fixed offset ``±HH:MM`` or a name of the IANA time zone database."""
-    if len(zone) == 6 and zone[0] in "+-" and zone[3] == ":" and \
-            zone[1:3].isascii() and zone[1:3].isdigit() and zone[4:6].isascii() and \
-            zone[4:6].isdigit():
-        return int(zone[1:3]) <= 23 and int(zone[4:6]) <= 59
-    return zone in _iana_zones()
+def _fixed_offset(zone: str) -> bool:
+    """A fixed offset ``±HH:MM`` (§8.1)."""
+    return len(zone) == 6 and zone[0] in "+-" and zone[3] == ":" and \
+        zone[1:3].isascii() and zone[1:3].isdigit() and zone[4:6].isascii() and \
+        zone[4:6].isdigit() and int(zone[1:3]) <= 23 and int(zone[4:6]) <= 59
+
+
+_ZONE_NAME = re.compile(r"[A-Za-z][A-Za-z0-9._+-]*(/[A-Za-z][A-Za-z0-9._+-]*)*")
+
+
+def _zone_form(zone: str) -> bool:
+    """F4: a fixed offset, or of the form of an IANA time zone name (whether the database
+    knows the name is D10, checked on first access)."""
+    return _fixed_offset(zone) or _ZONE_NAME.fullmatch(zone) is not None
+
+
+def _known_zone(zone: str) -> bool:
+    """D10: a fixed offset, or a name of this reader's IANA database (Python's zoneinfo)."""
+    return _fixed_offset(zone) or zone in _iana_zones()
 
 
 _ZONES = None
@@ -980,9 +993,10 @@ class File:
         elif unit != 0:
             raise bad(InvalidField, f"unit {unit} for a {COLUMN_KINDS[kind]} column", "unit",
                       "F4", cname)
-        if zone and (kind != 4 or not _valid_zone(zone)):
-            raise bad(InvalidField, f"zone {zone!r} " + ("is neither ±HH:MM nor an IANA time "
-                      "zone name" if kind == 4 else f"on a {COLUMN_KINDS[kind]} column"),
+        if zone and (kind != 4 or not _zone_form(zone)):
+            raise bad(InvalidField, f"zone {zone!r} " + ("is neither ±HH:MM nor of the form of "
+                      "an IANA time zone name" if kind == 4
+                      else f"on a {COLUMN_KINDS[kind]} column"),
                       "zone_end", "F4", cname)
         # F5
         if reserved or any(reserved2):
@@ -1190,7 +1204,7 @@ class File:
     def frame(self, name, columns=None) -> Frame:
         """Frame ``name`` as a ``Frame``: a dict column name -> values, in column order.
 
-        Each column is checked the first time it is read (D4-D7, after D1, D2 for its
+        Each column is checked the first time it is read (D10, D4-D7, after D1, D2 for its
         buffers); ``columns`` restricts the read to some columns. Values by kind:
 
         - bool, primitive: a numpy array (``bool`` unpacked from the bits, else the dtype; a
@@ -1231,6 +1245,9 @@ class File:
             return InvalidColumn(f"column {col.name!r}: {message}", file=self.path,
                                  entry=fname, field=field, rule=rule)
 
+        if col.zone and not _known_zone(col.zone):                          # D10
+            raise bad(f"time zone {col.zone!r} is unknown to this reader's database", "zone",
+                      "D10")
         buf = {slot: self._section_bytes(s, fname) for slot, s in col.buffers.items()}
         mask = None
         if "validity" in buf:                                               # D4

@@ -68,12 +68,25 @@ impl Validator<'_> {
                     "element count times element size overflows u64".into(),
                 )
             })?;
-        if usize::try_from(bytes).is_err() {
+        // A reader limit that A3 allows: ndarray and numpy cannot describe a shape whose
+        // nonzero dimensions multiply past `isize::MAX` bytes, even when a zero dimension makes
+        // it empty (`[0, 2^63]`), so brine refuses it here and every array it opens has a view.
+        // It also bounds `bytes`, which is at most this product, to what a slice can hold.
+        let addressable = isize::MAX.unsigned_abs() as u64;
+        let footprint = dims
+            .iter()
+            .map(|d| d.to_native())
+            .filter(|&d| d != 0)
+            .try_fold(dtype.size() as u64, u64::checked_mul);
+        if footprint.is_none_or(|f| f > addressable) {
             return Err(Error::LimitExceeded {
                 file: self.file.to_path_buf(),
-                what: format!("size of entry {:?}", self.array_name(row)),
-                value: bytes,
-                limit: usize::MAX as u64,
+                what: format!(
+                    "size of entry {:?} (its nonzero dimensions times the element size)",
+                    self.array_name(row)
+                ),
+                value: footprint.unwrap_or(u64::MAX),
+                limit: addressable,
                 setting: Limit::AddressSpace,
             });
         }

@@ -45,7 +45,9 @@ pub use column::{
     BinaryBuilder, BoolBuilder, CategoricalBuilder, Column, ColumnElement, Frame, FrameBuilder,
     PrimitiveBuilder, StringBuilder,
 };
-pub use types::{ColumnStats, ColumnType, Field, StatRange, TimeUnit, fixed_offset, is_known_zone};
+pub use types::{
+    ColumnStats, ColumnType, Field, StatRange, TimeUnit, fixed_offset, is_known_zone, is_zone_form,
+};
 pub use view::{
     BinaryColumn, BoolColumn, CategoricalColumn, ColumnView, FrameView, PrimitiveColumn, StrColumn,
     TemporalColumn,

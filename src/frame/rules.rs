@@ -3,6 +3,7 @@
 //! checked per column at first access, in `frame::view`.
 
 use crate::error::{Error, Limit, Result};
+use crate::frame::types::is_zone_form;
 use crate::raw::dtype::Dtype;
 use crate::raw::manifest::{
     ArchivedColumnMeta, ArchivedManifest11, COLUMN_BINARY, COLUMN_BOOL, COLUMN_CATEGORICAL,
@@ -205,10 +206,13 @@ impl Validator<'_> {
             if c.kind != COLUMN_TIMESTAMP {
                 return Err(field("zone_end", "only timestamps have a time zone".into()));
             }
-            if !(self.known_zone)(zone) {
+            if !is_zone_form(zone) {
                 return Err(field(
                     "zone_end",
-                    format!("time zone {zone:?} is unknown to this reader's tz database"),
+                    format!(
+                        "time zone {zone:?} is neither an offset ±HH:MM nor of the form of an \
+                         IANA time zone name"
+                    ),
                 ));
             }
         }

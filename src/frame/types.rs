@@ -307,6 +307,21 @@ pub fn is_known_zone(zone: &str) -> bool {
     fixed_offset(zone).is_some() || zone.parse::<chrono_tz::Tz>().is_ok()
 }
 
+/// Whether `zone` has the form of a time zone (spec/FORMAT.md §8.1, rule F4): a fixed offset
+/// `±HH:MM`, or a name of the IANA database's form: components separated by `/`, each an ASCII
+/// letter followed by letters, digits, `.`, `_`, `-` or `+` (`Europe/Paris`, `Etc/GMT+5`).
+/// Whether this build's database knows the name is a separate question, asked when a column
+/// is first accessed (rule D10; [`is_known_zone`]), so that a zone newer than the reader's
+/// database costs that column, not the file.
+pub fn is_zone_form(zone: &str) -> bool {
+    let component = |c: &str| {
+        let mut bytes = c.bytes();
+        bytes.next().is_some_and(|b| b.is_ascii_alphabetic())
+            && bytes.all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'_' | b'-' | b'+'))
+    };
+    fixed_offset(zone).is_some() || zone.split('/').all(component)
+}
+
 /// The seconds east of UTC of a fixed-offset zone `+HH:MM` / `-HH:MM` (`HH` ≤ 23, `MM` ≤ 59),
 /// or `None` for anything else (an IANA name among them).
 pub fn fixed_offset(zone: &str) -> Option<i32> {
@@ -328,6 +343,30 @@ pub fn fixed_offset(zone: &str) -> Option<i32> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn every_zone_of_the_database_has_the_form_of_a_zone() {
+        for tz in chrono_tz::TZ_VARIANTS {
+            assert!(is_zone_form(tz.name()), "{}", tz.name());
+        }
+        for zone in ["+05:30", "-00:00", "Mars/Olympus", "Etc/GMT+5"] {
+            assert!(is_zone_form(zone), "{zone}");
+        }
+        for zone in [
+            "",
+            "+24:00",
+            "+0530",
+            "/UTC",
+            "UTC/",
+            "Europe//Paris",
+            "1st/Zone",
+            "Europe/..",
+            "Zone name",
+            "Zoné",
+        ] {
+            assert!(!is_zone_form(zone), "{zone}");
+        }
+    }
 
     #[test]
     fn column_types_parse_what_they_display() {

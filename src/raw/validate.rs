@@ -81,7 +81,6 @@ pub(crate) struct Validator<'a> {
     pub header: &'a Header,
     pub m: &'a ArchivedManifest,
     pub ext: Option<&'a ArchivedManifest11>,
-    pub known_zone: fn(&str) -> bool,
 }
 
 impl Validator<'_> {
