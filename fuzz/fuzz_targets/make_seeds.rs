@@ -100,7 +100,7 @@ fn open_walk(root: &Path, out: &Path, tmp: &Path) {
     // One model of each type, raw and zstd, each in its own small file.
     let file = tmp.join("m.brine");
     let put = |name: &str, f: &dyn Fn(&mut Writer, ModelOptions)| {
-        for (suffix, codec) in [("raw", Codec::Raw), ("zstd", Codec::zstd(1))] {
+        for (suffix, codec) in [("raw", Codec::Raw), ("zstd", Codec::zstd())] {
             let mut w = Writer::create(&file).expect("create");
             f(&mut w, ModelOptions::new().codec(codec).version(3));
             w.finish().expect("finish");
@@ -149,9 +149,9 @@ fn open_walk(root: &Path, out: &Path, tmp: &Path) {
     let options = |shuffle| {
         brine::EntryOptions::new()
             .codec(if shuffle {
-                Codec::zstd_shuffled(1)
+                Codec::zstd_shuffled()
             } else {
-                Codec::zstd(1)
+                Codec::zstd()
             })
             .chunk_len(64)
     };
