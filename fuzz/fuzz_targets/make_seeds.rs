@@ -14,8 +14,8 @@ use std::collections::BTreeMap;
 use std::io::Write as _;
 use std::path::{Path, PathBuf};
 
-use brine::raw::codec::compress_chunk;
 use brine::model::{ModelOptions, TensorRef};
+use brine::raw::codec::compress_chunk;
 use brine::{Codec, Dtype, Writer};
 use brine_fuzz::models::{self, Small};
 use brine_fuzz::{npy, safetensors};
