@@ -4,7 +4,7 @@
 use std::fmt;
 use std::str::FromStr;
 
-use crate::raw::manifest::{ArchivedSection, CODEC_ZSTD};
+use crate::raw::manifest::ArchivedSection;
 
 /// How a section's bytes are stored: what a writer asks for and what a reader reports.
 ///
@@ -52,10 +52,10 @@ impl Codec {
         }
     }
 
-    /// The codec of a section of a validated manifest (tier 1, rule C1, refused every other
-    /// code, so anything but zstd is raw).
+    /// The codec of a section of a validated manifest (tier 1, rule C1, refused every code
+    /// but raw and zstd, so a compressed section is zstd).
     pub(crate) fn of_section(s: &ArchivedSection) -> Codec {
-        if s.codec == CODEC_ZSTD {
+        if s.is_compressed() {
             Codec::Zstd {
                 shuffle: s.shuffle != 0,
             }
