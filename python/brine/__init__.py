@@ -194,6 +194,7 @@ class LazyArray:
             if not 0 <= i < n:
                 raise IndexError(f"index {int(key)} is out of bounds for axis 0 with size {n}")
             rows = self._rows(i, i + 1)[0]
+            return rows[rest] if rest else rows
         elif isinstance(key, slice):
             start, stop, step = key.indices(n)
             if step > 0:
@@ -203,7 +204,7 @@ class LazyArray:
                 rows = self._rows(lo, max(lo, start + 1))[::-1][:: -step]
         else:
             return np.asarray(self)[(key, *rest)]
-        return rows[rest] if rest else rows
+        return rows[(slice(None), *rest)] if rest else rows
 
 
 # -------------------------------------------------------------------------------------------
@@ -217,14 +218,41 @@ def _is_instance(value: Any, module: str, name: str) -> bool:
     return cls is not None and isinstance(value, cls)
 
 
+def _keep_empty_chunks(table: Any) -> Any:
+    """A table of no rows as a stream of one empty batch: pyarrow's stream of a table skips
+    empty chunks, and with them the categories of its dictionary columns."""
+    import pyarrow as pa
+
+    if table.num_rows:
+        return table
+    arrays = [c.chunk(0) if c.num_chunks else pa.array([], c.type) for c in table.columns]
+    batch = pa.RecordBatch.from_arrays(arrays, schema=table.schema)
+    return pa.RecordBatchReader.from_batches(table.schema, [batch])
+
+
 def _frame_source(name: str, value: Any) -> Any:
     """An object with ``__arrow_c_stream__`` holding the frame ``value``."""
+    source = _arrow_source(name, value)
+    if _is_instance(source, "pyarrow", "Table"):
+        return _keep_empty_chunks(source)
+    return source
+
+
+def _arrow_source(name: str, value: Any) -> Any:
     if _is_instance(value, "pandas", "DataFrame"):
         import pyarrow as pa
 
         # The `pandas` schema metadata pyarrow adds (index, column names and dtypes) is
         # stored with the frame, so that reading gives the same DataFrame back.
-        return pa.Table.from_pandas(value)
+        table = pa.Table.from_pandas(value)
+        # pyarrow types an object column of only None (or of no rows) as `null`, which has
+        # no brine column; stored as binary, it comes back as the object column its `pandas`
+        # metadata describes.
+        for i, field in enumerate(table.schema):
+            if pa.types.is_null(field.type):
+                column = table.column(i).cast(pa.binary())
+                table = table.set_column(i, field.with_type(pa.binary()), column)
+        return table
     if _is_instance(value, "pyarrow", "RecordBatch"):
         import pyarrow as pa
 
@@ -343,7 +371,9 @@ class File(Mapping[str, Any]):
 
     def frame(self, name: str, to: str = "pandas") -> Any:
         """Frame ``name`` as a pandas DataFrame (``to="pandas"``), a pyarrow Table
-        (``"arrow"``: zero-copy, its buffers point into the mapping), a polars DataFrame
+        (``"arrow"``: zero-copy, its buffers point into the mapping; brine's storage types:
+        strings and binary with 64-bit offsets, categoricals as ``dictionary<int32,
+        large_string>``, every field nullable), a polars DataFrame
         (``"polars"``) or the Arrow C stream itself (``"stream"``: any consumer of
         ``__arrow_c_stream__``). pandas conversion copies where pandas needs its own memory."""
         return _convert_frame(self._file.frame(name), to)

@@ -17,7 +17,7 @@ use std::ptr::NonNull;
 use std::sync::{Arc, Mutex, MutexGuard};
 
 use arrow_array::ffi_stream::{FFI_ArrowArrayStream, RecordBatchStreamReader};
-use arrow_array::{RecordBatch, RecordBatchIterator};
+use arrow_array::{RecordBatch, RecordBatchIterator, RecordBatchReader};
 use brine::frame::FrameOptions;
 use brine::frame::arrow::{put_record_batches, record_batch};
 use brine::{
@@ -783,6 +783,10 @@ fn put_bools(
 
 /// Elements of `T` viewed in numpy's bytes.
 fn elements<'a, T: Element>(name: &str, bytes: &'a [u8]) -> PyResult<&'a [T]> {
+    if bytes.is_empty() {
+        // numpy's pointer for no elements need not be aligned.
+        return Ok(&[]);
+    }
     T::cast_slice(bytes).map_err(|e| {
         PyValueError::new_err(format!(
             "array {name:?}: its memory cannot be viewed as {}: {e:?}",
@@ -924,15 +928,22 @@ impl PyWriter {
                     self.path.display()
                 )));
             };
+            let schema = stream.schema();
             let mut stream_error = None;
-            let batches = stream.map_while(|b| match b {
-                Ok(batch) => Some(batch),
-                Err(e) => {
-                    stream_error = Some(e);
-                    None
+            let mut batches = stream
+                .map_while(|b| b.map_err(|e| stream_error = Some(e)).ok())
+                .peekable();
+            let written = if batches.peek().is_none() {
+                drop(batches);
+                // A stream of no batch (a table of no chunk) still has its columns.
+                let empty = RecordBatch::new_empty(schema);
+                match stream_error {
+                    None => put_record_batches(writer, name, [empty], &options),
+                    Some(_) => Ok(()),
                 }
-            });
-            let written = put_record_batches(writer, name, batches, &options);
+            } else {
+                put_record_batches(writer, name, batches, &options)
+            };
             if let Some(e) = stream_error {
                 // The frame holds only the batches before the failure: never finish it.
                 guard.take();

@@ -159,12 +159,14 @@ fn arrow_metadata(items: crate::reader::Metadata<'_>) -> arrow_schema::Metadata 
         .collect()
 }
 
-/// The Arrow field of a column: its name, type, nullability, metadata and, for categoricals,
-/// whether the dictionary is ordered.
+/// The Arrow field of a column: its name, type, metadata and, for categoricals, whether the
+/// dictionary is ordered. Every field is nullable (Arrow's default): brine records no not-null
+/// constraint, and a schema that changed with whether this frame happens to hold a null would
+/// differ between two frames (two shards) of the same table.
 pub fn field(column: &ColumnView<'_>) -> ArrowField {
     let ty = column.ty();
     let ordered = matches!(ty, ColumnType::Categorical { ordered: true });
-    ArrowField::new(column.name(), data_type(&ty), column.null_count() > 0)
+    ArrowField::new(column.name(), data_type(&ty), true)
         .with_dict_is_ordered(ordered)
         .with_metadata(arrow_metadata(column.metadata()))
 }
