@@ -309,8 +309,8 @@ class File(Mapping[str, Any]):
     the file is replaced on disk, for as long as they are referenced.
     """
 
-    def __init__(self, path: PathLike, *, verify: bool = False) -> None:
-        self._file = _brine.open(os.fspath(path), verify)
+    def __init__(self, path: PathLike, *, verify: bool = False, **limits: Any) -> None:
+        self._file = _brine.open(os.fspath(path), verify, **limits)
         self._names = [name for name, _ in self._file.entries()]
         self._kinds = dict(self._file.entries())
 
@@ -421,10 +421,30 @@ class File(Mapping[str, Any]):
         self._file.close()
 
 
-def open(path: PathLike, *, verify: bool = False) -> File:  # noqa: A001 - like io.open
+def open(  # noqa: A001 - like io.open
+    path: PathLike,
+    *,
+    verify: bool = False,
+    require_zero_copy: bool = False,
+    max_manifest_len: Optional[int] = None,
+    max_decompressed_bytes: Optional[int] = None,
+    max_model_depth: Optional[int] = None,
+) -> File:
     """Opens a brine file: reads and validates its header and manifest, nothing else.
-    ``verify=True`` also checks every section's checksum first."""
-    return File(path, verify=verify)
+
+    ``verify=True`` also checks every section's checksum first. For files from untrusted
+    sources, the limits bound the work a file can ask for (``None``: the defaults of the Rust
+    crate): ``max_manifest_len`` bytes of manifest, ``max_decompressed_bytes`` decoded bytes
+    kept at once, ``max_model_depth`` nested pointers in a model. ``require_zero_copy=True``
+    refuses to decompress (:class:`CopyRequiredError`)."""
+    return File(
+        path,
+        verify=verify,
+        require_zero_copy=require_zero_copy,
+        max_manifest_len=max_manifest_len,
+        max_decompressed_bytes=max_decompressed_bytes,
+        max_model_depth=max_model_depth,
+    )
 
 
 def load(path: PathLike, *, verify: bool = False) -> Dict[str, Any]:

@@ -2,7 +2,14 @@
 
 from typing import Any, Dict, List, Optional, Tuple
 
-def open(path: str, verify: bool = False) -> File: ...
+def open(
+    path: str,
+    verify: bool = False,
+    require_zero_copy: bool = False,
+    max_manifest_len: Optional[int] = None,
+    max_decompressed_bytes: Optional[int] = None,
+    max_model_depth: Optional[int] = None,
+) -> File: ...
 def format_version() -> str: ...
 
 class ArrayBuffer:

@@ -457,13 +457,33 @@ impl File {
     }
 }
 
-/// Opens a file: O(metadata), the GIL released. `verify` also checks every section's checksum.
+/// Opens a file: O(metadata), the GIL released. `verify` also checks every section's
+/// checksum; the limits bound what a hostile file can make the reader do (None: the crate's
+/// defaults).
 #[pyfunction]
-#[pyo3(signature = (path, verify=false))]
-fn open(py: Python<'_>, path: PathBuf, verify: bool) -> PyResult<File> {
-    let reader = py
-        .detach(|| Reader::options().verify(verify).open(&path))
-        .or_py()?;
+#[pyo3(signature = (path, verify=false, require_zero_copy=false, max_manifest_len=None, max_decompressed_bytes=None, max_model_depth=None))]
+fn open(
+    py: Python<'_>,
+    path: PathBuf,
+    verify: bool,
+    require_zero_copy: bool,
+    max_manifest_len: Option<u64>,
+    max_decompressed_bytes: Option<u64>,
+    max_model_depth: Option<usize>,
+) -> PyResult<File> {
+    let mut options = Reader::options()
+        .verify(verify)
+        .require_zero_copy(require_zero_copy);
+    if let Some(n) = max_manifest_len {
+        options = options.max_manifest_len(n);
+    }
+    if let Some(n) = max_decompressed_bytes {
+        options = options.max_decompressed_bytes(n);
+    }
+    if let Some(n) = max_model_depth {
+        options = options.max_model_depth(n);
+    }
+    let reader = py.detach(|| options.open(&path)).or_py()?;
     Ok(File {
         reader: Mutex::new(Some(Arc::new(reader))),
         path,
