@@ -197,7 +197,6 @@ impl Writer {
                     chunk_len: chunk_len - chunk_len % size,
                     pending: Vec::new(),
                     chunks: Vec::new(),
-                    scratch: Vec::new(),
                 })
             }
         };
@@ -249,9 +248,8 @@ impl Writer {
             let (now, rest) = data.split_at(n * chunk_len);
             let frames: Vec<(Vec<u8>, u64)> = now
                 .par_chunks(chunk_len)
-                .map_init(Vec::new, |scratch, raw| {
-                    codec::compress_chunk(raw, level, shuffle, scratch)
-                        .map(|f| (f, checksum::xxh3(raw)))
+                .map(|raw| {
+                    codec::compress_chunk(raw, level, shuffle).map(|f| (f, checksum::xxh3(raw)))
                 })
                 .collect::<std::io::Result<_>>()
                 .map_err(|e| self.compress_error(e))?;
@@ -272,7 +270,7 @@ impl Writer {
         if c.pending.is_empty() {
             return Ok(());
         }
-        let frame = codec::compress_chunk(&c.pending, c.level, c.shuffle, &mut c.scratch)
+        let frame = codec::compress_chunk(&c.pending, c.level, c.shuffle)
             .map_err(|e| self.compress_error(e))?;
         let raw_checksum = checksum::xxh3(&c.pending);
         c.pending.clear();
@@ -488,7 +486,6 @@ struct Compression {
     chunk_len: usize,
     pending: Vec<u8>,
     chunks: Vec<Chunk>,
-    scratch: Vec<u8>,
 }
 
 /// A size limit as a `usize` (saturating: on a target narrower than the limit, the address

@@ -137,8 +137,7 @@ impl Craft {
         let frames = raw
             .chunks(chunk_len)
             .map(|c| {
-                let mut scratch = Vec::new();
-                let frame = codec::compress_chunk(c, 3, usize::from(shuffle), &mut scratch);
+                let frame = codec::compress_chunk(c, 3, usize::from(shuffle));
                 (frame.unwrap(), xxh3(c))
             })
             .collect::<Vec<_>>();

@@ -495,7 +495,7 @@ class Writer:
         array: Any,
         *,
         compress: Compress = None,
-        shuffle: bool = True,
+        shuffle: Optional[bool] = None,
         level: int = 3,
         chunk_len: Optional[int] = None,
         metadata: Optional[Mapping[str, Any]] = None,
@@ -505,7 +505,9 @@ class Writer:
         memory; others are first copied to that form. Object arrays are refused.
 
         ``compress="zstd"`` stores it in zstd chunks of ``chunk_len`` bytes (1 MiB by
-        default), byte-shuffled first unless ``shuffle=False``."""
+        default) at zstd ``level``. ``shuffle`` byte-shuffles the elements first, which
+        usually compresses numbers much better; by default (``None``) samples of the array are
+        compressed both ways and the smaller wins."""
         prepared = _prepare_array(name, array)
         self._writer.put_array(
             name,
@@ -523,7 +525,7 @@ class Writer:
         data: Any,
         *,
         compress: Compress = None,
-        shuffle: bool = True,
+        shuffle: Optional[bool] = True,
         level: int = 3,
         chunk_len: Optional[int] = None,
         metadata: Optional[Mapping[str, Any]] = None,
@@ -536,7 +538,7 @@ class Writer:
             name,
             source,
             compress,
-            shuffle,
+            True if shuffle is None else shuffle,
             level,
             chunk_len,
             dict(metadata) if metadata else None,
@@ -580,7 +582,7 @@ def save(
     /,
     *,
     compress: Compress = None,
-    shuffle: bool = True,
+    shuffle: Optional[bool] = None,
     level: int = 3,
     metadata: Optional[Mapping[str, Any]] = None,
     **named: Any,
@@ -591,7 +593,8 @@ def save(
         brine.save("data.brine", {"any name": w})
 
     Arrays become array entries, DataFrames and Arrow tables frame entries.
-    ``compress="zstd"`` compresses every entry (byte-shuffled unless ``shuffle=False``);
+    ``compress="zstd"`` compresses every entry at zstd ``level`` (arrays byte-shuffled when
+    a sample shows it pays, unless ``shuffle`` says; frames shuffled unless ``shuffle=False``);
     ``metadata`` is the file's metadata."""
     items = dict(entries or {})
     for name, value in named.items():

@@ -53,7 +53,7 @@ class Writer:
         name: str,
         array: Any,
         compress: Optional[str] = None,
-        shuffle: bool = True,
+        shuffle: Optional[bool] = None,
         level: int = 3,
         chunk_len: Optional[int] = None,
         metadata: Optional[Dict[str, Any]] = None,

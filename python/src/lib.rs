@@ -675,6 +675,32 @@ impl File {
 // ---------------------------------------------------------------------------------------------
 // Writing
 
+/// Whether the byte shuffle makes `bytes` (elements of `size` bytes) compress smaller, judged
+/// on up to three samples of 128 KiB (start, middle, end) compressed both ways at `level`.
+/// Usually it does, by far (weights of a trained layer: 1.19 against 1.08 at level 1); on
+/// some data it does not (decimal values rounded to a few digits, stored as f64: 1.45 against
+/// 2.30), and a wrong default would cost a third of the ratio. About 1 ms per array.
+fn shuffle_pays(bytes: &[u8], size: usize, level: i32) -> bool {
+    const SAMPLE: usize = 128 << 10;
+    let len = SAMPLE.min(bytes.len()) / size * size;
+    if size < 2 || len == 0 {
+        return size >= 2;
+    }
+    let last = (bytes.len() - len) / size * size;
+    let mut starts = vec![0, last / 2 / size * size, last];
+    starts.dedup();
+    let compressed = |shuffle: usize| -> usize {
+        starts
+            .iter()
+            .map(|&at| {
+                brine::raw::codec::compress_chunk(&bytes[at..at + len], level, shuffle)
+                    .map_or(usize::MAX / 4, |f| f.len())
+            })
+            .sum()
+    };
+    compressed(size) < compressed(1)
+}
+
 /// Encoding options as the Python layer passes them.
 fn codec_of(codec: Option<&str>, shuffle: bool) -> PyResult<Codec> {
     match codec {
@@ -875,8 +901,8 @@ impl PyWriter {
     }
 
     /// Writes a numpy array (C-contiguous, aligned, native byte order: the Python layer
-    /// prepares it), the GIL released.
-    #[pyo3(signature = (name, array, compress=None, shuffle=true, level=brine::DEFAULT_ZSTD_LEVEL, chunk_len=None, metadata=None))]
+    /// prepares it), the GIL released. `shuffle=None` shuffles when a sample says it pays.
+    #[pyo3(signature = (name, array, compress=None, shuffle=None, level=brine::DEFAULT_ZSTD_LEVEL, chunk_len=None, metadata=None))]
     #[allow(clippy::too_many_arguments)]
     fn put_array(
         &self,
@@ -884,15 +910,19 @@ impl PyWriter {
         name: &str,
         array: &Bound<'_, PyAny>,
         compress: Option<&str>,
-        shuffle: bool,
+        shuffle: Option<bool>,
         level: i32,
         chunk_len: Option<usize>,
         metadata: Option<&Bound<'_, PyDict>>,
     ) -> PyResult<()> {
         let data = numpy_data(name, array)?;
-        let mut options = EntryOptions::new()
-            .codec(codec_of(compress, shuffle)?)
-            .zstd_level(level);
+        let mut codec = codec_of(compress, shuffle.unwrap_or(true))?;
+        if codec.is_compressed() && shuffle.is_none() {
+            let (bytes, size) = (data.bytes, data.dtype.size());
+            let shuffled = py.detach(|| shuffle_pays(bytes, size, level));
+            codec = codec_of(compress, shuffled)?;
+        }
+        let mut options = EntryOptions::new().codec(codec).zstd_level(level);
         if let Some(c) = chunk_len {
             options = options.chunk_len(c);
         }

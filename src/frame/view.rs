@@ -362,19 +362,9 @@ impl<'r> ColumnView<'r> {
                     data,
                     true,
                 )?;
-                // A slice's length is at most `isize::MAX`, so this never saturates.
-                let size = i64::try_from(offsets.len() - 1).unwrap_or(i64::MAX);
+                let size = offsets.len() - 1;
                 let codes = self.typed::<i32>(self.meta.values.to_native(), "codes")?;
-                let bad = match validity {
-                    None => codes
-                        .iter()
-                        .position(|&c| !(0..size).contains(&i64::from(c))),
-                    Some(bits) => codes
-                        .iter()
-                        .enumerate()
-                        .position(|(i, &c)| bits.get(i) && !(0..size).contains(&i64::from(c))),
-                };
-                if let Some(row) = bad {
+                if let Some(row) = first_bad_code(codes, size, validity) {
                     return Err(self.invalid(
                         "codes",
                         format!(
@@ -922,6 +912,64 @@ impl<'r> EntryRef<'r> {
     }
 }
 
+/// The first row whose code is not an index into a dictionary of `size` strings; rows that
+/// `validity` marks null may hold any code (pandas writes -1 there). Spans of 4096 rows are
+/// first scanned for any out-of-range code without branches (vectorized); only spans that
+/// have one are looked at in blocks of 64 rows against a word of the bitmap. Large columns go
+/// in parallel pieces. This runs on every first access of a categorical column, so its cost
+/// is most of what reopening a frame with one costs.
+fn first_bad_code(codes: &[i32], size: usize, validity: Option<Bitmap<'_>>) -> Option<usize> {
+    // Codes are `i32`: a dictionary of more strings than that is never fully reachable. As
+    // `u32`, a negative code is above every valid one.
+    let size = u32::try_from(size).unwrap_or(u32::MAX);
+    const SPAN: usize = 4096;
+    let bits = validity.map(|b| b.as_bytes());
+    // The rows of block `k` (64 rows from row 64k) with an out-of-range code, as bits.
+    let bad_in_block = |k: usize, block: &[i32]| -> u64 {
+        let out = block.iter().enumerate().fold(0u64, |m, (j, &c)| {
+            m | (u64::from(u32::from_ne_bytes(c.to_ne_bytes()) >= size) << j)
+        });
+        match bits {
+            None => out,
+            Some(bytes) => {
+                let mut word = [0u8; 8];
+                let from = (k * 8).min(bytes.len());
+                let to = (from + 8).min(bytes.len());
+                word[..to - from].copy_from_slice(&bytes[from..to]);
+                out & u64::from_le_bytes(word)
+            }
+        }
+    };
+    // Whether any code of `rows` is out of range, nulls or not: an OR of comparisons, which
+    // vectorizes well; only the rare spans where it is true are looked at row by row.
+    let any_out = |rows: &[i32]| {
+        rows.iter()
+            .fold(0u32, |any, &c| any | u32::from(u32::from_ne_bytes(c.to_ne_bytes()) >= size))
+            != 0
+    };
+    let piece = |first_block: usize, blocks: &[i32]| -> Option<usize> {
+        blocks.chunks(SPAN).enumerate().find_map(|(s, span)| {
+            if !any_out(span) {
+                return None;
+            }
+            span.chunks(64).enumerate().find_map(|(b, block)| {
+                let k = first_block + s * (SPAN / 64) + b;
+                let bad = bad_in_block(k, block);
+                (bad != 0).then(|| k * 64 + bad.trailing_zeros() as usize)
+            })
+        })
+    };
+    // PARALLEL_MIN is a multiple of SPAN, so pieces start on span and block boundaries.
+    if codes.len() < PARALLEL_MIN {
+        piece(0, codes)
+    } else {
+        codes
+            .par_chunks(PARALLEL_MIN)
+            .enumerate()
+            .find_map_first(|(p, chunk)| piece(p * (PARALLEL_MIN / 64), chunk))
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -959,4 +1007,43 @@ mod tests {
             );
         }
     }
+
+    /// The blockwise check of categorical codes finds the row a plain scan finds, on either
+    /// side of block and piece boundaries, with and without a validity bitmap.
+    #[test]
+    fn first_bad_code_matches_a_plain_scan() {
+        use super::first_bad_code;
+        let n = PARALLEL_MIN * 2 + 100;
+        let size = 7usize;
+        let plain = |codes: &[i32], valid: Option<&[bool]>| {
+            (0..codes.len()).find(|&i| {
+                valid.is_none_or(|v| v[i]) && !(0..size as i64).contains(&i64::from(codes[i]))
+            })
+        };
+        let valid: Vec<bool> = (0..n).map(|i| i % 5 != 3).collect();
+        let mut b = crate::frame::BitmapBuilder::default();
+        valid.iter().for_each(|&v| b.push(v));
+        let (bytes, _) = b.finish();
+        let bitmap = Bitmap::new(&bytes, n).unwrap();
+        for bad_at in [0, 1, 63, 64, 65, 1000, PARALLEL_MIN - 1, PARALLEL_MIN, n - 1] {
+            for bad in [-1, 7, i32::MAX, i32::MIN] {
+                let mut codes: Vec<i32> = (0..n).map(|i| (i % size) as i32).collect();
+                // Null rows hold -1, as pandas writes them.
+                codes.iter_mut().zip(&valid).for_each(|(c, &v)| if !v { *c = -1 });
+                assert_eq!(first_bad_code(&codes, size, Some(bitmap)), None);
+                codes[bad_at] = bad;
+                assert_eq!(
+                    first_bad_code(&codes, size, Some(bitmap)),
+                    plain(&codes, Some(&valid)),
+                    "at {bad_at}, code {bad}"
+                );
+                codes.iter_mut().filter(|c| **c == -1).for_each(|c| *c = 0);
+                codes[bad_at] = bad;
+                assert_eq!(first_bad_code(&codes, size, None), Some(bad_at));
+            }
+        }
+        assert_eq!(first_bad_code(&[], 0, None), None);
+        assert_eq!(first_bad_code(&[0], 0, None), Some(0));
+    }
 }
+

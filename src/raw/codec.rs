@@ -1,5 +1,7 @@
 //! Chunk codecs: zstd frames with an optional byte-shuffle filter (spec/FORMAT.md, "Codecs").
-//! Pure functions over byte slices; the reader decides where decoded bytes live.
+//! Functions over byte slices; the reader decides where decoded bytes live.
+
+use std::cell::RefCell;
 
 /// Byte-shuffles `src` (elements of `size` bytes) into `dst`: all first bytes, then all second
 /// bytes, and so on. A trailing partial element is copied unchanged.
@@ -34,23 +36,32 @@ pub fn unshuffle(src: &[u8], dst: &mut [u8], size: usize) {
     dst[n * size..].copy_from_slice(&src[n * size..]);
 }
 
-/// Compresses one chunk into a zstd frame, shuffling first when `shuffle > 1`.
-/// `scratch` is reused between calls to hold the shuffled bytes.
-pub fn compress_chunk(
-    raw: &[u8],
-    level: i32,
-    shuffle_size: usize,
-    scratch: &mut Vec<u8>,
-) -> std::io::Result<Vec<u8>> {
-    let input = if shuffle_size > 1 {
-        scratch.clear();
-        scratch.resize(raw.len(), 0);
-        shuffle(raw, scratch, shuffle_size);
-        &scratch[..]
-    } else {
-        raw
-    };
-    zstd::bulk::compress(input, level)
+/// Compresses one chunk into a zstd frame, shuffling first when `shuffle_size > 1`.
+///
+/// Each thread keeps its zstd context and its shuffle buffer between calls: creating a
+/// context per chunk (as `zstd::bulk::compress` does) allocates and zeroes megabytes of fresh
+/// tables every time, which took a fifth of the time of compressing 64 MiB (measured with
+/// perf: `clear_page_erms` 19%).
+pub fn compress_chunk(raw: &[u8], level: i32, shuffle_size: usize) -> std::io::Result<Vec<u8>> {
+    /// A thread's zstd context (with the level it was made for) and shuffle buffer.
+    type State = (Option<(i32, zstd::bulk::Compressor<'static>)>, Vec<u8>);
+    thread_local! {
+        static STATE: RefCell<State> = const { RefCell::new((None, Vec::new())) };
+    }
+    STATE.with_borrow_mut(|(context, scratch)| {
+        let input = if shuffle_size > 1 {
+            scratch.resize(raw.len(), 0);
+            shuffle(raw, scratch, shuffle_size);
+            &scratch[..]
+        } else {
+            raw
+        };
+        let compressor = match context {
+            Some((l, c)) if *l == level => c,
+            _ => &mut context.insert((level, zstd::bulk::Compressor::new(level)?)).1,
+        };
+        compressor.compress(input)
+    })
 }
 
 /// Decompresses one zstd frame into `out`, which has exactly the chunk's decoded length, and
@@ -131,7 +142,7 @@ mod tests {
     #[test]
     fn decompress_refuses_frames_of_another_size() {
         let mut scratch = Vec::new();
-        let frame = compress_chunk(&[7u8; 100], 3, 0, &mut scratch).unwrap();
+        let frame = compress_chunk(&[7u8; 100], 3, 0).unwrap();
         let mut small = [0u8; 50];
         assert!(decompress_chunk(&frame, &mut small, 0, &mut scratch).is_err());
         let mut big = [0u8; 150];

@@ -160,13 +160,12 @@ impl Crafted {
                 "compressed sections keep their length"
             );
             let mut stored = Vec::new();
-            let mut scratch = Vec::new();
             let shuffle = usize::from(section.shuffle);
             for (chunk, piece) in self.m.chunks[range]
                 .iter_mut()
                 .zip(raw.chunks(section.chunk_length as usize))
             {
-                let frame = codec::compress_chunk(piece, 3, shuffle, &mut scratch).unwrap();
+                let frame = codec::compress_chunk(piece, 3, shuffle).unwrap();
                 *chunk = Chunk {
                     offset: stored.len() as u64,
                     length: frame.len() as u64,
