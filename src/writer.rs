@@ -243,17 +243,20 @@ impl Writer {
             }
         }
         let batch = rayon::current_num_threads().max(1) * 2;
+        // One frame buffer per chunk of a batch, reused from batch to batch.
+        let mut frames: Vec<(Vec<u8>, u64)> = Vec::new();
         while data.len() >= chunk_len {
             let n = (data.len() / chunk_len).min(batch);
             let (now, rest) = data.split_at(n * chunk_len);
-            let frames: Vec<(Vec<u8>, u64)> = now
-                .par_chunks(chunk_len)
-                .map(|raw| {
-                    codec::compress_chunk(raw, level, shuffle).map(|f| (f, checksum::xxh3(raw)))
+            frames.resize_with(n, Default::default);
+            now.par_chunks(chunk_len)
+                .zip(frames.par_iter_mut())
+                .try_for_each(|(raw, (frame, raw_checksum))| {
+                    *raw_checksum = checksum::xxh3(raw);
+                    codec::compress_chunk_into(raw, level, shuffle, frame)
                 })
-                .collect::<std::io::Result<_>>()
                 .map_err(|e| self.compress_error(e))?;
-            Self::emit(&mut self.file, s, &frames)?;
+            Self::emit(&mut self.file, s, &frames[..n])?;
             data = rest;
         }
         if let Some(c) = &mut s.compression {

@@ -943,9 +943,9 @@ fn first_bad_code(codes: &[i32], size: usize, validity: Option<Bitmap<'_>>) -> O
     // Whether any code of `rows` is out of range, nulls or not: an OR of comparisons, which
     // vectorizes well; only the rare spans where it is true are looked at row by row.
     let any_out = |rows: &[i32]| {
-        rows.iter()
-            .fold(0u32, |any, &c| any | u32::from(u32::from_ne_bytes(c.to_ne_bytes()) >= size))
-            != 0
+        rows.iter().fold(0u32, |any, &c| {
+            any | u32::from(u32::from_ne_bytes(c.to_ne_bytes()) >= size)
+        }) != 0
     };
     let piece = |first_block: usize, blocks: &[i32]| -> Option<usize> {
         blocks.chunks(SPAN).enumerate().find_map(|(s, span)| {
@@ -1025,11 +1025,25 @@ mod tests {
         valid.iter().for_each(|&v| b.push(v));
         let (bytes, _) = b.finish();
         let bitmap = Bitmap::new(&bytes, n).unwrap();
-        for bad_at in [0, 1, 63, 64, 65, 1000, PARALLEL_MIN - 1, PARALLEL_MIN, n - 1] {
+        for bad_at in [
+            0,
+            1,
+            63,
+            64,
+            65,
+            1000,
+            PARALLEL_MIN - 1,
+            PARALLEL_MIN,
+            n - 1,
+        ] {
             for bad in [-1, 7, i32::MAX, i32::MIN] {
                 let mut codes: Vec<i32> = (0..n).map(|i| (i % size) as i32).collect();
                 // Null rows hold -1, as pandas writes them.
-                codes.iter_mut().zip(&valid).for_each(|(c, &v)| if !v { *c = -1 });
+                codes.iter_mut().zip(&valid).for_each(|(c, &v)| {
+                    if !v {
+                        *c = -1
+                    }
+                });
                 assert_eq!(first_bad_code(&codes, size, Some(bitmap)), None);
                 codes[bad_at] = bad;
                 assert_eq!(
@@ -1046,4 +1060,3 @@ mod tests {
         assert_eq!(first_bad_code(&[0], 0, None), Some(0));
     }
 }
-
