@@ -568,6 +568,7 @@ impl File {
                 d.set_item("codec", a.codec().to_string())?;
                 d.set_item("nbytes", a.raw_len())?;
                 d.set_item("stored_bytes", a.stored_len())?;
+                d.set_item("offset", a.offset())?;
                 d.set_item("chunks", a.chunk_count())?;
             }
             Kind::Frame => {

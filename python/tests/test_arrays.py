@@ -132,6 +132,24 @@ def test_lazy_rows_of_compressed_arrays(tmp_path):
         assert f.info("a")["chunks"] == -(-a.nbytes // 4096)
 
 
+def test_lazy_rows_decompress_only_their_chunks(tmp_path):
+    path = tmp_path / "a.brine"
+    a = np.arange(1 << 20, dtype=np.float64)  # 8 MiB in 8 chunks of 1 MiB
+    brine.save(path, a=a, compress="zstd")
+    info = brine.open(path).info("a")
+    assert info["chunks"] == 8
+    # Damage the last chunk: rows of the first one still read, the whole array does not.
+    data = bytearray(path.read_bytes())
+    data[info["offset"] + info["stored_bytes"] - 20] ^= 0xFF
+    path.write_bytes(bytes(data))
+    with brine.open(path) as f:
+        same(f.lazy("a")[1000:2000], a[1000:2000])
+        same(f.lazy("a")[-(1 << 17) - 5 : -(1 << 17)], a[-(1 << 17) - 5 : -(1 << 17)])
+        with pytest.raises(brine.CorruptFileError) as e:
+            f["a"]
+        assert e.value.entry == "a" or 'entry "a"' in str(e.value)
+
+
 def test_lazy_zero_d_and_empty(tmp_path):
     path = tmp_path / "a.brine"
     brine.save(path, s=np.float64(2.5), e=np.zeros((0, 3), np.int16), compress="zstd")
