@@ -5,7 +5,8 @@
 Writes its data (about 1.5 GB in all, or a tenth with --quick) to DIR (a temporary directory by
 default), times each task and its peer on the same data in the same process, and prints a
 table of medians and ratios (peer time / brine time: above 1 means brine is faster), with the
-target of each row. Files are read from the page cache: these are the costs of opening and
+target of each row. Each pair is run alternately, brine then its peer, so that both see the
+same machine. Files are read from the page cache: these are the costs of opening and
 converting, not of the disk. Needs numpy, pandas, pyarrow and safetensors.
 """
 
@@ -37,27 +38,31 @@ sys.path = [p for p in sys.path if os.path.abspath(p or ".") != os.path.dirname(
 import brine  # noqa: E402
 
 
-def median_time(fn, repeat, collect=False):
-    """Median wall time of ``fn()`` over ``repeat`` runs (after one warm-up run), and its
-    last result. The previous result is released before each run, outside the timing; the
-    garbage collector is paused while timing (a collection in the middle of a 20 us call
-    would be measured as the call). ``collect`` runs a collection before each run, outside
-    the timing, for tasks whose results hold large cycles (a DataFrame): it would cost a
-    20 us task its warm caches."""
-    result = fn()
-    times = []
+def paired(brine_fn, peer_fn, repeat, collect=False):
+    """Median wall times of ``brine_fn()`` and ``peer_fn()`` over ``repeat`` runs each,
+    alternated (ABAB...) so that drift in the machine's state (page cache, frequency, memory)
+    falls on both alike, after one warm-up run of each; and brine's last result.
+
+    Each run's result is released before the next run, outside the timing. The garbage
+    collector is paused while timing (a collection in the middle of a 20 us call would be
+    measured as the call); ``collect`` runs one before each run, outside the timing, for
+    tasks whose results hold large cycles (a DataFrame), at the price of cold caches, which
+    only matters to microsecond tasks."""
+    results = [brine_fn(), peer_fn()]
+    times = ([], [])
     gc.disable()
     try:
         for _ in range(repeat):
-            del result
-            if collect:
-                gc.collect()
-            t0 = time.perf_counter()
-            result = fn()
-            times.append(time.perf_counter() - t0)
+            for k, fn in enumerate((brine_fn, peer_fn)):
+                results[k] = None
+                if collect:
+                    gc.collect()
+                t0 = time.perf_counter()
+                results[k] = fn()
+                times[k].append(time.perf_counter() - t0)
     finally:
         gc.enable()
-    return statistics.median(times), result
+    return statistics.median(times[0]), statistics.median(times[1]), results[0]
 
 
 def fmt(seconds):
@@ -97,13 +102,12 @@ def bench_open_array(d, n, repeat):
         with safetensors.safe_open(st, framework="numpy") as f:
             return f.get_tensor("x")
 
-    tb, a = median_time(with_brine, repeat)
+    tb, tn, a = paired(with_brine, with_np, repeat)
     assert a[n - 1] == x[n - 1]
-    tn, _ = median_time(with_np, repeat)
-    ts, _ = median_time(with_safetensors, max(3, repeat // 20))
+    tb2, ts, _ = paired(with_brine, with_safetensors, max(3, repeat // 20))
     size = f"{x.nbytes / 2**20:.0f} MiB f32"
     row(f"open + one array ({size})", tb, "np.load(mmap_mode='r')", tn, 3)
-    row(f"open + one array ({size})", tb, "safetensors get_tensor", ts, 1, "safetensors copies")
+    row(f"open + one array ({size})", tb2, "safetensors get_tensor", ts, 1, "safetensors copies")
 
 
 def frame(n):
@@ -137,18 +141,22 @@ def bench_frame(d, n, repeat):
         with brine.open(path) as f:
             return f["df"]
 
-    ta, t = median_time(to_arrow, repeat)
+    def read_pickle():
+        return pd.read_pickle(pkl)
+
+    def read_feather():
+        return feather.read_table(fea, memory_map=True).to_pandas()
+
+    runs = max(5, repeat // 2)
+    ta, tk, t = paired(to_arrow, read_pickle, runs, collect=True)
     assert t.num_rows == n
-    tp, got = median_time(to_pandas, max(5, repeat // 4), collect=True)
+    tp, tk2, got = paired(to_pandas, read_pickle, runs, collect=True)
     pd.testing.assert_frame_equal(got, df)
-    tk, _ = median_time(lambda: pd.read_pickle(pkl), max(5, repeat // 4), collect=True)
-    tf, _ = median_time(
-        lambda: feather.read_table(fea, memory_map=True).to_pandas(), max(5, repeat // 4), collect=True
-    )
+    tp2, tf, _ = paired(to_pandas, read_feather, runs, collect=True)
     rows = f"{n / 1e6:g}M rows"
     row(f"frame -> pyarrow Table ({rows})", ta, "pd.read_pickle", tk, 50)
-    row(f"frame -> pandas ({rows})", tp, "pd.read_pickle", tk)
-    row(f"frame -> pandas ({rows})", tp, "feather (mmap) .to_pandas()", tf, 1, "uncompressed Feather")
+    row(f"frame -> pandas ({rows})", tp, "pd.read_pickle", tk2)
+    row(f"frame -> pandas ({rows})", tp2, "feather (mmap) .to_pandas()", tf, 1, "uncompressed Feather")
 
 
 def bench_compressed_save(d, n, repeat, level):
@@ -162,8 +170,12 @@ def bench_compressed_save(d, n, repeat, level):
     for label, x in cases.items():
         path = os.path.join(d, "c.brine")
         npz = os.path.join(d, "c.npz")
-        tb, _ = median_time(lambda: brine.save(path, x=x, compress="zstd", level=level), repeat, collect=True)
-        tz, _ = median_time(lambda: np.savez_compressed(npz, x=x), max(1, repeat // 3), collect=True)
+        tb, tz, _ = paired(
+            lambda: brine.save(path, x=x, compress="zstd", level=level),
+            lambda: np.savez_compressed(npz, x=x),
+            repeat,
+            collect=True,
+        )
         rb = x.nbytes / os.path.getsize(path)
         rz = x.nbytes / os.path.getsize(npz)
         assert np.array_equal(brine.load(path)["x"], x)
