@@ -13,6 +13,7 @@ converting, not of the disk. Needs numpy, pandas, pyarrow and safetensors.
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import gc
 import os
 
@@ -184,6 +185,58 @@ def bench_compressed_save(d, n, repeat, level):
             f"ratio {rb:.3f} vs {rz:.3f}{'' if rb >= rz else ' (WORSE)'}")
 
 
+@dataclasses.dataclass
+class Big:
+    """The model of bench_model (at module level: pickle finds classes by name)."""
+
+    layers: "list[np.ndarray]"
+    params: "dict[str, float]"
+    names: "list[str]"
+
+
+def bench_model(d, weights_bytes, fields, repeat):
+    """A model of ``weights_bytes`` of numpy weights and ``fields`` small fields, saved and
+    loaded with brine.save_model / load_model against pickle (and skops.io if installed)."""
+    rng = np.random.default_rng(3)
+    per = weights_bytes // 10 // 4
+    model = Big(
+        [rng.standard_normal(per).astype(np.float32) for _ in range(10)],
+        {f"p{i}": float(i) / 7 for i in range(fields // 2)},
+        [f"name-{i}" for i in range(fields // 2)],
+    )
+    path = os.path.join(d, "model.brine")
+    pkl = os.path.join(d, "model.pkl")
+
+    def save_brine():
+        brine.save_model(path, "m", model)
+
+    def save_pickle():
+        with open(pkl, "wb") as f:
+            pickle.dump(model, f, protocol=pickle.HIGHEST_PROTOCOL)
+
+    def load_brine():
+        return brine.load_model(path, "m", Big)
+
+    def load_pickle():
+        with open(pkl, "rb") as f:
+            return pickle.load(f)
+
+    ts, tp, _ = paired(save_brine, save_pickle, repeat, collect=True)
+    tl, tq, got = paired(load_brine, load_pickle, repeat * 3, collect=True)
+    assert np.array_equal(got.layers[9], model.layers[9]) and got.params == model.params
+    label = f"{weights_bytes / 1e6:.0f} MB weights + {fields} fields"
+    row(f"save_model ({label})", ts, "pickle.dump", tp)
+    row(f"load_model ({label})", tl, "pickle.load", tq, 10, "weights are views")
+    try:
+        import skops.io as sio
+    except ImportError:
+        return
+    sk = os.path.join(d, "model.skops")
+    tl2, tk, _ = paired(load_brine, lambda: sio.load(sk, trusted=sio.get_untrusted_types(file=sk)),
+                        repeat, collect=True) if sio.dump(model, sk) is None else (0, 0, None)
+    row(f"load_model ({label})", tl2, "skops.io.load", tk)
+
+
 def main():
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--quick", action="store_true", help="a tenth of the data")
@@ -195,6 +248,7 @@ def main():
         bench_frame(d, 10_000_000 // scale, 20)
         for level in (3, 1):  # brine's default, and zstd's fastest standard level
             bench_compressed_save(d, 64 * 2**20 // 4 // scale, 3, level)
+        bench_model(d, 100_000_000 // scale, 10_000, 5)
     head = ("task", "brine", "peer", "peer time", "ratio", "target", "met", "note")
     widths = [max(len(str(r[i])) for r in [head, *ROWS]) for i in range(len(head))]
     for r in [head, tuple("-" * w for w in widths), *ROWS]:

@@ -6,10 +6,14 @@ use brine::Reader;
 
 use crate::error::Result;
 
+/// The entry metadata key that holds the schema of a Python model's class.
+const PYTHON_SCHEMA_KEY: &str = "brine.python.schema";
+
 const AFTER_HELP: &str = "\
 The schema text is the one the writer stored (spec/SCHEMA.md): one line per named type, root
 first. A program reading the model as a Rust type whose fingerprint differs is refused with a
-message naming the first line where the two schemas differ.";
+message naming the first line where the two schemas differ. A model saved from Python (type
+Value) also shows the schema of its Python class, which brine.load_model compares.";
 
 /// Print a model's type, version, fingerprint and stored schema.
 #[derive(clap::Args, Debug)]
@@ -37,6 +41,16 @@ pub fn run(args: &Args) -> Result<()> {
     out.push_str(model.schema());
     if !out.ends_with('\n') {
         out.push('\n');
+    }
+    // A model written from Python is a `Value` tree; the schema of its Python class is in
+    // the entry's metadata (spec/SCHEMA.md, "Value").
+    let entry = reader.entry(&args.model)?;
+    if let Some(brine::MetaRef::Str(python)) = entry.metadata().get(PYTHON_SCHEMA_KEY) {
+        out.push_str("python class schema:\n");
+        out.push_str(python);
+        if !out.ends_with('\n') {
+            out.push('\n');
+        }
     }
     crate::print(&out)
 }

@@ -38,6 +38,9 @@ from .errors import (
 )
 
 __all__ = [
+    "save_model",
+    "load_model",
+    "schema_of",
     "open",
     "load",
     "save",
@@ -59,6 +62,8 @@ __all__ = [
 ]
 
 __version__ = "0.1.0"
+
+from .models import load_model, save_model, schema_of  # noqa: E402
 
 #: The format version this build reads and writes.
 FORMAT_VERSION: str = _brine.format_version()
@@ -378,6 +383,12 @@ class File(Mapping[str, Any]):
         ``__arrow_c_stream__``). pandas conversion copies where pandas needs its own memory."""
         return _convert_frame(self._file.frame(name), to)
 
+    def model(self, name: str, cls: Optional[type] = None, **options: Any) -> Any:
+        """Model ``name`` rebuilt as an instance of ``cls`` (see :func:`brine.load_model`)."""
+        if cls is None:
+            raise TypeError("File.model needs the class to rebuild (brine never imports one)")
+        return load_model(self, name, cls, **options)
+
     def info(self, name: str) -> Dict[str, Any]:
         """What entry ``name`` is and how it is stored (kind, dtype and shape, or rows and
         columns; codec, sizes, metadata), without reading its data."""
@@ -543,6 +554,12 @@ class Writer:
             chunk_len,
             dict(metadata) if metadata else None,
         )
+
+    def put_model(
+        self, name: str, model: Any, *, compress: Compress = None, level: int = 3
+    ) -> None:
+        """Writes a dataclass model (see :func:`brine.save_model`)."""
+        save_model(self, name, model, compress=compress, level=level)
 
     def put(self, name: str, value: Any, **options: Any) -> None:
         """Writes ``value`` as a frame if it is one, else as an array."""

@@ -20,13 +20,16 @@ use arrow_array::ffi_stream::{FFI_ArrowArrayStream, RecordBatchStreamReader};
 use arrow_array::{RecordBatch, RecordBatchIterator, RecordBatchReader};
 use brine::frame::FrameOptions;
 use brine::frame::arrow::{put_record_batches, record_batch};
+use brine::model::{ArchivedValue, ModelOptions, Value};
 use brine::{
     Codec, Dtype, Element, EntryOptions, Error, Kind, MetaRef, MetaValue, Metadata, Reader, Writer,
 };
 use half::{bf16, f16};
 use pyo3::exceptions::{PyRuntimeError, PyTypeError, PyValueError};
 use pyo3::prelude::*;
-use pyo3::types::{PyBool, PyBytes, PyCapsule, PyDict, PyFloat, PyInt, PyString, PyTuple};
+use pyo3::types::{
+    PyBool, PyBytes, PyCapsule, PyDict, PyFloat, PyInt, PyList, PyString, PyTuple, PyType,
+};
 
 /// The capsule name the Arrow PyCapsule interface gives a stream.
 const STREAM_CAPSULE: &CStr = c"arrow_array_stream";
@@ -326,6 +329,162 @@ fn metadata_pairs(metadata: Option<&Bound<'_, PyDict>>) -> PyResult<Vec<(String,
         }
     }
     Ok(pairs)
+}
+
+// ---------------------------------------------------------------------------------------------
+// Value trees (models written from Python)
+
+/// How deep a value tree may nest, both ways: deeper trees are refused at save, and a file
+/// whose tree is deeper is refused at load before Python would run out of stack.
+const MAX_VALUE_DEPTH: usize = 256;
+
+/// The two node classes of `brine.models` that are not plain Python values.
+struct NodeTypes<'py> {
+    array_ref: Bound<'py, PyType>,
+    object: Bound<'py, PyType>,
+}
+
+impl<'py> NodeTypes<'py> {
+    fn get(py: Python<'py>) -> PyResult<Self> {
+        let m = py.import("brine.models")?;
+        Ok(NodeTypes {
+            array_ref: m.getattr("ArrayRef")?.cast_into::<PyType>()?,
+            object: m.getattr("Obj")?.cast_into::<PyType>()?,
+        })
+    }
+}
+
+/// A Python value tree as a [`Value`]: None, bool, int (64-bit), float, str, bytes, list,
+/// tuple, dict, and `brine.models.ArrayRef` and `Obj` nodes. `path` names the value in errors.
+fn to_value(
+    node: &Bound<'_, PyAny>,
+    types: &NodeTypes<'_>,
+    path: &str,
+    depth: usize,
+) -> PyResult<Value> {
+    if depth > MAX_VALUE_DEPTH {
+        return Err(PyValueError::new_err(format!(
+            "{path}: nested more than {MAX_VALUE_DEPTH} levels deep"
+        )));
+    }
+    let child = |v: &Bound<'_, PyAny>, p: String| to_value(v, types, &p, depth + 1);
+    if node.is_none() {
+        return Ok(Value::None);
+    }
+    if node.is_instance_of::<PyBool>() {
+        return Ok(Value::Bool(node.extract()?));
+    }
+    if node.is_instance_of::<PyInt>() {
+        return node.extract().map(Value::Int).map_err(|_| {
+            PyValueError::new_err(format!("{path}: integer {node} does not fit in 64 bits"))
+        });
+    }
+    if node.is_instance_of::<PyFloat>() {
+        return Ok(Value::Float(node.extract()?));
+    }
+    if node.is_instance_of::<PyString>() {
+        return Ok(Value::Str(node.extract()?));
+    }
+    if node.is_instance_of::<PyBytes>() {
+        return Ok(Value::Bytes(node.extract()?));
+    }
+    if let Ok(list) = node.cast::<PyList>() {
+        let items = list
+            .iter()
+            .enumerate()
+            .map(|(i, v)| child(&v, format!("{path}[{i}]")));
+        return items.collect::<PyResult<_>>().map(Value::List);
+    }
+    if let Ok(tuple) = node.cast::<PyTuple>() {
+        let items = tuple
+            .iter()
+            .enumerate()
+            .map(|(i, v)| child(&v, format!("{path}[{i}]")));
+        return items.collect::<PyResult<_>>().map(Value::Tuple);
+    }
+    if let Ok(dict) = node.cast::<PyDict>() {
+        let items = dict.iter().map(|(k, v)| {
+            let key = child(&k, format!("{path} key {}", k.repr()?))?;
+            Ok((key, child(&v, format!("{path}[{}]", k.repr()?))?))
+        });
+        return items.collect::<PyResult<_>>().map(Value::Map);
+    }
+    if node.get_type().is(&types.array_ref) {
+        return Ok(Value::Array(node.getattr("entry")?.extract()?));
+    }
+    if node.get_type().is(&types.object) {
+        let class: String = node.getattr("cls")?.extract()?;
+        let mut fields = Vec::new();
+        for pair in node.getattr("fields")?.try_iter()? {
+            let (name, value): (String, Bound<'_, PyAny>) = pair?.extract()?;
+            let value = child(&value, format!("{path}.{name}"))?;
+            fields.push((name, value));
+        }
+        return Ok(Value::Object { class, fields });
+    }
+    Err(PyTypeError::new_err(format!(
+        "{path}: {} is not a value a model can hold (None, bool, int, float, str, bytes, \
+         list, tuple, dict, numpy arrays, dataclasses)",
+        node.get_type().name()?
+    )))
+}
+
+/// An archived [`Value`] as the Python tree [`to_value`] reads. The archive was validated
+/// (bytecheck) before; its depth is bounded here.
+fn from_value<'py>(
+    py: Python<'py>,
+    value: &ArchivedValue,
+    types: &NodeTypes<'py>,
+    depth: usize,
+) -> Result<Bound<'py, PyAny>, String> {
+    if depth > MAX_VALUE_DEPTH {
+        return Err(format!(
+            "the value tree nests more than {MAX_VALUE_DEPTH} levels deep"
+        ));
+    }
+    let py_err = |e: PyErr| e.to_string();
+    let child = |v: &ArchivedValue| from_value(py, v, types, depth + 1);
+    Ok(match value {
+        ArchivedValue::None => py.None().into_bound(py),
+        ArchivedValue::Bool(b) => PyBool::new(py, *b).to_owned().into_any(),
+        ArchivedValue::Int(i) => PyInt::new(py, i.to_native()).into_any(),
+        ArchivedValue::Float(f) => PyFloat::new(py, f.to_native()).into_any(),
+        ArchivedValue::Str(s) => PyString::new(py, s.as_str()).into_any(),
+        ArchivedValue::Bytes(b) => PyBytes::new(py, b.as_slice()).into_any(),
+        ArchivedValue::List(items) => {
+            let items = items.iter().map(child).collect::<Result<Vec<_>, _>>()?;
+            PyList::new(py, items).map_err(py_err)?.into_any()
+        }
+        ArchivedValue::Tuple(items) => {
+            let items = items.iter().map(child).collect::<Result<Vec<_>, _>>()?;
+            PyTuple::new(py, items).map_err(py_err)?.into_any()
+        }
+        ArchivedValue::Map(pairs) => {
+            let d = PyDict::new(py);
+            for pair in pairs.iter() {
+                d.set_item(child(&pair.0)?, child(&pair.1)?)
+                    .map_err(|e| format!("a map key cannot be a Python dict key: {e}"))?;
+            }
+            d.into_any()
+        }
+        ArchivedValue::Array(entry) => types.array_ref.call1((entry.as_str(),)).map_err(py_err)?,
+        ArchivedValue::Object { class, fields } => {
+            let fields = fields
+                .iter()
+                .map(|pair| Ok((pair.0.as_str(), child(&pair.1)?)))
+                .collect::<Result<Vec<_>, String>>()?;
+            types
+                .object
+                .call1((class.as_str(), fields))
+                .map_err(py_err)?
+        }
+    })
+}
+
+/// The xxh3-64 of `text`: the fingerprint of a Python class's schema text.
+#[pyfunction]
+fn fingerprint(text: &str) -> u64 {
+    brine::raw::checksum::xxh3(text.as_bytes())
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -662,6 +821,21 @@ impl File {
             },
             dtype.name(),
         ))
+    }
+
+    /// Model `name`, stored as a [`Value`] tree, as the Python tree of `brine.models`. The
+    /// archive is validated first (bytecheck, the GIL released).
+    fn value<'py>(&self, py: Python<'py>, name: &str) -> PyResult<Bound<'py, PyAny>> {
+        let reader = self.reader()?;
+        let types = NodeTypes::get(py)?;
+        let value = py.detach(|| reader.model::<Value>(name)).or_py()?;
+        from_value(py, value, &types, 0).map_err(|detail| {
+            to_py(Error::InvalidModel {
+                file: reader.path().to_path_buf(),
+                entry: name.to_owned(),
+                detail,
+            })
+        })
     }
 
     /// Frame `name` as an Arrow C stream whose buffers point into the mapping. Every column is
@@ -1010,6 +1184,33 @@ impl PyWriter {
         }
     }
 
+    /// Writes a model from a Python value tree (see `to_value`) as a [`Value`] model entry,
+    /// the GIL released while it is archived, compressed and written.
+    #[pyo3(signature = (name, tree, compress=None, level=brine::DEFAULT_ZSTD_LEVEL, version=None, metadata=None))]
+    #[allow(clippy::too_many_arguments)]
+    fn put_value(
+        &self,
+        py: Python<'_>,
+        name: &str,
+        tree: &Bound<'_, PyAny>,
+        compress: Option<&str>,
+        level: i32,
+        version: Option<u64>,
+        metadata: Option<&Bound<'_, PyDict>>,
+    ) -> PyResult<()> {
+        let value = to_value(tree, &NodeTypes::get(py)?, name, 0)?;
+        let mut options = ModelOptions::new()
+            .codec(codec_of(compress, false)?)
+            .zstd_level(level);
+        if let Some(v) = version {
+            options = options.version(v);
+        }
+        for (k, v) in metadata_pairs(metadata)? {
+            options = options.metadata(k, v);
+        }
+        self.with(py, |w| w.put_model_with(name, &value, &options).or_py())
+    }
+
     /// Writes the manifest and renames the file over the target (atomic), the GIL released.
     fn finish(&self, py: Python<'_>) -> PyResult<()> {
         let writer = lock(&self.inner).take().ok_or_else(|| {
@@ -1043,6 +1244,7 @@ fn format_version() -> String {
 fn _brine(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(open, m)?)?;
     m.add_function(wrap_pyfunction!(format_version, m)?)?;
+    m.add_function(wrap_pyfunction!(fingerprint, m)?)?;
     m.add_class::<File>()?;
     m.add_class::<PyWriter>()?;
     m.add_class::<ArrayBuffer>()?;

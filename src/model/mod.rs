@@ -6,8 +6,10 @@
 mod rules;
 pub mod schema;
 mod store;
+mod value;
 mod views;
 
 pub use schema::*;
 pub use store::{Capped, MAX_ARCHIVE_LEN, ModelEntry, ModelOptions};
+pub use value::{ArchivedValue, Value};
 pub use views::{NativeSlice, TensorRef, numbers};
