@@ -24,7 +24,7 @@ mod common;
 use common::Data;
 
 use brine::frame::{ColumnType, ColumnView, FrameOptions, StatRange, TimeUnit};
-use brine::model::{ModelOptions, Schema, schema_text};
+use brine::model::{ModelOptions, Schema, Value as Tree, schema_text};
 use brine::raw::header::Header;
 use brine::raw::manifest::{
     ArchivedArrayMeta, ArchivedChunk, ArchivedColumnMeta, ArchivedEntry, ArchivedFrameMeta,
@@ -776,6 +776,38 @@ impl ModelJson for Expr {
     }
 }
 
+impl ModelJson for Tree {
+    fn json(&self) -> Value {
+        let list = |items: &[Tree]| Value::Array(items.iter().map(Tree::json).collect());
+        match self {
+            Tree::None => json!({"None": null}),
+            Tree::Bool(b) => json!({"Bool": [b]}),
+            Tree::Int(i) => json!({"Int": [i.to_string()]}),
+            Tree::Float(x) => {
+                let mut o = Map::new();
+                float_field(&mut o, "0", *x);
+                json!({ "Float": o })
+            }
+            Tree::Str(s) => json!({"Str": [s]}),
+            Tree::Bytes(b) => json!({"Bytes": [b]}),
+            Tree::List(items) => json!({"List": [list(items)]}),
+            Tree::Tuple(items) => json!({"Tuple": [list(items)]}),
+            Tree::Map(pairs) => {
+                let pairs: Vec<Value> = pairs
+                    .iter()
+                    .map(|(k, v)| json!([k.json(), v.json()]))
+                    .collect();
+                json!({"Map": [pairs]})
+            }
+            Tree::Array(name) => json!({"Array": [name]}),
+            Tree::Object { class, fields } => {
+                let fields: Vec<Value> = fields.iter().map(|(k, v)| json!([k, v.json()])).collect();
+                json!({"Object": {"class": class, "fields": fields}})
+            }
+        }
+    }
+}
+
 impl ModelJson for Rich {
     fn json(&self) -> Value {
         let s = self;
@@ -837,6 +869,13 @@ enum ModelValue {
     Small(Small),
     Rich(Box<Rich>),
     Expr(Expr),
+    Tree(Tree),
+}
+
+impl From<Tree> for ModelValue {
+    fn from(v: Tree) -> ModelValue {
+        ModelValue::Tree(v)
+    }
 }
 
 impl From<Small> for ModelValue {
@@ -867,6 +906,7 @@ macro_rules! with_model {
                 $body
             }
             ModelValue::Expr($v) => $body,
+            ModelValue::Tree($v) => $body,
         }
     };
 }
@@ -1573,6 +1613,7 @@ fn model_json_brine(e: brine::EntryRef<'_>, m: &ArchivedManifest, row: usize) ->
         }
         "Rich" => native!(Rich),
         "Expr" => native!(Expr),
+        "Value" => native!(Tree),
         other => panic!("model type {other} has no vector support yet"),
     };
     json!({
@@ -3237,6 +3278,7 @@ fn vector(name: &str) -> Vector {
             )
         }
         "model-rich" => model_rich(),
+        "model-value" => model_value(),
         "frame-every-type" => frame_every_type(),
         "frame-compressed" => frame_compressed(),
         "frame-batched" => frame_batched(),
@@ -3830,6 +3872,93 @@ fn frame_metadata() -> Vector {
     .frame(plain)
 }
 
+/// A model saved from Python (spec/SCHEMA.md §9): a `Value` tree whose arrays are array
+/// entries of the file, and the class schema in the entry's metadata.
+fn model_value() -> Vector {
+    let class_schema = "root: Softmax\nSoftmax = dataclass { classes: list[str], weights: \
+                        ndarray[float64], bias: ndarray[float64], epochs: int, rate: float, \
+                        notes: dict[str, str], shape: tuple[int, ...], seed: int | None, \
+                        frozen: bool, tag: bytes, inner: Scale } version 1\n\
+                        Scale = dataclass { mean: list[float], extra: any }\n";
+    let s = |t: &str| Tree::Str(t.into());
+    let tree = Tree::Object {
+        class: "Softmax".into(),
+        fields: vec![
+            (
+                "classes".into(),
+                Tree::List(vec![s("setosa"), s("versicolor"), s("virginica")]),
+            ),
+            ("weights".into(), Tree::Array("softmax/weights".into())),
+            ("bias".into(), Tree::Array("softmax/bias".into())),
+            ("epochs".into(), Tree::Int(500)),
+            ("rate".into(), Tree::Float(0.1)),
+            (
+                "notes".into(),
+                Tree::Map(vec![(s("data"), s("a string of more than eight bytes"))]),
+            ),
+            (
+                "shape".into(),
+                Tree::Tuple(vec![Tree::Int(4), Tree::Int(i64::MIN)]),
+            ),
+            ("seed".into(), Tree::None),
+            ("frozen".into(), Tree::Bool(true)),
+            ("tag".into(), Tree::Bytes(vec![0, 0xff, 7])),
+            (
+                "inner".into(),
+                Tree::Object {
+                    class: "Scale".into(),
+                    fields: vec![
+                        (
+                            "mean".into(),
+                            Tree::List(vec![
+                                Tree::Float(-0.0),
+                                Tree::Float(f64::NAN),
+                                Tree::Float(5.843),
+                            ]),
+                        ),
+                        (
+                            "extra".into(),
+                            Tree::Map(vec![
+                                (Tree::Int(1), Tree::List(vec![])),
+                                (Tree::None, Tree::Tuple(vec![])),
+                            ]),
+                        ),
+                    ],
+                },
+            ),
+        ],
+    };
+    let fingerprint = format!(
+        "{:#018x}",
+        brine::raw::checksum::xxh3(class_schema.as_bytes())
+    );
+    Vector::new(
+        "model-value",
+        "a model saved from Python (SCHEMA.md section 9): one model entry of the built-in type \
+         Value, version 1, an object tree that uses every variant (None, Bool, Int at i64::MIN, \
+         Float with -0.0 and NaN, Str inline and out-of-line, Bytes, List, Tuple, Map with \
+         non-string keys, Array, nested Object), whose two Array nodes name the f64 array \
+         entries softmax/weights [4, 3] and softmax/bias [3] of the same file; the entry \
+         metadata holds the class schema text and its XXH3-64 fingerprint",
+    )
+    .array(Array::new(
+        "softmax/weights",
+        Data::F64((0..12).map(|i| f64::from(i) / 8.0 - 0.75).collect()),
+        &[4, 3],
+    ))
+    .array(Array::new(
+        "softmax/bias",
+        Data::F64(vec![0.5, -0.25, 0.0]),
+        &[3],
+    ))
+    .model(
+        ModelDecl::new("softmax", tree)
+            .version(1)
+            .meta("brine.python.schema", class_schema)
+            .meta("brine.python.fingerprint", fingerprint.as_str()),
+    )
+}
+
 fn model_rich() -> Vector {
     let point = |x, y| Point { x, y };
     let labels = [
@@ -4076,6 +4205,7 @@ vector_tests! {
     vector_frame_no_nulls => "frame-no-nulls",
     vector_model_small => "model-small",
     vector_model_rich => "model-rich",
+    vector_model_value => "model-value",
 }
 
 /// The sizes, alignments and field offsets of the archived manifest types, as the byte tables

@@ -328,8 +328,9 @@ class File(Mapping[str, Any]):
         if kind == "frame":
             return self.frame(name)
         raise WrongKindError(
-            f"{self.path}: entry {name!r} is a Rust model; this package reads arrays and "
-            f"frames (f.info({name!r}) describes it)",
+            f"{self.path}: entry {name!r} is a model: rebuild it with f.model({name!r}, "
+            f"YourClass) (brine never imports a class named by a file); f.info({name!r}) "
+            f"describes it",
             kind="WrongKind",
             file=str(self.path),
             entry=name,

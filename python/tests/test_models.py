@@ -115,7 +115,7 @@ def test_models_beside_arrays_and_frames_and_the_rust_value_type(tmp_path, cli):
     with brine.open(path) as f:
         assert list(f) == ["leaf", "leaf/counts", "x"]
         assert f.kind("leaf") == "model"
-        with pytest.raises(brine.WrongKindError, match="Rust model"):
+        with pytest.raises(brine.WrongKindError, match="is a model"):
             f["leaf"]
     # The brine command (the Rust reader) validates the Value archive and shows its schema.
     cli("verify", path)
@@ -310,3 +310,47 @@ def test_the_iris_example_predicts_the_same_in_a_fresh_process(tmp_path):
     ).stdout
     assert "fresh process predicts 30/30 held-out flowers as this one" in out
     assert "reading it as the changed class is refused" in out
+
+
+@dataclass
+class Scale:
+    mean: list[float]
+    extra: Any
+
+
+@dataclass
+class Softmax:
+    __brine_version__ = 1
+    classes: list[str]
+    weights: npt.NDArray[np.float64]
+    bias: npt.NDArray[np.float64]
+    epochs: int
+    rate: float
+    notes: dict[str, str]
+    shape: tuple[int, ...]
+    seed: Optional[int]
+    frozen: bool
+    tag: bytes
+    inner: Scale
+
+
+def test_the_golden_python_model_vector(tmp_path):
+    """spec/vectors/model-value, written by the Rust API, rebuilt from Python."""
+    path = REPO / "spec" / "vectors" / "model-value.brine"
+    with brine.open(path) as f:
+        assert f.info("softmax")["metadata"]["brine.python.schema"] == brine.schema_of(Softmax)
+        m = f.model("softmax", Softmax)
+        lo, hi = f.mapped_range()
+    assert m.classes == ["setosa", "versicolor", "virginica"] and m.epochs == 500 and m.rate == 0.1
+    assert m.weights.shape == (4, 3) and m.weights[3, 2] == 11 / 8 - 0.75
+    assert lo <= m.weights.__array_interface__["data"][0] < hi
+    assert list(m.bias) == [0.5, -0.25, 0.0]
+    assert m.notes == {"data": "a string of more than eight bytes"}
+    assert m.shape == (4, -(2**63)) and m.seed is None and m.frozen is True and m.tag == b"\x00\xff\x07"
+    assert type(m.inner) is Scale and str(m.inner.mean[0]) == "-0.0" and np.isnan(m.inner.mean[1])
+    assert m.inner.extra == {1: [], None: ()}
+    # Saving the same model from Python gives the same schema and tree (the arrays aside).
+    brine.save_model(tmp_path / "again.brine", "softmax", m)
+    with brine.open(tmp_path / "again.brine") as g, brine.open(path) as f:
+        assert g.info("softmax")["metadata"] == f.info("softmax")["metadata"]
+        assert repr(g._file.value("softmax")) == repr(f._file.value("softmax"))
