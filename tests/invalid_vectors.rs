@@ -2474,6 +2474,15 @@ fn check_reader(name: &str, path: &Path, expected: &Value) {
             .err()
             .unwrap_or_else(|| panic!("{name}: {entry} reads the second time"));
         check_error(name, expected, &again);
+        // The reader without a type finds what the typed one finds in the archive.
+        if r.entry(entry).unwrap().kind() == Kind::Model && expected["error"] == "InvalidModel" {
+            let e = r
+                .model_entry(entry)
+                .and_then(|m| m.decode_dynamic().map(drop))
+                .err()
+                .unwrap_or_else(|| panic!("{name}: decode_dynamic reads {entry}"));
+            check_error(name, expected, &e);
+        }
         if let Some(without) = expected.get("error_without_type") {
             check_without_type(name, &r, entry, without);
         }
@@ -2519,6 +2528,12 @@ fn check_without_type(name: &str, r: &Reader, entry: &str, expected: &Value) {
         let read = m.access::<SmallV2>().map(drop);
         (<SmallV2 as Schema>::FINGERPRINT, Some(read))
     };
+    // brine's own reader without a type: the model decoded through its stored schema text.
+    let dynamic = m.decode_dynamic();
+    match (expected.as_str(), &dynamic) {
+        (Some("SchemaMismatch"), Err(Error::SchemaMismatch(_))) | (None, Ok(_)) => {}
+        (want, got) => panic!("{name}: decode_dynamic gave {got:?}, expected {want:?}"),
+    }
     match expected.as_str() {
         Some("SchemaMismatch") => assert_ne!(
             text_fingerprint,
