@@ -377,6 +377,14 @@ def check_invalid(path_brine, path_json) -> list:
             targets = [spec["entry"]] if "entry" in spec else [e.name for e in f.entries()]
             for n in targets:
                 _read_entry(f, spec, n)
+            if rule == "D11":
+                # Verify checks D11 too (FORMAT.md §14.8): a fresh reader must fail the same.
+                try:
+                    br.File(path_brine, **options).verify()
+                    return [f"{where}: verify passes, but it must check D11"]
+                except br.BrineError as e:
+                    if type(e).__name__ != expected or e.field != spec.get("field"):
+                        return [f"{where}: verify raised {type(e).__name__} ({e})"]
         elif tier == 3:
             stage = "reading entries"
             if spec.get("readable"):
