@@ -246,6 +246,11 @@ impl DatasetWriter {
         })
     }
 
+    /// The path (relative to the root) of the shard this writer wrote last, if any.
+    pub fn last_shard(&self) -> Option<&str> {
+        self.new.last().map(|s| s.path.as_str())
+    }
+
     /// The version [`DatasetWriter::finish`] will publish.
     pub fn version(&self) -> u64 {
         self.version
