@@ -384,6 +384,20 @@ pub enum Error {
         detail: String,
     },
 
+    /// A dataset's index, or one of its shards measured against the index, breaks a rule of
+    /// spec/DATASET.md.
+    #[error("{}: {}{field}: {reason}", dataset.display(), shard.as_ref().map(|s| format!("shard {s:?}, ")).unwrap_or_default())]
+    InvalidDataset {
+        /// The dataset's folder (or the root its opener was given).
+        dataset: PathBuf,
+        /// The shard (its path relative to the dataset), when the problem is one shard.
+        shard: Option<String>,
+        /// The index's field (`path`, `rows`, `schema`, `version`...) or the shard's.
+        field: &'static str,
+        /// What is wrong.
+        reason: String,
+    },
+
     /// A CSV file could not be imported.
     #[error("{}:{line}: {}{reason}", file.display(), column.as_ref().map(|c| format!("column {c:?}: ")).unwrap_or_default())]
     Csv {

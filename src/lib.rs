@@ -26,6 +26,7 @@ extern crate self as brine;
 
 pub mod array;
 mod buffer;
+pub mod dataset;
 mod error;
 pub mod frame;
 mod io;

@@ -302,14 +302,28 @@ impl Reader {
     }
 
     /// Checks everything tier 1 does not: every section's checksum, every compressed chunk
-    /// (decompressed and checked against its checksum, in parallel, without keeping it), and
-    /// that every byte between sections is zero. O(file).
+    /// (decompressed and checked against its checksum, in parallel, without keeping it), that
+    /// every byte between sections is zero, and every frame column's statistics against its
+    /// values (rule D11, spec/FORMAT.md §14.8). O(file).
+    ///
+    /// The statistics check reads the values (and validity) of bool, numeric and temporal
+    /// columns as a first access does: a compressed one is decoded into the reader's cache,
+    /// within [`OpenOptions::max_decompressed_bytes`].
     ///
     /// # Errors
     /// [`Error::ChecksumMismatch`], [`Error::Decompress`], [`Error::InvalidField`] for non-zero
-    /// padding.
+    /// padding, [`Error::InvalidColumn`] (field `min`, `max` or `stats`) for statistics that
+    /// are not the range of the data.
     pub fn verify(&self) -> Result<()> {
-        self.store.verify()
+        self.store.verify()?;
+        for entry in self.entries() {
+            if entry.kind() == Kind::Frame {
+                for column in entry.frame()?.iter() {
+                    column.check_stats()?;
+                }
+            }
+        }
+        Ok(())
     }
 
     /// A running check of rule V2 (the checksum of a section's stored bytes) for a reader of

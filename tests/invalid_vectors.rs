@@ -1986,6 +1986,53 @@ fn cases() -> Vec<Case> {
         .column("score"),
     );
     v.push(
+        t2("D11-lying-min", "frame-no-nulls", "InvalidColumn", "column small's min is 0, but its smallest value is -3 (a reader pruning by it would skip the column for small < 0)", Box::new(|b: &[u8]| {
+            craft(b, |c| {
+                let i = column(&c.m, "small");
+                c.m.columns[i].min = 0;
+            })
+        }) as Build)
+        .field("min")
+        .entry("no-nulls")
+        .column("small"),
+    );
+    v.push(
+        t2(
+            "D11-lying-max",
+            "frame-batched",
+            "InvalidColumn",
+            "column score's max is 4.5, but its largest non-null value is 5.0",
+            Box::new(|b: &[u8]| {
+                craft(b, |c| {
+                    let i = column(&c.m, "score");
+                    c.m.columns[i].max = 4.5f64.to_bits();
+                })
+            }) as Build,
+        )
+        .field("max")
+        .entry("batched")
+        .column("score"),
+    );
+    v.push(
+        t2(
+            "D11-missing-range",
+            "frame-batched",
+            "InvalidColumn",
+            "column id's stats byte is 0 (and min = max = 0), but it has 15 non-null values",
+            Box::new(|b: &[u8]| {
+                craft(b, |c| {
+                    let i = column(&c.m, "id");
+                    c.m.columns[i].stats = 0;
+                    c.m.columns[i].min = 0;
+                    c.m.columns[i].max = 0;
+                })
+            }) as Build,
+        )
+        .field("stats")
+        .entry("batched")
+        .column("id"),
+    );
+    v.push(
         t2(
             "D10-unknown-zone",
             "frame-empty",
@@ -2486,8 +2533,15 @@ fn check_reader(name: &str, path: &Path, expected: &Value) {
         if let Some(without) = expected.get("error_without_type") {
             check_without_type(name, &r, entry, without);
         }
-        // D3 to D10 are content rules: the checksums are right, so verify passes.
-        if !matches!(expected["rule"].as_str(), Some("D1" | "D2")) {
+        // D3 to D10 are content rules: the checksums are right, so verify passes. D11
+        // (statistics against the data) is also checked by verify (FORMAT.md §14.8).
+        if expected["rule"].as_str() == Some("D11") {
+            let e = r
+                .verify()
+                .err()
+                .unwrap_or_else(|| panic!("{name}: verify passes"));
+            check_error(name, expected, &e);
+        } else if !matches!(expected["rule"].as_str(), Some("D1" | "D2")) {
             r.verify()
                 .unwrap_or_else(|e| panic!("{name}: verify must pass: {e}"));
         }
