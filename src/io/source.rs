@@ -20,6 +20,8 @@ use crate::buffer::AlignedBuf;
 /// reader checks what it fetched (the header's and the manifest's checksums at open, each raw
 /// section's checksum and each zstd chunk's decoded checksum before it keeps them), so a
 /// corrupt transfer is an [`Error`](crate::Error), never wrong data.
+// `len` is fallible and may cost a request: an `is_empty` beside it would only invite a second.
+#[allow(clippy::len_without_is_empty)]
 pub trait RangeSource: Send + Sync + fmt::Debug {
     /// The length of the source in bytes. May cost a round trip the first time (a `HEAD`
     /// request); [`RangeSource::read_ends`] should make it free afterwards.
