@@ -137,8 +137,8 @@ impl OpenOptions {
     /// [`OpenOptions::open`]. After that, the first read of a raw section fetches its stored
     /// bytes into an aligned buffer the reader keeps (once they match the section's checksum),
     /// and a read of a compressed section fetches only the zstd chunks it touches, decoded into
-    /// the reader's decoded buffers; views borrow from those buffers. [`FrameView::fetch`]
-    /// (crate::FrameView::fetch) gets several columns in one batch. A failed or short fetch is
+    /// the reader's decoded buffers; views borrow from those buffers. [`FrameView::fetch`](crate::FrameView::fetch)
+    /// gets several columns in one batch. A failed or short fetch is
     /// an [`Error::Remote`] and keeps nothing, so a later read retries.
     ///
     /// # Errors

@@ -152,7 +152,7 @@ fn a_projection_of_two_columns_of_ten_is_one_batch_of_their_sections() {
     let mut b = Frame::builder();
     for k in 0..10 {
         b = b.column(
-            &format!("c{k}"),
+            format!("c{k}"),
             Column::new((0..rows as i64).map(|i| i * k).collect()),
         );
     }
