@@ -218,7 +218,6 @@ impl Store {
             .read_ends(HEADER_LEN as u64, suffix)
             .map_err(|e| remote("read the header and the end", 0..suffix, e))?;
         let len = ends.len;
-        let tail_start = len - ends.tail.len() as u64;
         let expect = |what: &str, got: usize, wanted: u64| {
             if got as u64 == wanted {
                 return Ok(());
@@ -234,6 +233,8 @@ impl Store {
         };
         expect("header", ends.head.len(), (HEADER_LEN as u64).min(len))?;
         expect("end", ends.tail.len(), suffix.min(len))?;
+        // Exact: checked just above.
+        let tail_start = len - ends.tail.len() as u64;
         let header = Header::decode(&path, ends.head.as_slice(), len)?;
         // The same limit `access_manifest` checks, before the buffer exists: `Header::decode`
         // only bounded the manifest by the object's length, which may be anything.
