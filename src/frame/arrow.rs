@@ -182,6 +182,9 @@ pub fn field(column: &ColumnView<'_>) -> ArrowField {
 /// [`Error::NotFound`], [`Error::WrongKind`], and the errors of each column's first access.
 pub fn record_batch(reader: &Arc<Reader>, name: &str) -> Result<RecordBatch> {
     let frame = reader.frame(name)?;
+    // A remote reader fetches every column in one batch instead of one round trip each.
+    let names: Vec<&str> = frame.iter().map(|c| c.name()).collect();
+    frame.fetch(&names)?;
     let mut fields = Vec::with_capacity(frame.width());
     let mut arrays = Vec::with_capacity(frame.width());
     for column in frame.iter() {

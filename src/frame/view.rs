@@ -110,6 +110,30 @@ impl<'r> FrameView<'r> {
                 column: name.to_owned(),
             })
     }
+
+    /// For a reader of a remote file ([`Reader::open_source`](crate::Reader::open_source)):
+    /// fetches every buffer of the named columns that is not in memory yet, in one batch (one
+    /// round trip; close ranges coalesced by the source), so that reading those columns next
+    /// costs no further request. Compressed buffers are fetched chunk by chunk and decoded.
+    /// Reads copy into the reader's buffers. A no-op for a mapped or in-memory file.
+    ///
+    /// # Errors
+    /// [`Error::NoSuchColumn`]; [`Error::Remote`] if the source fails (nothing is kept);
+    /// [`Error::ChecksumMismatch`] or [`Error::Decompress`] for bytes that fail their check;
+    /// [`Error::LimitExceeded`] past the reader's budgets.
+    pub fn fetch(&self, columns: &[&str]) -> Result<()> {
+        let store = self.reader.store();
+        let mut wants = Vec::new();
+        for name in columns {
+            for slot in self.column(name)?.slots() {
+                if slot != NO_SECTION {
+                    let index = slot as usize;
+                    wants.push((index, 0, store.raw_len(index)));
+                }
+            }
+        }
+        store.fetch(&wants)
+    }
 }
 
 /// The names of a column's buffer slots, in slot order (spec/FORMAT.md §8.2).
