@@ -50,8 +50,8 @@ fn borrowed(reader: &Arc<Reader>, bytes: &[u8]) -> Buffer {
     let ptr = NonNull::new(bytes.as_ptr().cast_mut()).unwrap_or(NonNull::dangling());
     let owner: Arc<dyn arrow_buffer::alloc::Allocation> = Arc::clone(reader) as _;
     // SAFETY: `bytes` is borrowed from `reader`: its read-only mapping (stable under the
-    // contract of `io::map`) or a decoded buffer it owns, which never moves and is never
-    // written again once decoded. `owner` holds an `Arc` of that reader, so the bytes stay
+    // contract of `io::map`) or a fetched or decoded buffer it owns, which never moves and is
+    // never written again once filled (`store::SectionCache`). `owner` holds an `Arc` of that reader, so the bytes stay
     // valid for `len` bytes as long as the buffer (and every clone of it) lives.
     unsafe { Buffer::from_custom_allocation(ptr, bytes.len(), owner) }
 }

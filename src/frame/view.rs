@@ -702,8 +702,8 @@ impl<'r> ColumnView<'r> {
         let data = self.buffer(self.meta.values.to_native())?;
         // SAFETY: `validity()` ran `check_content` on this column (or found it cached, which
         // happens only after it passed), and `check_strings` accepted these exact bytes as UTF-8: the
-        // decoded section never changes (read-only map under the contract of `io::map`, or a
-        // decoded buffer whose chunks are never written again).
+        // section's bytes never change (read-only map under the contract of `io::map`, or a
+        // fetched or decoded buffer never written again once filled).
         let data = unsafe { std::str::from_utf8_unchecked(data) };
         Ok(StrColumn {
             offsets,

@@ -70,6 +70,10 @@ fn schema_err<T>(message: impl Into<String>) -> Res<T> {
     Err(DynamicError::Schema(message.into()))
 }
 
+fn invalid(message: String) -> DynamicError {
+    DynamicError::Archive(message)
+}
+
 // ---------------------------------------------------------------------------------------------
 // The schema text.
 
@@ -161,7 +165,7 @@ impl<'s> Parser<'s> {
         yes
     }
 
-    fn expect(&mut self, lit: &str) -> Res<()> {
+    fn literal(&mut self, lit: &str) -> Res<()> {
         if self.eat(lit) {
             Ok(())
         } else {
@@ -215,9 +219,9 @@ impl<'s> Parser<'s> {
         let text = |p: &Self| &p.s[start..p.i];
         if self.eat("[") {
             let elem = self.ty(depth + 1)?;
-            self.expect("; ")?;
+            self.literal("; ")?;
             let len = self.number()?;
-            self.expect("]")?;
+            self.literal("]")?;
             return Ok(Ty {
                 base: "[;]",
                 args: vec![elem],
@@ -239,7 +243,7 @@ impl<'s> Parser<'s> {
                 while self.eat(", ") {
                     elems.push(self.ty(depth + 1)?);
                 }
-                self.expect(")")?;
+                self.literal(")")?;
                 if elems.len() < 2 {
                     return schema_err(format!("a bad tuple in {:?}", self.s));
                 }
@@ -258,7 +262,7 @@ impl<'s> Parser<'s> {
             while self.eat(", ") {
                 args.push(self.ty(depth + 1)?);
             }
-            self.expect(">")?;
+            self.literal(">")?;
         }
         Ok(Ty {
             base,
@@ -290,7 +294,7 @@ impl<'s> Parser<'s> {
                     }
                 }
             }
-            self.expect(")")?;
+            self.literal(")")?;
             return Ok((Shape::Tuple, fields));
         }
         if self.eat(" {}") {
@@ -299,7 +303,7 @@ impl<'s> Parser<'s> {
         if self.eat(" { ") {
             loop {
                 let name = self.ident()?;
-                self.expect(": ")?;
+                self.literal(": ")?;
                 let (ty, by_name) = self.field_type()?;
                 fields.push(FieldDef {
                     name: Some(name),
@@ -310,7 +314,7 @@ impl<'s> Parser<'s> {
                     break;
                 }
             }
-            self.expect(" }")?;
+            self.literal(" }")?;
             return Ok((Shape::Named, fields));
         }
         Ok((Shape::Unit, fields))
@@ -436,7 +440,7 @@ impl<'s> DynamicSchema<'s> {
         {
             return schema_err(format!("a definition of the built-in type {}", ty.text));
         }
-        p.expect(" = ")?;
+        p.literal(" = ")?;
         let mut variants = Vec::new();
         let is_enum = if p.eat("struct") {
             let (shape, fields) = p.fields()?;
@@ -448,9 +452,9 @@ impl<'s> DynamicSchema<'s> {
             });
             false
         } else {
-            p.expect("enum ")?;
+            p.literal("enum ")?;
             if !p.eat("{}") {
-                p.expect("{ ")?;
+                p.literal("{ ")?;
                 loop {
                     let name = p.ident()?;
                     let (shape, fields) = p.fields()?;
@@ -464,13 +468,13 @@ impl<'s> DynamicSchema<'s> {
                         break;
                     }
                 }
-                p.expect(" }")?;
+                p.literal(" }")?;
             }
             true
         };
-        p.expect(" size ")?;
+        p.literal(" size ")?;
         let size = p.number()?;
-        p.expect(" align ")?;
+        p.literal(" align ")?;
         let align = p.number()?;
         if p.i != line.len() {
             return schema_err(format!("junk at the end of {line:?}"));
@@ -550,37 +554,44 @@ impl<'s> DynamicSchema<'s> {
     /// SCHEMA.md §3.2: a struct is the C layout of its fields; an enum, per variant, the C
     /// layout of a `u8` tag and its fields, its size and alignment the largest.
     fn check_definition(&mut self, name: &'s str) -> Res<()> {
-        let d = self.defs[name].clone();
-        let mut variants = d.variants;
+        let Some(d) = self.defs.get_mut(name) else {
+            return schema_err(format!("{name} has no definition line"));
+        };
+        // Layouts read only sizes and alignments of definitions: the variants can be out of
+        // the map while their offsets are computed.
+        let mut variants = std::mem::take(&mut d.variants);
+        let (is_enum, line_size, line_align) = (d.is_enum, d.size, d.align);
         let (mut size, mut align) = (0, 1);
         for v in &mut variants {
             v.fields.iter().try_for_each(|f| self.check_type(&f.ty))?;
             let mut layouts = Vec::new();
-            if d.is_enum {
+            if is_enum {
                 layouts.push((1, 1));
             }
             for f in &v.fields {
                 layouts.push(self.layout(&f.ty)?);
             }
             let (mut offsets, s, a) = c_layout(layouts)?;
-            if d.is_enum {
+            if is_enum {
                 offsets.remove(0);
             }
             v.offsets = offsets;
             size = size.max(s);
             align = align.max(a);
         }
-        if d.is_enum {
+        if is_enum {
             size = round_up(size, align)?;
         }
-        if (size, align) != (d.size, d.align) {
+        if (size, align) != (line_size, line_align) {
             return schema_err(format!(
                 "{name}: its fields lay out as size {size} align {align}, the line says size \
                  {} align {} (an rkyv `with` wrapper? it cannot be followed)",
-                d.size, d.align
+                line_size, line_align
             ));
         }
-        self.defs.get_mut(name).expect("defined").variants = variants;
+        if let Some(def) = self.defs.get_mut(name) {
+            def.variants = variants;
+        }
         Ok(())
     }
 
@@ -715,7 +726,7 @@ impl<'s> DynamicSchema<'s> {
                 let n = u64::from(a.u32(p + 4)?);
                 let bytes = n
                     .checked_mul(s)
-                    .ok_or_else(|| a.fail(format!("{}: {n} elements overflow", t.text)))?;
+                    .ok_or_else(|| invalid(format!("{}: {n} elements overflow", t.text)))?;
                 a.visit(target, bytes, al, t.text, |a| {
                     self.sequence(a, elem, target, n)
                 })
@@ -735,7 +746,10 @@ impl<'s> DynamicSchema<'s> {
                         p + al,
                     )?))))
                 }
-                tag => Err(a.fail(format!("{}: tag {tag}, not 0 (None) or 1 (Some)", t.text))),
+                tag => Err(invalid(format!(
+                    "{}: tag {tag}, not 0 (None) or 1 (Some)",
+                    t.text
+                ))),
             },
             "[;]" => self.sequence(a, &t.args[0], p, t.len),
             "()" if t.args.is_empty() => Ok(Dynamic::Unit),
@@ -776,7 +790,7 @@ impl<'s> DynamicSchema<'s> {
             if dtype == Dtype::Bool
                 && let Some(i) = bytes.iter().position(|&b| b > 1)
             {
-                return Err(a.fail(format!(
+                return Err(invalid(format!(
                     "{}: element {i} is {:#04x}, not 00 or 01",
                     elem.text, bytes[i]
                 )));
@@ -802,7 +816,7 @@ impl<'s> DynamicSchema<'s> {
         }
         let tag = a.u8(p)?;
         let Some(v) = d.variants.get(usize::from(tag)) else {
-            return Err(a.fail(format!(
+            return Err(invalid(format!(
                 "{}: tag {tag}, and it has {} variants",
                 t.text,
                 d.variants.len()
@@ -878,7 +892,7 @@ impl<'s> DynamicSchema<'s> {
             let root = a.target(p)?;
             self.node(a, &tree, root, &mut pairs)?;
             if pairs.len() as u64 != u64::from(len) {
-                return Err(a.fail(format!(
+                return Err(invalid(format!(
                     "{}: {len} entries claimed, {} found",
                     t.text,
                     pairs.len()
@@ -911,7 +925,7 @@ impl<'s> DynamicSchema<'s> {
                 a.visit(q, *leaf_size, *leaf_align, what, |a| {
                     let n = a.u32(q + leaf_offsets[1])?;
                     if u64::from(n) > BTREE_E {
-                        return Err(a.fail(format!(
+                        return Err(invalid(format!(
                             "{what}: a leaf node of {n} entries (at most {BTREE_E})"
                         )));
                     }
@@ -949,7 +963,7 @@ impl<'s> DynamicSchema<'s> {
                     Ok(())
                 })
             }
-            kind => Err(a.fail(format!(
+            kind => Err(invalid(format!(
                 "{what}: node kind {kind}, not 0 (leaf) or 1 (inner)"
             ))),
         }
@@ -1007,14 +1021,9 @@ struct Archive<'a> {
 }
 
 impl<'a> Archive<'a> {
-    #[allow(clippy::unused_self)] // Kept a method so that every failure reads the same way.
-    fn fail(&self, message: String) -> DynamicError {
-        DynamicError::Archive(message)
-    }
-
     fn spend(&mut self, n: u64) -> Res<()> {
         if n > self.budget {
-            return Err(self.fail(format!(
+            return Err(invalid(format!(
                 "the archive holds more values than its {} bytes can (zero-sized elements?)",
                 self.buf.len()
             )));
@@ -1029,11 +1038,13 @@ impl<'a> Archive<'a> {
             .zip(usize::try_from(p.saturating_add(n)).ok());
         range
             .and_then(|(s, e)| self.buf.get(s..e))
-            .ok_or_else(|| self.fail(format!("bytes {p}..{} are outside the archive", p + n)))
+            .ok_or_else(|| invalid(format!("bytes {p}..{} are outside the archive", p + n)))
     }
 
     fn bytes<const N: usize>(&self, p: u64) -> Res<[u8; N]> {
-        Ok(self.slice(p, N as u64)?.try_into().expect("N bytes"))
+        let mut out = [0; N];
+        out.copy_from_slice(self.slice(p, N as u64)?);
+        Ok(out)
     }
 
     fn u8(&self, p: u64) -> Res<u8> {
@@ -1053,20 +1064,20 @@ impl<'a> Archive<'a> {
         let off = i64::from(self.i32(p)?);
         p.checked_add_signed(off)
             .filter(|&t| t <= self.buf.len() as u64)
-            .ok_or_else(|| self.fail(format!("the pointer at {p} points outside the archive")))
+            .ok_or_else(|| invalid(format!("the pointer at {p} points outside the archive")))
     }
 
     /// R1 and the first half of R2.
     fn check_object(&self, start: u64, size: u64, align: u64, what: &str) -> Res<()> {
         let end = start.saturating_add(size);
         if start < self.lo || end > self.hi {
-            return Err(self.fail(format!(
+            return Err(invalid(format!(
                 "{what}: object {start}..{end} is outside the range {}..{} its position allows",
                 self.lo, self.hi
             )));
         }
         if start % align != 0 {
-            return Err(self.fail(format!(
+            return Err(invalid(format!(
                 "{what}: object at {start} is not aligned to {align}"
             )));
         }
@@ -1102,7 +1113,7 @@ impl<'a> Archive<'a> {
             "bool" => match self.u8(p)? {
                 0 => Dynamic::Bool(false),
                 1 => Dynamic::Bool(true),
-                b => return Err(self.fail(format!("bool byte {b:#04x}, not 00 or 01"))),
+                b => return Err(invalid(format!("bool byte {b:#04x}, not 00 or 01"))),
             },
             "u8" => Dynamic::UInt(self.u8(p)?.into()),
             "i8" => Dynamic::Int(i8::from_le_bytes(self.bytes(p)?).into()),
@@ -1120,9 +1131,11 @@ impl<'a> Archive<'a> {
             "f64" => Dynamic::Float(f64::from_le_bytes(self.bytes(p)?)),
             "char" => {
                 let c = self.u32(p)?;
-                Dynamic::Char(char::from_u32(c).ok_or_else(|| {
-                    self.fail(format!("char {c:#x} is not a Unicode scalar value"))
-                })?)
+                Dynamic::Char(
+                    char::from_u32(c).ok_or_else(|| {
+                        invalid(format!("char {c:#x} is not a Unicode scalar value"))
+                    })?,
+                )
             }
             _ => Dynamic::Str(self.string(p, t.text)?),
         })
@@ -1132,17 +1145,17 @@ impl<'a> Archive<'a> {
     fn string(&mut self, p: u64, what: &str) -> Res<&'a str> {
         let head: [u8; 8] = self.bytes(p)?;
         let data = if head[0] & 0xC0 == 0x80 {
-            let tagged = u32::from_le_bytes(head[..4].try_into().expect("4 bytes"));
+            let tagged = u32::from_le_bytes([head[0], head[1], head[2], head[3]]);
             let len = u64::from((tagged & 0x3F) | ((tagged >> 8) << 6));
             if len <= 8 {
-                return Err(self.fail(format!(
+                return Err(invalid(format!(
                     "{what}: an out-of-line string of {len} bytes (at most 8 must be inline)"
                 )));
             }
-            let off = i64::from(i32::from_le_bytes(head[4..].try_into().expect("4 bytes")));
+            let off = i64::from(i32::from_le_bytes([head[4], head[5], head[6], head[7]]));
             let start = p
                 .checked_add_signed(off)
-                .ok_or_else(|| self.fail(format!("{what}: a pointer outside the archive")))?;
+                .ok_or_else(|| invalid(format!("{what}: a pointer outside the archive")))?;
             self.visit(start, len, 1, what, |_| Ok(()))?;
             self.slice(start, len)?
         } else {
@@ -1150,7 +1163,7 @@ impl<'a> Archive<'a> {
             self.slice(p, n as u64)?
         };
         std::str::from_utf8(data).map_err(|e| {
-            self.fail(format!(
+            invalid(format!(
                 "{what}: a string that is not UTF-8 (at byte {})",
                 e.valid_up_to()
             ))

@@ -234,8 +234,8 @@ impl<'r> ModelEntry<'r> {
         if validated.get() == Some(&TypeId::of::<T>()) {
             // SAFETY: `validated` holds `T`'s TypeId only after `access::<T::Archived>` below
             // accepted these exact bytes (the whole decoded section, which never changes: a
-            // read-only map under the contract of `io::map`, or a decoded buffer whose chunks
-            // are never written again).
+            // read-only map under the contract of `io::map`, or a fetched or decoded buffer
+            // never written again once filled).
             return Ok(unsafe { rkyv::access_unchecked::<T::Archived>(bytes) });
         }
         // bytecheck validates recursively: a depth limit keeps a deeply nested archive (a
