@@ -122,6 +122,18 @@ enum FetchKind {
     Chunk(usize, usize),
 }
 
+/// The format-level check of a header and its manifest that [`Store::open`] and
+/// [`Store::open_remote`] run before anything else reads them (the reader's tier 1).
+pub(crate) trait ValidateManifest:
+    FnOnce(&Path, &Header, &ArchivedManifest, Option<&ArchivedManifest11>) -> Result<()>
+{
+}
+
+impl<F> ValidateManifest for F where
+    F: FnOnce(&Path, &Header, &ArchivedManifest, Option<&ArchivedManifest11>) -> Result<()>
+{
+}
+
 impl Store {
     /// Reads and checks the header and the manifest's bytes, runs `validate` (the rules of
     /// every kind) on the manifest, and lays the sections out. With a mapped `file`, the
@@ -133,12 +145,7 @@ impl Store {
         backing: Backing,
         file: Option<&File>,
         limits: StoreLimits,
-        validate: impl FnOnce(
-            &Path,
-            &Header,
-            &ArchivedManifest,
-            Option<&ArchivedManifest11>,
-        ) -> Result<()>,
+        validate: impl ValidateManifest,
         describe: fn(&ArchivedManifest, usize) -> Owner,
     ) -> Result<Store> {
         let bytes = backing.bytes();
@@ -200,12 +207,7 @@ impl Store {
         source: Arc<dyn RangeSource>,
         suffix: u64,
         limits: StoreLimits,
-        validate: impl FnOnce(
-            &Path,
-            &Header,
-            &ArchivedManifest,
-            Option<&ArchivedManifest11>,
-        ) -> Result<()>,
+        validate: impl ValidateManifest,
         describe: fn(&ArchivedManifest, usize) -> Owner,
     ) -> Result<Store> {
         let remote = |op, range: Range<u64>, source| Error::Remote {
