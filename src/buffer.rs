@@ -196,6 +196,11 @@ impl DecodedSection {
         Ok(())
     }
 
+    /// Whether chunk `chunk` is decoded. Panics if `chunk` is out of range.
+    pub fn is_done(&self, chunk: usize) -> bool {
+        self.done[chunk].get().is_some()
+    }
+
     /// The decoded bytes `start..end`, if every chunk they touch is decoded.
     pub fn get(&self, start: usize, end: usize) -> Option<&[u8]> {
         if start > end || end > self.buf.len() {

@@ -28,6 +28,8 @@ pub enum Limit {
     MaxChunkLen,
     /// What this platform can address (`usize`).
     AddressSpace,
+    /// [`OpenOptions::max_fetched_bytes`](crate::OpenOptions::max_fetched_bytes).
+    MaxFetchedBytes,
 }
 
 impl fmt::Display for Limit {
@@ -38,6 +40,7 @@ impl fmt::Display for Limit {
             Limit::MaxModelDepth => "OpenOptions::max_model_depth",
             Limit::MaxChunkLen => "format limit MAX_CHUNK_LEN",
             Limit::AddressSpace => "this platform's address space",
+            Limit::MaxFetchedBytes => "OpenOptions::max_fetched_bytes",
         })
     }
 }
@@ -54,6 +57,23 @@ pub enum Error {
         /// What brine was doing (`open`, `map`, `write`, `rename`, ...).
         op: &'static str,
         /// The underlying error.
+        #[source]
+        source: std::io::Error,
+    },
+
+    /// Reading bytes of a file from a remote source
+    /// ([`Reader::open_source`](crate::Reader::open_source)) failed, or the source returned
+    /// fewer bytes than asked. Nothing of the failed read was kept: reading again retries.
+    #[error("{}: {op} (bytes {}..{}): {source}", path.display(), range.start, range.end)]
+    Remote {
+        /// The name the file was opened under (its URL, for object storage).
+        path: PathBuf,
+        /// What brine was reading (`read the header and the end`, `read the manifest`,
+        /// `read sections`, `verify`).
+        op: &'static str,
+        /// The bytes of the file asked for (the span of every range of the batch).
+        range: std::ops::Range<u64>,
+        /// The source's error.
         #[source]
         source: std::io::Error,
     },
@@ -382,6 +402,20 @@ pub enum Error {
         entry: String,
         /// What failed, with the path inside the archive (`field 'trees', index 3, ...`).
         detail: String,
+    },
+
+    /// A dataset's index, or one of its shards measured against the index, breaks a rule of
+    /// spec/DATASET.md.
+    #[error("{}: {}{field}: {reason}", dataset.display(), shard.as_ref().map(|s| format!("shard {s:?}, ")).unwrap_or_default())]
+    InvalidDataset {
+        /// The dataset's folder (or the root its opener was given).
+        dataset: PathBuf,
+        /// The shard (its path relative to the dataset), when the problem is one shard.
+        shard: Option<String>,
+        /// The index's field (`path`, `rows`, `schema`, `version`...) or the shard's.
+        field: &'static str,
+        /// What is wrong.
+        reason: String,
     },
 
     /// A CSV file could not be imported.

@@ -26,6 +26,7 @@ extern crate self as brine;
 
 pub mod array;
 mod buffer;
+pub mod dataset;
 mod error;
 pub mod frame;
 mod io;
@@ -47,8 +48,11 @@ pub use error::{ArchiveError, Error, Limit, Result, SchemaMismatch};
 pub use frame::{Column, Frame, FrameView};
 pub use io::atomic::AtomicFile;
 pub use io::map::AccessPattern;
+pub use io::source::{Ends, RangeSource};
 pub use options::{Codec, DEFAULT_ZSTD_LEVEL, ParseCodecError};
 pub use raw::Version;
 pub use raw::manifest::{MetaRef, MetaValue};
-pub use reader::{EntryRef, Kind, Metadata, OpenOptions, Reader, SectionCheck, SectionInfo};
+pub use reader::{
+    DEFAULT_SUFFIX_LEN, EntryRef, Kind, Metadata, OpenOptions, Reader, SectionCheck, SectionInfo,
+};
 pub use writer::{EntryOptions, WriteOptions, Writer};

@@ -3,12 +3,14 @@
 use std::fs::File;
 use std::ops::Range;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 use once_cell::sync::OnceCell;
 
 use crate::buffer::AlignedBuf;
 use crate::error::{Error, Result};
 use crate::io::map::Backing;
+use crate::io::source::RangeSource;
 use crate::raw::Version;
 use crate::raw::limits::{
     DEFAULT_MAX_DECOMPRESSED, DEFAULT_MAX_MANIFEST_LEN, DEFAULT_MAX_MODEL_DEPTH,
@@ -27,8 +29,15 @@ pub struct OpenOptions {
     require_zero_copy: bool,
     max_manifest_len: u64,
     max_decompressed_bytes: u64,
+    max_fetched_bytes: u64,
+    suffix_len: u64,
     pub(crate) max_model_depth: usize,
 }
+
+/// Bytes at the end of a remote file fetched with its header at open: a manifest this long or
+/// shorter costs no second round trip (a frame of a hundred columns, or a few hundred arrays,
+/// has a manifest of a few KiB to some tens of KiB).
+pub const DEFAULT_SUFFIX_LEN: u64 = 64 * 1024;
 
 impl Default for OpenOptions {
     fn default() -> Self {
@@ -37,6 +46,8 @@ impl Default for OpenOptions {
             require_zero_copy: false,
             max_manifest_len: DEFAULT_MAX_MANIFEST_LEN,
             max_decompressed_bytes: DEFAULT_MAX_DECOMPRESSED,
+            max_fetched_bytes: DEFAULT_MAX_DECOMPRESSED,
+            suffix_len: DEFAULT_SUFFIX_LEN,
             max_model_depth: DEFAULT_MAX_MODEL_DEPTH,
         }
     }
@@ -71,6 +82,23 @@ impl OpenOptions {
         self
     }
 
+    /// Largest total of stored bytes a reader opened with [`OpenOptions::open_source`] may
+    /// hold in memory for raw sections it fetched (default 8 GiB); zstd chunks count against
+    /// [`OpenOptions::max_decompressed_bytes`] instead, once decoded. A read that would pass it
+    /// fails with [`Error::LimitExceeded`]. Ignored for local files, which are mapped.
+    pub fn max_fetched_bytes(mut self, bytes: u64) -> Self {
+        self.max_fetched_bytes = bytes;
+        self
+    }
+
+    /// Bytes at the end of a remote file that [`OpenOptions::open_source`] fetches together
+    /// with the header (default [`DEFAULT_SUFFIX_LEN`], 64 KiB). If the manifest fits in them,
+    /// opening costs one round trip; otherwise a second one fetches the manifest exactly.
+    pub fn suffix_len(mut self, bytes: u64) -> Self {
+        self.suffix_len = bytes;
+        self
+    }
+
     /// Deepest nesting of pointers (boxes, vectors, strings inside each other) a model's
     /// archive may have (default 1024). Validation recurses once per level; the limit keeps a
     /// hostile or very deep archive from overflowing the stack. A deeper archive is refused
@@ -97,6 +125,48 @@ impl OpenOptions {
     /// As [`OpenOptions::open`], without the I/O errors.
     pub fn open_buffer(self, name: impl Into<PathBuf>, buffer: AlignedBuf) -> Result<Reader> {
         Reader::from_backing(name.into(), Backing::Buffer(buffer), None, self)
+    }
+
+    /// Opens a file behind a remote byte source (object storage, HTTP: the
+    /// `brine-object-store` crate implements [`RangeSource`] for every `object_store`
+    /// backend). `name` is used in error messages (a URL, typically).
+    ///
+    /// Nothing is mapped and **reads copy**: opening fetches the header together with the
+    /// last [`OpenOptions::suffix_len`] bytes in one batch (one round trip), plus one exact
+    /// read of the manifest if it is longer, and runs the same tier-1 validation as
+    /// [`OpenOptions::open`]. After that, the first read of a raw section fetches its stored
+    /// bytes into an aligned buffer the reader keeps (once they match the section's checksum),
+    /// and a read of a compressed section fetches only the zstd chunks it touches, decoded into
+    /// the reader's decoded buffers; views borrow from those buffers. [`FrameView::fetch`](crate::FrameView::fetch)
+    /// gets several columns in one batch. A failed or short fetch is
+    /// an [`Error::Remote`] and keeps nothing, so a later read retries.
+    ///
+    /// # Errors
+    /// [`Error::Remote`] if the source fails; any tier-1 validation error (and of
+    /// [`Reader::verify`] when `verify` is set, which streams the whole file).
+    pub fn open_source(
+        self,
+        name: impl Into<PathBuf>,
+        source: Arc<dyn RangeSource>,
+    ) -> Result<Reader> {
+        let store = Store::open_remote(
+            name.into(),
+            source,
+            self.suffix_len,
+            self.limits(),
+            crate::rules::check_manifest,
+            crate::rules::section_owner,
+        )?;
+        Reader::from_store(store, self)
+    }
+
+    fn limits(&self) -> StoreLimits {
+        StoreLimits {
+            require_zero_copy: self.require_zero_copy,
+            max_decompressed_bytes: self.max_decompressed_bytes,
+            max_manifest_len: self.max_manifest_len,
+            max_fetched_bytes: self.max_fetched_bytes,
+        }
     }
 }
 
@@ -148,6 +218,21 @@ impl Reader {
         OpenOptions::default().open(path)
     }
 
+    /// Opens a file behind a remote byte source with default options; see
+    /// [`OpenOptions::open_source`]: reads fetch sections into memory and copy.
+    ///
+    /// # Errors
+    /// As [`OpenOptions::open_source`].
+    pub fn open_source(name: impl Into<PathBuf>, source: Arc<dyn RangeSource>) -> Result<Reader> {
+        OpenOptions::default().open_source(name, source)
+    }
+
+    /// Whether the reader reads from a remote source ([`Reader::open_source`]): its views are
+    /// of buffers it fetched, not of a mapping.
+    pub fn is_remote(&self) -> bool {
+        self.store.is_remote()
+    }
+
     /// Opens a file held in memory with default options (no mapping; useful for data from the
     /// network and for filesystems where mapping is unwise). `name` is used in messages.
     ///
@@ -165,19 +250,19 @@ impl Reader {
         file: Option<&File>,
         options: OpenOptions,
     ) -> Result<Reader> {
-        let limits = StoreLimits {
-            require_zero_copy: options.require_zero_copy,
-            max_decompressed_bytes: options.max_decompressed_bytes,
-            max_manifest_len: options.max_manifest_len,
-        };
         let store = Store::open(
             path,
             backing,
             file,
-            limits,
+            options.limits(),
             crate::rules::check_manifest,
             crate::rules::section_owner,
         )?;
+        Reader::from_store(store, options)
+    }
+
+    /// The reader of an open store; runs tier 3 when asked.
+    fn from_store(store: Store, options: OpenOptions) -> Result<Reader> {
         let reader = Reader {
             store,
             options,
@@ -302,14 +387,28 @@ impl Reader {
     }
 
     /// Checks everything tier 1 does not: every section's checksum, every compressed chunk
-    /// (decompressed and checked against its checksum, in parallel, without keeping it), and
-    /// that every byte between sections is zero. O(file).
+    /// (decompressed and checked against its checksum, in parallel, without keeping it), that
+    /// every byte between sections is zero, and every frame column's statistics against its
+    /// values (rule D11, spec/FORMAT.md §14.8). O(file).
+    ///
+    /// The statistics check reads the values (and validity) of bool, numeric and temporal
+    /// columns as a first access does: a compressed one is decoded into the reader's cache,
+    /// within [`OpenOptions::max_decompressed_bytes`].
     ///
     /// # Errors
     /// [`Error::ChecksumMismatch`], [`Error::Decompress`], [`Error::InvalidField`] for non-zero
-    /// padding.
+    /// padding, [`Error::InvalidColumn`] (field `min`, `max` or `stats`) for statistics that
+    /// are not the range of the data.
     pub fn verify(&self) -> Result<()> {
-        self.store.verify()
+        self.store.verify()?;
+        for entry in self.entries() {
+            if entry.kind() == Kind::Frame {
+                for column in entry.frame()?.iter() {
+                    column.check_stats()?;
+                }
+            }
+        }
+        Ok(())
     }
 
     /// A running check of rule V2 (the checksum of a section's stored bytes) for a reader of

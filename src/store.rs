@@ -7,7 +7,9 @@
 
 use std::fs::File;
 use std::ops::Range;
+use std::panic::AssertUnwindSafe;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 
 use once_cell::sync::OnceCell;
@@ -16,6 +18,7 @@ use rayon::prelude::*;
 use crate::buffer::{AlignedBuf, DecodedSection};
 use crate::error::{Error, Limit, Result};
 use crate::io::map::{AccessPattern, Backing, read_at};
+use crate::io::source::{self, RangeSource};
 use crate::options::Codec;
 use crate::raw::checksum;
 use crate::raw::codec;
@@ -44,6 +47,8 @@ pub(crate) struct StoreLimits {
     pub max_decompressed_bytes: u64,
     /// The largest manifest to accept.
     pub max_manifest_len: u64,
+    /// The total of stored bytes fetched from a remote source the store may keep.
+    pub max_fetched_bytes: u64,
 }
 
 /// A section's place in the file and its decoded shape, as native sizes: computed once at
@@ -68,16 +73,29 @@ struct Layout {
 pub(crate) struct SectionCache {
     /// The decoded bytes of a compressed section.
     decoded: OnceCell<DecodedSection>,
+    /// The stored bytes of a raw section of a remote file, fetched and checked against the
+    /// section's checksum (rule V2).
+    fetched: OnceCell<AlignedBuf>,
     /// Set once every element of the section's whole decoded data was checked to be valid
     /// for its dtype (only `bool` has invalid values).
     pub elements_valid: OnceCell<()>,
+}
+
+/// Where a file's bytes are: in memory (mapped or a buffer), or behind a remote source.
+#[derive(Debug)]
+enum Bytes {
+    Local(Backing),
+    /// Unwind-safe because the store keeps fetched bytes only once a fetch succeeded and
+    /// checked them (`OnceCell`s set last), so a panic inside a source leaves nothing
+    /// half-done behind; Arrow's buffers need their owner to be `RefUnwindSafe`.
+    Remote(AssertUnwindSafe<Arc<dyn RangeSource>>),
 }
 
 /// The bytes of an open file and its sections.
 #[derive(Debug)]
 pub(crate) struct Store {
     path: PathBuf,
-    backing: Backing,
+    bytes: Bytes,
     header: Header,
     /// A copy of the manifest read with `pread`, or `None` when it is read through the backing.
     owned_manifest: Option<AlignedBuf>,
@@ -85,8 +103,23 @@ pub(crate) struct Store {
     /// Allocated on the first access that needs it (a compressed section, or a bool array).
     caches: OnceCell<Box<[SectionCache]>>,
     decoded_bytes: AtomicU64,
+    /// Stored bytes fetched from a remote source and kept (raw sections).
+    fetched_bytes: AtomicU64,
     limits: StoreLimits,
     describe: fn(&ArchivedManifest, usize) -> Owner,
+}
+
+/// A contiguous run of stored bytes to fetch from a remote source, and what it is for.
+struct Fetch {
+    range: Range<u64>,
+    kind: FetchKind,
+}
+
+enum FetchKind {
+    /// The whole stored bytes of raw section `index`, kept once checked.
+    Raw(usize),
+    /// Chunk `chunk` of compressed section `index`: decoded, checked, then dropped.
+    Chunk(usize, usize),
 }
 
 impl Store {
@@ -146,15 +179,122 @@ impl Store {
         let layouts = manifest.sections.iter().map(Layout::of).collect();
         Ok(Store {
             path,
-            backing,
+            bytes: Bytes::Local(backing),
             header,
             owned_manifest,
             layouts,
             caches: OnceCell::new(),
             decoded_bytes: AtomicU64::new(0),
+            fetched_bytes: AtomicU64::new(0),
             limits,
             describe,
         })
+    }
+
+    /// Opens a file behind a remote `source`: its header and its last `suffix` bytes are
+    /// fetched together (one round trip), and the manifest's exact range in a second one only
+    /// when it is longer than the suffix. The header and the manifest then pass exactly the
+    /// checks of [`Store::open`] (`Header::decode`, `validate::access_manifest`, `validate`).
+    pub fn open_remote(
+        path: PathBuf,
+        source: Arc<dyn RangeSource>,
+        suffix: u64,
+        limits: StoreLimits,
+        validate: impl FnOnce(
+            &Path,
+            &Header,
+            &ArchivedManifest,
+            Option<&ArchivedManifest11>,
+        ) -> Result<()>,
+        describe: fn(&ArchivedManifest, usize) -> Owner,
+    ) -> Result<Store> {
+        let remote = |op, range: Range<u64>, source| Error::Remote {
+            path: path.clone(),
+            op,
+            range,
+            source,
+        };
+        let ends = source
+            .read_ends(HEADER_LEN as u64, suffix)
+            .map_err(|e| remote("read the header and the end", 0..suffix, e))?;
+        let len = ends.len;
+        let expect = |what: &str, got: usize, wanted: u64| {
+            if got as u64 == wanted {
+                return Ok(());
+            }
+            Err(remote(
+                "read the header and the end",
+                0..len,
+                std::io::Error::new(
+                    std::io::ErrorKind::UnexpectedEof,
+                    format!("the source returned {got} bytes of the {what}, not {wanted}"),
+                ),
+            ))
+        };
+        expect("header", ends.head.len(), (HEADER_LEN as u64).min(len))?;
+        expect("end", ends.tail.len(), suffix.min(len))?;
+        // Exact: checked just above.
+        let tail_start = len - ends.tail.len() as u64;
+        let header = Header::decode(&path, ends.head.as_slice(), len)?;
+        // The same limit `access_manifest` checks, before the buffer exists: `Header::decode`
+        // only bounded the manifest by the object's length, which may be anything.
+        if header.manifest_len > limits.max_manifest_len {
+            return Err(Error::LimitExceeded {
+                file: path.clone(),
+                what: "manifest length".into(),
+                value: header.manifest_len,
+                limit: limits.max_manifest_len,
+                setting: Limit::MaxManifestLen,
+            });
+        }
+        // `decode` checked manifest_offset + manifest_len == file length == len.
+        let manifest = if header.manifest_offset >= tail_start {
+            let at = usize::try_from(header.manifest_offset - tail_start).unwrap_or(usize::MAX);
+            // A copy, so that the archive starts on the buffer's alignment.
+            AlignedBuf::copy_from_slice(&ends.tail.as_slice()[at..])
+        } else {
+            let range = header.manifest_offset..len;
+            let mut buf = source::alloc(header.manifest_len)
+                .map_err(|e| remote("read the manifest", range.clone(), e))?;
+            source
+                .read_ranges(std::slice::from_ref(&range), &mut [buf.as_mut_slice()])
+                .map_err(|e| remote("read the manifest", range.clone(), e))?;
+            buf
+        };
+        drop(ends);
+        let (m, ext) = validate::access_manifest(
+            &path,
+            &header,
+            manifest.as_slice(),
+            limits.max_manifest_len,
+        )?;
+        validate(&path, &header, m, ext)?;
+        let layouts = m.sections.iter().map(Layout::of).collect();
+        Ok(Store {
+            path,
+            bytes: Bytes::Remote(AssertUnwindSafe(source)),
+            header,
+            owned_manifest: Some(manifest),
+            layouts,
+            caches: OnceCell::new(),
+            decoded_bytes: AtomicU64::new(0),
+            fetched_bytes: AtomicU64::new(0),
+            limits,
+            describe,
+        })
+    }
+
+    /// Whether the file's bytes are behind a remote source (reads fetch and copy).
+    pub fn is_remote(&self) -> bool {
+        matches!(self.bytes, Bytes::Remote(_))
+    }
+
+    /// The local bytes of the whole file; `None` for a remote file.
+    fn local(&self) -> Option<&[u8]> {
+        match &self.bytes {
+            Bytes::Local(b) => Some(b.bytes()),
+            Bytes::Remote(_) => None,
+        }
     }
 
     pub fn path(&self) -> &Path {
@@ -165,19 +305,19 @@ impl Store {
         &self.header
     }
 
-    /// The addresses of the file's bytes in memory (the mapping, or the buffer).
+    /// The addresses of the file's bytes in memory (the mapping, or the buffer); empty for a
+    /// remote file, none of whose views is of a mapping.
     pub fn mapped_range(&self) -> Range<usize> {
-        let bytes = self.backing.bytes();
+        let bytes = self.local().unwrap_or_default();
         bytes.as_ptr() as usize..bytes.as_ptr() as usize + bytes.len()
     }
 
     fn manifest_bytes(&self) -> &[u8] {
-        match &self.owned_manifest {
-            Some(buf) => buf.as_slice(),
-            None => {
-                let bytes = self.backing.bytes();
-                &bytes[bytes.len() - self.manifest_len()..]
-            }
+        match (&self.owned_manifest, self.local()) {
+            (Some(buf), _) => buf.as_slice(),
+            (None, Some(bytes)) => &bytes[bytes.len() - self.manifest_len()..],
+            // A remote store always owns its manifest.
+            (None, None) => &[],
         }
     }
 
@@ -224,10 +364,29 @@ impl Store {
         (self.describe)(self.manifest(), index)
     }
 
-    /// The stored bytes of section `index` (in the file's bounds: tier 1).
-    fn stored(&self, index: usize) -> &[u8] {
+    /// The stored bytes of section `index` (in the file's bounds: tier 1) of a local file.
+    fn stored_local<'a>(&self, bytes: &'a [u8], index: usize) -> &'a [u8] {
         let l = &self.layouts[index];
-        &self.backing.bytes()[l.start..l.start + l.stored_len]
+        &bytes[l.start..l.start + l.stored_len]
+    }
+
+    /// The stored bytes of raw section `index`: a view of the mapping, or of the buffer it was
+    /// fetched into from a remote source (fetched now if it was not).
+    fn stored_raw(&self, index: usize) -> Result<&[u8]> {
+        match self.local() {
+            Some(bytes) => Ok(self.stored_local(bytes, index)),
+            None => {
+                let cache = self.cache(index);
+                if cache.fetched.get().is_none() {
+                    self.fetch(&[(index, 0, self.layouts[index].raw_len)])?;
+                }
+                Ok(cache
+                    .fetched
+                    .get()
+                    .map(AlignedBuf::as_slice)
+                    .unwrap_or_default())
+            }
+        }
     }
 
     /// Decoded length of chunk `chunk` of section `index`.
@@ -266,7 +425,10 @@ impl Store {
     /// compressed section only the chunks the range touches are decoded.
     pub fn range(&self, index: usize, start: usize, end: usize) -> Result<&[u8]> {
         if !self.layouts[index].compressed {
-            return Ok(&self.stored(index)[start..end]);
+            if let Some(bytes) = self.local() {
+                return Ok(&self.stored_local(bytes, index)[start..end]);
+            }
+            return Ok(&self.stored_raw(index)?[start..end]);
         }
         if self.limits.require_zero_copy {
             let s = &self.manifest().sections[index];
@@ -282,7 +444,10 @@ impl Store {
     /// Tells the OS how the stored bytes of section `index` will be read (`madvise`).
     pub fn advise(&self, index: usize, pattern: AccessPattern) -> Result<()> {
         let l = &self.layouts[index];
-        self.backing
+        let Bytes::Local(backing) = &self.bytes else {
+            return Ok(());
+        };
+        backing
             .advise(l.start, l.stored_len, pattern)
             .map_err(|source| Error::Io {
                 path: self.path.clone(),
@@ -301,8 +466,17 @@ impl Store {
         })[index]
     }
 
-    /// Decodes chunk `c` of section `index` into `out` (exactly its decoded length) and checks
-    /// its checksum.
+    /// The stored range of chunk `c` of section `index`, relative to the section (in its
+    /// bounds: tier 1, rule C2).
+    fn chunk_range(&self, index: usize, c: usize) -> Range<usize> {
+        let chunk = &self.manifest().section_chunks(index)[c];
+        let start = usize::try_from(chunk.offset.to_native()).unwrap_or(usize::MAX);
+        let len = usize::try_from(chunk.length.to_native()).unwrap_or(usize::MAX);
+        start..start + len
+    }
+
+    /// Decodes chunk `c` of a local section `index` into `out` (exactly its decoded length)
+    /// and checks its checksum.
     fn decode_chunk(
         &self,
         index: usize,
@@ -310,11 +484,22 @@ impl Store {
         out: &mut [u8],
         scratch: &mut Vec<u8>,
     ) -> Result<()> {
+        let bytes = self.local().unwrap_or_default();
+        let frame = &self.stored_local(bytes, index)[self.chunk_range(index, c)];
+        self.decode_frame(index, c, frame, out, scratch)
+    }
+
+    /// Decodes `frame`, the stored bytes of chunk `c` of section `index`, into `out` and checks
+    /// its checksum (rules D1 and D2).
+    fn decode_frame(
+        &self,
+        index: usize,
+        c: usize,
+        frame: &[u8],
+        out: &mut [u8],
+        scratch: &mut Vec<u8>,
+    ) -> Result<()> {
         let chunk = &self.manifest().section_chunks(index)[c];
-        // In the section's bounds: tier 1 (rule C2).
-        let start = usize::try_from(chunk.offset.to_native()).unwrap_or(usize::MAX);
-        let len = usize::try_from(chunk.length.to_native()).unwrap_or(usize::MAX);
-        let frame = &self.stored(index)[start..start + len];
         codec::decompress_chunk(frame, out, self.layouts[index].shuffle, scratch).map_err(
             |reason| {
                 let owner = self.owner(index);
@@ -370,7 +555,11 @@ impl Store {
     /// chunks they touch that are not decoded yet.
     fn decoded_range(&self, index: usize, start: usize, end: usize) -> Result<&[u8]> {
         let decoded = self.decoded_section(index)?;
-        if start < end {
+        if self.is_remote() {
+            if decoded.get(start, end).is_none() {
+                self.fetch(&[(index, start, end)])?;
+            }
+        } else if start < end {
             let chunk_len = self.layouts[index].chunk_len;
             let chunks = start / chunk_len..(end - 1) / chunk_len + 1;
             let decode = |scratch: &mut Vec<u8>, c: usize| {
@@ -390,11 +579,14 @@ impl Store {
     /// its checksum, in parallel, without keeping it), and that every byte between sections
     /// is zero. O(file).
     pub fn verify(&self) -> Result<()> {
+        let Some(bytes) = self.local() else {
+            return self.verify_remote();
+        };
         let mut gap_start = HEADER_LEN;
         for (i, l) in self.layouts.iter().enumerate() {
-            self.check_zero(gap_start, l.start)?;
+            self.check_zero(bytes, gap_start, l.start)?;
             gap_start = l.start + l.stored_len;
-            let got = checksum::xxh3(self.stored(i));
+            let got = checksum::xxh3(self.stored_local(bytes, i));
             if got != self.manifest().sections[i].checksum {
                 return Err(self.checksum_error(i, got));
             }
@@ -407,16 +599,20 @@ impl Store {
                     })?;
             }
         }
-        self.check_zero(gap_start, self.backing.bytes().len() - self.manifest_len())
+        self.check_zero(bytes, gap_start, bytes.len() - self.manifest_len())
     }
 
-    fn check_zero(&self, start: usize, end: usize) -> Result<()> {
-        let gap = &self.backing.bytes()[start..end];
+    fn check_zero(&self, bytes: &[u8], start: usize, end: usize) -> Result<()> {
+        self.check_zero_at(&bytes[start..end], start as u64)
+    }
+
+    /// Rule V1 for `gap`, the bytes at file offset `start`.
+    fn check_zero_at(&self, gap: &[u8], start: u64) -> Result<()> {
         match gap.iter().position(|&b| b != 0) {
             None => Ok(()),
             Some(p) => Err(Error::InvalidField {
                 file: self.path.clone(),
-                location: format!("padding at offset {}", start + p),
+                location: format!("padding at offset {}", start + p as u64),
                 field: "padding",
                 reason: "bytes between sections must be zero".into(),
             }),
@@ -443,6 +639,242 @@ impl Store {
             hasher: checksum::Hasher::new(),
             done: 0,
         }
+    }
+}
+
+/// Largest piece of a remote file that `verify` fetches at once: verifying streams the file
+/// instead of holding it.
+const VERIFY_PIECE: u64 = 8 * 1024 * 1024;
+
+impl Store {
+    /// Fetches from the remote source, in one batch, what reads of decoded bytes `start..end`
+    /// of each listed `(section, start, end)` need and the store does not hold yet: the whole
+    /// stored bytes of a raw section, kept once they match the section's checksum (rule V2);
+    /// the stored bytes of the chunks a range of a compressed section touches, decoded and
+    /// checked (rules D1, D2) into the section's decoded bytes, then dropped. Nothing is kept
+    /// from a batch that failed. A no-op for a local file.
+    pub fn fetch(&self, wants: &[(usize, usize, usize)]) -> Result<()> {
+        let Bytes::Remote(source) = &self.bytes else {
+            return Ok(());
+        };
+        let mut plan = Vec::new();
+        for &(index, start, end) in wants {
+            let l = &self.layouts[index];
+            let at = |r: Range<usize>| (l.start + r.start) as u64..(l.start + r.end) as u64;
+            if !l.compressed {
+                if self.cache(index).fetched.get().is_none() {
+                    plan.push(Fetch {
+                        range: at(0..l.stored_len),
+                        kind: FetchKind::Raw(index),
+                    });
+                }
+            } else if !self.limits.require_zero_copy && start < end {
+                let decoded = self.decoded_section(index)?;
+                let chunk_len = l.chunk_len;
+                for c in start / chunk_len..(end - 1) / chunk_len + 1 {
+                    if !decoded.is_done(c) {
+                        plan.push(Fetch {
+                            range: at(self.chunk_range(index, c)),
+                            kind: FetchKind::Chunk(index, c),
+                        });
+                    }
+                }
+            }
+        }
+        // The same section may be asked for twice; sections and chunks never overlap.
+        plan.sort_by_key(|f| f.range.start);
+        plan.dedup_by_key(|f| f.range.start);
+        plan.retain(|f| f.range.start < f.range.end);
+        if plan.is_empty() {
+            return Ok(());
+        }
+        let raw_total: u64 = plan
+            .iter()
+            .filter(|f| matches!(f.kind, FetchKind::Raw(_)))
+            .map(|f| f.range.end - f.range.start)
+            .sum();
+        self.charge_fetched(raw_total, &plan)?;
+        let mut kept = 0;
+        let result = self.fetch_planned(source.as_ref(), &plan, &mut kept);
+        self.fetched_bytes
+            .fetch_sub(raw_total - kept, Ordering::Relaxed);
+        result
+    }
+
+    /// Takes `len` bytes from the `max_fetched_bytes` budget, or fails naming the first
+    /// section of `plan`.
+    fn charge_fetched(&self, len: u64, plan: &[Fetch]) -> Result<()> {
+        let limit = self.limits.max_fetched_bytes;
+        let before = self.fetched_bytes.fetch_add(len, Ordering::Relaxed);
+        if before.saturating_add(len) <= limit {
+            return Ok(());
+        }
+        self.fetched_bytes.fetch_sub(len, Ordering::Relaxed);
+        let index = match plan.first().map(|f| &f.kind) {
+            Some(FetchKind::Raw(i) | FetchKind::Chunk(i, _)) => *i,
+            None => 0,
+        };
+        Err(Error::LimitExceeded {
+            file: self.path.clone(),
+            what: format!(
+                "bytes fetched from remote storage, with entry {:?}",
+                self.owner(index).entry
+            ),
+            value: before.saturating_add(len),
+            limit,
+            setting: Limit::MaxFetchedBytes,
+        })
+    }
+
+    /// The body of [`Store::fetch`]: `kept` counts the raw bytes it stored.
+    fn fetch_planned(
+        &self,
+        source: &dyn RangeSource,
+        plan: &[Fetch],
+        kept: &mut u64,
+    ) -> Result<()> {
+        let ranges: Vec<Range<u64>> = plan.iter().map(|f| f.range.clone()).collect();
+        let span = ranges[0].start..ranges[ranges.len() - 1].end;
+        let remote = |source| Error::Remote {
+            path: self.path.clone(),
+            op: "read sections",
+            range: span.clone(),
+            source,
+        };
+        let mut bufs = ranges
+            .iter()
+            .map(|r| source::alloc(r.end - r.start))
+            .collect::<std::io::Result<Vec<_>>>()
+            .map_err(remote)?;
+        let mut outs: Vec<&mut [u8]> = bufs.iter_mut().map(AlignedBuf::as_mut_slice).collect();
+        source.read_ranges(&ranges, &mut outs).map_err(remote)?;
+        // Raw sections: checked, then kept (a section another thread stored meanwhile keeps
+        // that thread's bytes).
+        let mut chunks = Vec::new();
+        for (f, buf) in plan.iter().zip(bufs) {
+            match f.kind {
+                FetchKind::Raw(index) => {
+                    let got = checksum::xxh3(buf.as_slice());
+                    if got != self.manifest().sections[index].checksum {
+                        return Err(self.checksum_error(index, got));
+                    }
+                    let len = buf.len() as u64;
+                    if self.cache(index).fetched.set(buf).is_ok() {
+                        *kept += len;
+                    }
+                }
+                FetchKind::Chunk(index, c) => chunks.push((index, c, buf)),
+            }
+        }
+        let decode = |scratch: &mut Vec<u8>, (index, c, frame): &(usize, usize, AlignedBuf)| {
+            let decoded = self.decoded_section(*index)?;
+            decoded.ensure(*c, |out| {
+                self.decode_frame(*index, *c, frame.as_slice(), out, scratch)
+            })
+        };
+        if chunks.len() == 1 {
+            decode(&mut Vec::new(), &chunks[0])
+        } else {
+            chunks.par_iter().try_for_each_init(Vec::new, decode)
+        }
+    }
+
+    /// Reads `range` of the remote file in pieces of at most [`VERIFY_PIECE`] bytes, one
+    /// batch each, handing each piece and its offset to `each`. Nothing is kept.
+    fn stream_remote(
+        &self,
+        range: Range<u64>,
+        mut each: impl FnMut(&[u8], u64) -> Result<()>,
+    ) -> Result<()> {
+        let Bytes::Remote(source) = &self.bytes else {
+            return Ok(());
+        };
+        let mut at = range.start;
+        while at < range.end {
+            let piece = at..range.end.min(at + VERIFY_PIECE);
+            let remote = |source| Error::Remote {
+                path: self.path.clone(),
+                op: "verify",
+                range: piece.clone(),
+                source,
+            };
+            let mut buf = source::alloc(piece.end - piece.start).map_err(remote)?;
+            source
+                .read_ranges(std::slice::from_ref(&piece), &mut [buf.as_mut_slice()])
+                .map_err(remote)?;
+            each(buf.as_slice(), piece.start)?;
+            at = piece.end;
+        }
+        Ok(())
+    }
+
+    /// Rule V2 for section `index` of a remote file, streamed; with `decode`, rule V3 too
+    /// (each chunk is fetched, hashed into the section's checksum, decoded and checked, and
+    /// dropped). A raw section already fetched was checked when it was.
+    fn check_remote_section(&self, index: usize, decode: bool) -> Result<()> {
+        let l = self.layouts[index];
+        let start = l.start as u64;
+        let mut hasher = checksum::Hasher::new();
+        if !l.compressed {
+            if self.cache(index).fetched.get().is_some() {
+                return Ok(());
+            }
+            self.stream_remote(start..start + l.stored_len as u64, |piece, _| {
+                hasher.update(piece);
+                Ok(())
+            })?;
+        } else {
+            let mut scratch = Vec::new();
+            for c in 0..self.manifest().section_chunks(index).len() {
+                let r = self.chunk_range(index, c);
+                let range = start + r.start as u64..start + r.end as u64;
+                if !decode {
+                    self.stream_remote(range, |piece, _| {
+                        hasher.update(piece);
+                        Ok(())
+                    })?;
+                    continue;
+                }
+                // One chunk's frame at a time, within the fetch budget while it is held.
+                let plan = [Fetch {
+                    range: range.clone(),
+                    kind: FetchKind::Chunk(index, c),
+                }];
+                let len = range.end - range.start;
+                self.charge_fetched(len, &plan)?;
+                let mut frame = Vec::new();
+                let fetched = self.stream_remote(range, |piece, _| {
+                    frame.extend_from_slice(piece);
+                    Ok(())
+                });
+                let result = fetched.and_then(|()| {
+                    hasher.update(&frame);
+                    let mut out = vec![0u8; self.chunk_raw_len(index, c)];
+                    self.decode_frame(index, c, &frame, &mut out, &mut scratch)
+                });
+                drop(frame);
+                self.fetched_bytes.fetch_sub(len, Ordering::Relaxed);
+                result?;
+            }
+        }
+        let got = hasher.digest();
+        if got == self.manifest().sections[index].checksum {
+            return Ok(());
+        }
+        Err(self.checksum_error(index, got))
+    }
+
+    /// Tier 3 over a remote file: the data area is streamed, section by section and gap by
+    /// gap, never held whole.
+    fn verify_remote(&self) -> Result<()> {
+        let mut gap_start = HEADER_LEN as u64;
+        let zero = |piece: &[u8], at: u64| self.check_zero_at(piece, at);
+        for (i, l) in self.layouts.iter().enumerate() {
+            self.stream_remote(gap_start..l.start as u64, zero)?;
+            gap_start = (l.start + l.stored_len) as u64;
+            self.check_remote_section(i, true)?;
+        }
+        self.stream_remote(gap_start..self.header.manifest_offset, zero)
     }
 }
 
@@ -512,7 +944,11 @@ impl SectionCheck<'_> {
     /// Hashes the stored bytes from where the last call stopped up to `end` (clamped to the
     /// section's length; an `end` below what was hashed does nothing).
     pub fn advance_to(&mut self, end: u64) {
-        let stored = self.store.stored(self.index);
+        // A remote section is checked as a whole by `finish`.
+        let Some(bytes) = self.store.local() else {
+            return;
+        };
+        let stored = self.store.stored_local(bytes, self.index);
         let end = usize::try_from(end).map_or(stored.len(), |end| end.min(stored.len()));
         if end > self.done {
             self.hasher.update(&stored[self.done..end]);
@@ -526,6 +962,9 @@ impl SectionCheck<'_> {
     /// [`Error::ChecksumMismatch`], exactly as [`Reader::verify`](crate::Reader::verify)
     /// reports it.
     pub fn finish(mut self) -> Result<()> {
+        if self.store.is_remote() {
+            return self.store.check_remote_section(self.index, false);
+        }
         self.advance_to(u64::MAX);
         let got = self.hasher.digest();
         if got == self.store.manifest().sections[self.index].checksum {

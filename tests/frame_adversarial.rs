@@ -378,10 +378,21 @@ fn assert_invalid_column<T: std::fmt::Debug>(
 
 /// Asserts that every accessor of column `column` of "f" in `bytes` fails with
 /// [`Error::InvalidColumn`] of `field`, while `verify` passes (tier 2 alone notices), and
-/// returns the reason.
+/// returns the reason. A corrupted validity bitmap or values buffer can also make the
+/// column's statistics wrong, which verify notices (rule D11): then verify must fail on that
+/// column's `min`, `max` or `stats`, and nothing else.
 #[track_caller]
 fn assert_tier2(bytes: &[u8], column: &str, field: &str) -> String {
-    let r = open_with(Reader::options().verify(true), bytes).expect("opens and verifies");
+    let r = open_with(Reader::options(), bytes).expect("opens");
+    match r.verify() {
+        Ok(()) => {}
+        Err(Error::InvalidColumn {
+            column: c,
+            field: f,
+            ..
+        }) if c == column && matches!(f, "min" | "max" | "stats") => {}
+        Err(e) => panic!("verify fails otherwise than on the statistics of {column}: {e}"),
+    }
     let c = r.frame("f").unwrap().column(column).unwrap();
     let reason = assert_invalid_column(read_column(c), column, field);
     assert_invalid_column(c.validity(), column, field);
@@ -1841,4 +1852,120 @@ fn decompressed_bytes_limit_applies_to_columns() {
     );
     assert_names(&e, &[FILE, "\"f\""]);
     read_column(f.column("i64").unwrap()).unwrap();
+}
+
+// ---------------------------------------------------------------------------------------------
+// Tier 2: statistics (rule D11)
+// ---------------------------------------------------------------------------------------------
+
+/// A lying `min`, `max` or `stats` in the manifest is refused on first access of the column
+/// (every accessor, and `checked_stats`) and by verify, naming the column and the field; the
+/// unchecked `stats()` still returns the lie without touching data.
+#[test]
+fn statistics_that_lie_about_the_data() {
+    let c = baseline();
+    let i = col(&c.m, "i64");
+    let f = col(&c.m, "f32");
+    let cases: Vec<(&str, &str, Vec<u8>)> = vec![
+        // i64: non-null values -20..=61 (rows 1 and 6 null).
+        (
+            "i64",
+            "min",
+            c.bytes_edited(|m| m.columns[i].min = (-19i64) as u64),
+        ),
+        (
+            "i64",
+            "min",
+            c.bytes_edited(|m| m.columns[i].min = (-21i64) as u64),
+        ),
+        ("i64", "max", c.bytes_edited(|m| m.columns[i].max = 60)),
+        (
+            "i64",
+            "stats",
+            c.bytes_edited(|m| {
+                m.columns[i].stats = 0;
+                m.columns[i].min = 0;
+                m.columns[i].max = 0;
+            }),
+        ),
+        // f32: -1.0..=3.5, no nulls.
+        (
+            "f32",
+            "max",
+            c.bytes_edited(|m| m.columns[f].max = 3.0f64.to_bits()),
+        ),
+        (
+            "f32",
+            "min",
+            c.bytes_edited(|m| m.columns[f].min = f64::NAN.to_bits()),
+        ),
+    ];
+    for (column, field, bytes) in cases {
+        let r = open(&bytes).expect("a statistics lie is not a tier-1 error");
+        let view = r.frame("f").unwrap().column(column).unwrap();
+        assert_invalid_column(view.checked_stats(), column, field);
+        assert_invalid_column(read_column(view), column, field);
+        assert_invalid_column(r.verify(), column, field);
+        let fresh = open(&bytes).unwrap();
+        assert_invalid_column(fresh.verify(), column, field);
+        // The other columns still read.
+        for other in fresh
+            .frame("f")
+            .unwrap()
+            .iter()
+            .filter(|v| v.name() != column)
+        {
+            other.checked_stats().expect("another column");
+        }
+    }
+}
+
+/// What D11 allows: a null row's stored value outside the range, and -0.0 for 0.0.
+#[test]
+fn statistics_ignore_null_rows_and_the_sign_of_zero() {
+    let c = baseline();
+    let m = &c.m;
+    // Row 1 of i64 is null: whatever it holds does not count.
+    let bytes = c
+        .patched(values(m, "i64"), |v| set_i64(v, 1, i64::MIN))
+        .bytes();
+    let r = open_with(Reader::options().verify(true), &bytes).expect("verifies");
+    let stats = r
+        .frame("f")
+        .unwrap()
+        .column("i64")
+        .unwrap()
+        .checked_stats()
+        .unwrap();
+    assert_eq!(stats.range, Some(brine::frame::StatRange::Int(-20, 61)));
+    // f32 holds 0.0 at row 2; a writer may store either zero as the range's bound.
+    let f = col(m, "f32");
+    let bytes = c.bytes_edited(|m| m.columns[f].min = (-1.0f64).to_bits());
+    open_with(Reader::options().verify(true), &bytes).expect("unchanged");
+    let only_zero = Frame::builder()
+        .column("z", Column::new(vec![0.0f64, -0.0]))
+        .build()
+        .unwrap();
+    let mut w =
+        Writer::create(std::env::temp_dir().join(format!("d11-zero-{}.brine", std::process::id())))
+            .unwrap();
+    let path = w.path().to_path_buf();
+    w.put_frame("f", &only_zero).unwrap();
+    w.finish().unwrap();
+    let cz = Crafted::from_written(&std::fs::read(&path).unwrap());
+    std::fs::remove_file(&path).unwrap();
+    let z = col(&cz.m, "z");
+    for (lo, hi) in [(0.0f64, -0.0f64), (-0.0, 0.0), (-0.0, -0.0)] {
+        let bytes = cz.bytes_edited(|m| {
+            m.columns[z].min = lo.to_bits();
+            m.columns[z].max = hi.to_bits();
+        });
+        let r = open_with(Reader::options().verify(true), &bytes).expect("either zero");
+        r.frame("f")
+            .unwrap()
+            .column("z")
+            .unwrap()
+            .checked_stats()
+            .unwrap();
+    }
 }

@@ -58,7 +58,7 @@ permissions, owner and group (as far as the process may set them).";
 #[derive(clap::Args, Debug)]
 #[command(after_long_help = AFTER_HELP)]
 pub struct Args {
-    /// The brine file.
+    /// The brine file, or the folder of an arrays dataset.
     pub file: PathBuf,
     /// The entry to export.
     pub entry: String,
@@ -72,6 +72,17 @@ pub struct Args {
 }
 
 pub fn run(args: &Args) -> Result<()> {
+    if crate::dataset::is_dataset(&args.file) {
+        // An array of an arrays dataset: exported from the shard that holds it.
+        let shard = crate::dataset::shard_of_array(&args.file, &args.entry)?;
+        let one = Args {
+            file: shard,
+            entry: args.entry.clone(),
+            output: args.output.clone(),
+            no_verify: args.no_verify,
+        };
+        return run(&one);
+    }
     let format = Format::of_output(&args.output)?;
     let reader = open(&args.file)?;
     let kind = reader.entry(&args.entry)?.kind();

@@ -59,7 +59,7 @@ pub struct Args {
     /// Input files (.npy, .npz, .safetensors, .csv, .arrow, .feather).
     #[arg(required = true, value_name = "INPUT")]
     inputs: Vec<PathBuf>,
-    /// The brine file to write (replaced atomically if it exists, keeping its permissions,
+    /// The brine file to write (for a .safetensors.index.json: the dataset folder) (replaced atomically if it exists, keeping its permissions,
     /// owner and group; a symbolic link is written through to the file it points to).
     #[arg(short, long, value_name = "OUT.brine")]
     output: PathBuf,
@@ -229,6 +229,13 @@ impl Ctx {
 }
 
 pub fn run(args: &Args) -> Result<()> {
+    if args
+        .inputs
+        .iter()
+        .any(|p| crate::dataset::is_safetensors_index(p))
+    {
+        return run_safetensors_index(args);
+    }
     let formats = args
         .inputs
         .iter()
@@ -296,5 +303,47 @@ pub fn run(args: &Args) -> Result<()> {
         args.output.display(),
         ctx.written.len()
     ));
+    crate::print(&out)
+}
+
+/// `brine import model.safetensors.index.json -o DIR`: a sharded safetensors checkpoint as an
+/// arrays dataset (spec/DATASET.md), one brine shard per safetensors shard.
+fn run_safetensors_index(args: &Args) -> Result<()> {
+    let [index] = args.inputs.as_slice() else {
+        return Err(CliError::Usage(
+            "a .safetensors.index.json is imported alone (its shards are read from its folder)"
+                .to_owned(),
+        ));
+    };
+    if args.name.is_some() || args.csv.any() || args.align.is_some() {
+        return Err(usage(
+            index,
+            "--name, --align and CSV options do not apply to a sharded checkpoint",
+        ));
+    }
+    let (codec, level) = match args.compress {
+        None => (Codec::Raw, DEFAULT_ZSTD_LEVEL),
+        Some(level) => (
+            Codec::Zstd {
+                shuffle: args.shuffle,
+            },
+            level,
+        ),
+    };
+    let mut ctx = Ctx {
+        options: EntryOptions::new().codec(codec).zstd_level(level),
+        frame_options: FrameOptions::new().codec(codec).zstd_level(level),
+        name: None,
+        written: Vec::new(),
+        progress: Progress::new("import", 0),
+        csv: args.csv.options(),
+    };
+    crate::dataset::import_safetensors_index(index, &args.output, &mut ctx)?;
+    drop(ctx.progress);
+    let mut out = String::new();
+    for line in &ctx.written {
+        out.push_str(line);
+        out.push('\n');
+    }
     crate::print(&out)
 }

@@ -54,7 +54,7 @@ categories are ordered; "ratio" is raw_len / stored_len
 #[derive(clap::Args, Debug)]
 #[command(after_long_help = AFTER_HELP)]
 pub struct Args {
-    /// The brine file.
+    /// The brine file, or a dataset folder (its index is shown).
     file: PathBuf,
     /// Print a JSON document (described in --help) instead of a table.
     #[arg(long)]
@@ -62,6 +62,9 @@ pub struct Args {
 }
 
 pub fn run(args: &Args) -> Result<()> {
+    if crate::dataset::is_dataset(&args.file) {
+        return crate::dataset::inspect(&args.file, args.json);
+    }
     let r = Reader::open(&args.file)?;
     let text = if args.json {
         let mut s = serde_json::to_string_pretty(&document(&r)?).unwrap_or_default();

@@ -25,12 +25,15 @@ Exit code 0 when the file is sound, 1 when it is not (the first problem is named
 #[derive(clap::Args, Debug)]
 #[command(after_long_help = AFTER_HELP)]
 pub struct Args {
-    /// The brine file.
+    /// The brine file, or a dataset folder (every shard is verified against the index).
     file: PathBuf,
 }
 
 pub fn run(args: &Args) -> Result<()> {
     let path = &args.file;
+    if crate::dataset::is_dataset(path) {
+        return crate::dataset::verify(path);
+    }
     let mut reader = open(path)?;
     let mut report = String::new();
     let out = |report: &mut String, line: String| {

@@ -11,7 +11,7 @@ use std::process::{Command, Output};
 
 use brine::frame::{Column, Frame};
 use brine::{Codec, EntryOptions, Writer};
-use serde_json::Value;
+use serde_json::{Value, json};
 
 const BIN: &str = env!("CARGO_BIN_EXE_brine");
 
@@ -1246,4 +1246,119 @@ fn replacing_an_output_keeps_its_permissions_and_group() {
     std::fs::set_permissions(&m, std::fs::Permissions::from_mode(0o604)).unwrap();
     Writer::create(&m).unwrap().finish().unwrap();
     assert_eq!(mode(&m) & 0o707, 0o604);
+}
+
+/// A HuggingFace sharded checkpoint written by the real `safetensors` package (two shard
+/// files and `model.safetensors.index.json`) becomes an arrays dataset: inspect lists every
+/// tensor and its shard, verify passes, export gives back each tensor, which numpy compares
+/// with what it wrote. Indexes that point outside their folder, or at a shard that does not
+/// hold the tensor, are refused.
+#[test]
+fn interop_sharded_safetensors_checkpoint_becomes_an_arrays_dataset() {
+    let python = python();
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path();
+    let script = r#"
+import json, sys, numpy as np
+from safetensors.numpy import save_file
+root = sys.argv[1]
+rng = np.random.default_rng(7)
+shards = {
+    "model-00001-of-00002.safetensors": {
+        "embed.weight": rng.standard_normal((16, 8)).astype(np.float32),
+        "layer.0.bias": np.arange(8, dtype=np.float16),
+    },
+    "model-00002-of-00002.safetensors": {
+        "layer.0.weight": rng.standard_normal((8, 8)).astype(np.float32),
+        "head.index": np.arange(5, dtype=np.int64) - 2,
+    },
+}
+weight_map = {}
+for file, tensors in shards.items():
+    save_file(tensors, f"{root}/{file}", metadata={"format": "np"})
+    for name, t in tensors.items():
+        weight_map[name] = file
+        np.save(f"{root}/expected-{name}.npy", t)
+json.dump({"metadata": {"total_size": 0}, "weight_map": weight_map},
+          open(f"{root}/model.safetensors.index.json", "w"))
+json.dump({"metadata": {}, "weight_map": {"x": "../model-00001-of-00002.safetensors"}},
+          open(f"{root}/outside.safetensors.index.json", "w"))
+json.dump({"metadata": {}, "weight_map": {"embed.weight": "model-00002-of-00002.safetensors"}},
+          open(f"{root}/wrong.safetensors.index.json", "w"))
+"#;
+    let o = Command::new(&python)
+        .arg("-c")
+        .arg(script)
+        .arg(root)
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let index = root.join("model.safetensors.index.json");
+    let ds = root.join("model-brine");
+    let text = ok(brine(&[&"import", &index, &"-o", &ds]));
+    assert!(text.contains("version 1"), "{text}");
+    let doc: Value = serde_json::from_str(&ok(brine(&[&"inspect", &ds, &"--json"]))).unwrap();
+    assert_eq!(doc["kind"], "arrays");
+    let arrays = doc["arrays"].as_array().unwrap();
+    let names: Vec<&str> = arrays.iter().map(|a| a["name"].as_str().unwrap()).collect();
+    assert_eq!(
+        names,
+        [
+            "embed.weight",
+            "head.index",
+            "layer.0.bias",
+            "layer.0.weight"
+        ]
+    );
+    assert_eq!(arrays[0]["shape"], json!([16, 8]));
+    assert_eq!(arrays[2]["dtype"], "f16");
+    assert_ne!(arrays[0]["shard"], arrays[1]["shard"]);
+    let text = ok(brine(&[&"verify", &ds]));
+    assert!(text.contains("sound"), "{text}");
+    let table = ok(brine(&[&"inspect", &ds]));
+    assert!(table.contains("dataset of arrays"), "{table}");
+    for name in &names {
+        let out = root.join(format!("got-{name}.npy"));
+        ok(brine(&[&"export", &ds, name, &"-o", &out]));
+    }
+    let compare = r#"
+import sys, numpy as np
+root = sys.argv[1]
+for name in sys.argv[2:]:
+    a, b = np.load(f"{root}/expected-{name}.npy"), np.load(f"{root}/got-{name}.npy")
+    assert a.dtype == b.dtype and a.shape == b.shape and (a == b).all(), name
+"#;
+    let o = Command::new(&python)
+        .arg("-c")
+        .arg(compare)
+        .arg(root)
+        .args(&names)
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    fails(
+        brine(&[&"export", &ds, &"nope", &"-o", &root.join("x.npy")]),
+        2,
+        &["nope"],
+    );
+    fails(
+        brine(&[
+            &"import",
+            &root.join("outside.safetensors.index.json"),
+            &"-o",
+            &root.join("o"),
+        ]),
+        1,
+        &["beside the index"],
+    );
+    fails(
+        brine(&[
+            &"import",
+            &root.join("wrong.safetensors.index.json"),
+            &"-o",
+            &root.join("w"),
+        ]),
+        1,
+        &["maps"],
+    );
 }

@@ -85,7 +85,7 @@ class SectionOutOfBounds(BrineError): """A section lies outside the data area (S
 class SectionsOverlap(BrineError): """Sections overlap or are out of order (S2)."""
 class Decompress(BrineError): """A zstd chunk is not exactly one frame of its length (D1)."""
 class InvalidData(BrineError): """An array's elements are invalid (D3)."""
-class InvalidColumn(BrineError): """A column's zone or buffers are not valid (D4-D7, D10)."""
+class InvalidColumn(BrineError): """A column's zone, buffers or statistics are not valid (D4-D7, D10, D11)."""
 class SchemaMismatch(BrineError): """A model's schema or fingerprint does not match (D8)."""
 class InvalidModel(BrineError): """A model's archive is invalid for its schema (D9)."""
 class NotFound(BrineError, KeyError): """No entry or column of that name (API error)."""
@@ -1298,6 +1298,7 @@ class File:
                 raise bad(f"a code outside 0..{dn}", "codes", "D7")
             return Categorical(codes if mask is None else np.ma.MaskedArray(codes, mask),
                                dictionary)
+        self._check_stats(fname, rows, col, buf, mask)                      # D11
         if kind == "bool":
             data = np.unpackbits(buf["values"], bitorder="little", count=rows).astype(bool)
         else:
@@ -1310,6 +1311,55 @@ class File:
             elif kind == "date":
                 data = data.astype("datetime64[D]")
         return data if mask is None else np.ma.MaskedArray(data, mask)
+
+    def _check_stats(self, fname, rows, col: Column, buf, mask):
+        """D11 (§8.5): ``stats`` is set exactly when a non-null (for floats: non-NaN) value
+        exists, and then ``min``/``max`` equal (numerically: -0.0 == 0.0, NaN equals nothing)
+        the smallest and largest of them. Utf8, binary and categorical columns carry none."""
+        if col.kind in ("utf8", "binary", "categorical"):
+            return
+        if col.kind == "bool":
+            values = np.unpackbits(buf["values"], bitorder="little", count=rows).astype(np.int64)
+        else:
+            values = buf["values"].view(DTYPES[_dtype_code(col.dtype)][2])
+        if mask is not None:
+            values = values[~mask]
+        floating = values.dtype.kind == "f"
+        if floating:
+            values = values[~np.isnan(values)]
+        if values.size:
+            lo, hi = values.min(), values.max()
+            found = (float(lo), float(hi)) if floating else (int(lo), int(hi))
+        else:
+            found = None
+
+        def bad(message, field):
+            return InvalidColumn(f"column {col.name!r}: {message}", file=self.path,
+                                 entry=fname, field=field, rule="D11")
+
+        if (col.stats is None) != (found is None):
+            raise bad(f"the manifest's range is {col.stats}, the values' {found}", "stats")
+        if found is not None:
+            for i, field in ((0, "min"), (1, "max")):
+                if not col.stats[i] == found[i]:
+                    raise bad(f"the manifest says {field} {col.stats[i]!r}, the values' "
+                              f"{field} is {found[i]!r}", field)
+
+    def _check_frame_stats(self):
+        """D11 for every column of every frame, as verify requires (§14.8)."""
+        for name, kind, index, _, _ in self._entry_list:
+            if kind != 1:
+                continue
+            rows, cols = self._frame_info[index]
+            for col in cols:
+                if col.kind in ("utf8", "binary", "categorical"):
+                    continue
+                buf = {slot: self._section_bytes(s, name) for slot, s in col.buffers.items()}
+                mask = None
+                if "validity" in buf:
+                    mask = ~np.unpackbits(buf["validity"], bitorder="little",
+                                          count=rows).astype(bool)
+                self._check_stats(name, rows, col, buf, mask)
 
     # -- tier 2: models (§9, SCHEMA.md; D1, D2, D8, D9) ---------------------------------------
     def schema(self, name) -> "Schema":
@@ -1354,7 +1404,7 @@ class File:
     # -- tier 3: verify (§14.8, V1-V3) ---------------------------------------------------------
     def verify(self):
         """Tier 3: zero padding in the data area (V1), every section's checksum (V2), every
-        chunk decoded and checked (V3)."""
+        chunk decoded and checked (V3), then every column's statistics (D11)."""
         pos = HEADER_LEN
         for s in self._section_list + [None]:
             end = self._mo if s is None else s.offset
@@ -1373,6 +1423,7 @@ class File:
         for s in self._section_list:
             for i in range(len(s.chunks)):
                 self._decode_chunk(s, i, self._section_owner[s.index][0], f"section {s.index}")
+        self._check_frame_stats()
 
 
 def _dtype_code(name):

@@ -377,6 +377,14 @@ def check_invalid(path_brine, path_json) -> list:
             targets = [spec["entry"]] if "entry" in spec else [e.name for e in f.entries()]
             for n in targets:
                 _read_entry(f, spec, n)
+            if rule == "D11":
+                # Verify checks D11 too (FORMAT.md §14.8): a fresh reader must fail the same.
+                try:
+                    br.File(path_brine, **options).verify()
+                    return [f"{where}: verify passes, but it must check D11"]
+                except br.BrineError as e:
+                    if type(e).__name__ != expected or e.field != spec.get("field"):
+                        return [f"{where}: verify raised {type(e).__name__} ({e})"]
         elif tier == 3:
             stage = "reading entries"
             if spec.get("readable"):
@@ -401,6 +409,79 @@ def check_invalid(path_brine, path_json) -> list:
     return [f"{where}: no error, expected {expected}"]
 
 
+def _fmt(v):
+    """A value as the dataset JSON writes it: strings for numbers (floats as Rust's ``{:?}``)."""
+    if v is None or isinstance(v, str):
+        return v
+    if isinstance(v, float):
+        return "NaN" if math.isnan(v) else repr(v)
+    return str(v)
+
+
+def check_datasets(root) -> tuple:
+    """spec/vectors/datasets: each ``X/`` read with ``brine_dataset`` and compared with
+    ``X.json``; each ``invalid/X/`` must raise ``InvalidDataset`` with the JSON's field, at
+    its stage (``open``, ``shard`` or ``verify``)."""
+    import brine_dataset as bd
+    failures, valid, invalid = [], 0, 0
+    if not os.path.isdir(root):
+        return failures, valid, invalid
+    for name in sorted(os.listdir(root)):
+        folder = os.path.join(root, name)
+        if name == "invalid" or not os.path.isdir(folder):
+            continue
+        valid += 1
+        where = f"datasets/{name}"
+        try:
+            exp = json.load(open(folder + ".json", encoding="utf-8"))
+            ds = bd.Dataset(folder)
+            got = {"version": ds.version, "kind": ds.kind, "rows": ds.rows,
+                   "schema": [{"name": n, "type": t} for n, t in ds.schema],
+                   "partition_by": ds.partition_by}
+            for k, v in got.items():
+                if exp[k] != v:
+                    failures.append(f"{where}: {k} {v!r}, expected {exp[k]!r}")
+            shards = [{"path": s.path, "rows": s.rows, "bytes": s.bytes,
+                       "partition": [list(p) for p in s.partition],
+                       "stats": {c: {"null_count": n, "range": None if r is None
+                                     else [_fmt(r[0]), _fmt(r[1])]}
+                                 for c, (n, r) in s.stats.items()}} for s in ds.shards]
+            if shards != exp["shards"]:
+                failures.append(f"{where}: shards {shards}, expected {exp['shards']}")
+            for c, values in exp["columns"].items():
+                col = [_fmt(v) for v in ds.column(c)]
+                if col != values:
+                    failures.append(f"{where}: column {c} {col}, expected {values}")
+            ds.verify()
+        except br.BrineError as e:
+            failures.append(f"{where}: {type(e).__name__}: {e}")
+    inv = os.path.join(root, "invalid")
+    for name in sorted(os.listdir(inv)) if os.path.isdir(inv) else []:
+        if not name.endswith(".json"):
+            continue
+        invalid += 1
+        spec = json.load(open(os.path.join(inv, name), encoding="utf-8"))
+        where = f"datasets/invalid/{spec['vector']} (rule {spec['rule']})"
+        stage = "open"
+        try:
+            ds = bd.Dataset(os.path.join(inv, spec["vector"]))
+            stage = "shard"
+            for i in range(len(ds.shards)):
+                ds.open_shard(i)
+            stage = "verify"
+            ds.verify()
+            failures.append(f"{where}: no error")
+        except br.BrineError as e:
+            if type(e).__name__ != spec["error"] or stage != spec["stage"] or \
+                    e.field != spec["field"]:
+                failures.append(f"{where}: {type(e).__name__} at {stage} (field {e.field}: "
+                                f"{e}), expected {spec['error']} at {spec['stage']} "
+                                f"(field {spec['field']})")
+        except Exception as e:                              # a crash: never acceptable
+            failures.append(f"{where}: crashed at {stage} with {type(e).__name__}: {e}")
+    return failures, valid, invalid
+
+
 def main(argv):
     root = argv[1] if len(argv) > 1 else os.path.join(HERE, "..", "vectors")
     failures, valid, invalid = [], 0, 0
@@ -422,8 +503,11 @@ def main(argv):
                     continue
                 failures += check_invalid(os.path.join(inv, name), j)
                 invalid += 1
+    ds_failures, ds_valid, ds_invalid = check_datasets(os.path.join(root, "datasets"))
+    failures += ds_failures
     for line in failures:
         print(line)
+    print(f"check_vectors: {ds_valid} valid and {ds_invalid} invalid datasets")
     print(f"check_vectors: {valid} valid and {invalid} invalid vectors, "
           f"{len(failures)} failure(s)")
     if valid == 0:

@@ -50,8 +50,8 @@ fn borrowed(reader: &Arc<Reader>, bytes: &[u8]) -> Buffer {
     let ptr = NonNull::new(bytes.as_ptr().cast_mut()).unwrap_or(NonNull::dangling());
     let owner: Arc<dyn arrow_buffer::alloc::Allocation> = Arc::clone(reader) as _;
     // SAFETY: `bytes` is borrowed from `reader`: its read-only mapping (stable under the
-    // contract of `io::map`) or a decoded buffer it owns, which never moves and is never
-    // written again once decoded. `owner` holds an `Arc` of that reader, so the bytes stay
+    // contract of `io::map`) or a fetched or decoded buffer it owns, which never moves and is
+    // never written again once filled (`store::SectionCache`). `owner` holds an `Arc` of that reader, so the bytes stay
     // valid for `len` bytes as long as the buffer (and every clone of it) lives.
     unsafe { Buffer::from_custom_allocation(ptr, bytes.len(), owner) }
 }
@@ -182,6 +182,9 @@ pub fn field(column: &ColumnView<'_>) -> ArrowField {
 /// [`Error::NotFound`], [`Error::WrongKind`], and the errors of each column's first access.
 pub fn record_batch(reader: &Arc<Reader>, name: &str) -> Result<RecordBatch> {
     let frame = reader.frame(name)?;
+    // A remote reader fetches every column in one batch instead of one round trip each.
+    let names: Vec<&str> = frame.iter().map(|c| c.name()).collect();
+    frame.fetch(&names)?;
     let mut fields = Vec::with_capacity(frame.width());
     let mut arrays = Vec::with_capacity(frame.width());
     for column in frame.iter() {

@@ -78,6 +78,7 @@ column_element! {
 trait Values: fmt::Debug + Send + Sync {
     fn bytes(&self) -> &[u8];
     fn range(&self, validity: Option<Bitmap<'_>>) -> Option<StatRange>;
+    fn take(&self, rows: &[usize]) -> Box<dyn Values>;
 }
 
 impl<T: ColumnElement> Values for Vec<T> {
@@ -87,6 +88,34 @@ impl<T: ColumnElement> Values for Vec<T> {
     fn range(&self, validity: Option<Bitmap<'_>>) -> Option<StatRange> {
         T::range(self, validity)
     }
+    fn take(&self, rows: &[usize]) -> Box<dyn Values> {
+        Box::new(rows.iter().map(|&i| self[i]).collect::<Vec<T>>())
+    }
+}
+
+/// The bits of `bits` at `rows`, in that order.
+fn take_bits(bits: Bitmap<'_>, rows: &[usize]) -> Vec<u8> {
+    let mut b = BitmapBuilder::with_capacity(rows.len());
+    rows.iter().for_each(|&i| b.push(bits.get(i)));
+    b.finish().0
+}
+
+/// The strings `offsets[i]..offsets[i + 1]` of `bytes` at `rows`, as new offsets and bytes.
+fn take_bytes(offsets: &[i64], bytes: &[u8], rows: &[usize]) -> (Vec<i64>, Vec<u8>) {
+    let range = |i: usize| {
+        // Offsets of a column this crate built: from 0, never decreasing, within `bytes`.
+        let (a, b) = (offsets[i], offsets[i + 1]);
+        usize::try_from(a).unwrap_or(0)..usize::try_from(b).unwrap_or(0)
+    };
+    let total: usize = rows.iter().map(|&i| range(i).len()).sum();
+    let mut out_offsets = Vec::with_capacity(rows.len() + 1);
+    let mut out = Vec::with_capacity(total);
+    out_offsets.push(0);
+    for &i in rows {
+        out.extend_from_slice(&bytes[range(i)]);
+        out_offsets.push(i64::try_from(out.len()).unwrap_or(i64::MAX));
+    }
+    (out_offsets, out)
 }
 
 /// The buffers of a column, by role, as they are written to sections.
@@ -357,6 +386,44 @@ impl Column {
         self.validity
             .as_deref()
             .and_then(|b| Bitmap::new(b, self.len))
+    }
+
+    /// The rows at `rows` (each below `len()`), in that order, as a new column of the same
+    /// type (a categorical keeps its whole dictionary). For cutting a frame into shards.
+    pub(crate) fn take(&self, rows: &[usize]) -> Column {
+        let validity = self.validity().map(|v| take_bits(v, rows));
+        let null_count = validity
+            .as_deref()
+            .and_then(|b| Bitmap::new(b, rows.len()))
+            .map_or(0, |b| b.count_zeros());
+        // A taken column without nulls has no bitmap, as every constructor writes it.
+        let validity = validity.filter(|_| null_count > 0);
+        let data = match &self.data {
+            Data::Fixed(v) => Data::Fixed(v.take(rows)),
+            Data::Bits(bits) => Data::Bits(
+                Bitmap::new(bits, self.len).map_or_else(Vec::new, |b| take_bits(b, rows)),
+            ),
+            Data::Bytes { offsets, bytes } => {
+                let (offsets, bytes) = take_bytes(offsets, bytes, rows);
+                Data::Bytes { offsets, bytes }
+            }
+            Data::Codes {
+                codes,
+                offsets,
+                bytes,
+            } => Data::Codes {
+                codes: rows.iter().map(|&i| codes[i]).collect(),
+                offsets: offsets.clone(),
+                bytes: bytes.clone(),
+            },
+        };
+        Column {
+            ty: self.ty.clone(),
+            len: rows.len(),
+            validity,
+            null_count,
+            data,
+        }
     }
 
     /// The buffers, by role.
@@ -766,6 +833,18 @@ impl Frame {
     /// The columns, in order.
     pub fn columns(&self) -> impl ExactSizeIterator<Item = (&str, &Column)> {
         self.columns.iter().map(|(n, c)| (n.as_str(), c))
+    }
+
+    /// The rows at `rows` (each below `rows()`), in that order, as a new frame.
+    pub(crate) fn take(&self, rows: &[usize]) -> Frame {
+        Frame {
+            columns: self
+                .columns
+                .iter()
+                .map(|(n, c)| (n.clone(), c.take(rows)))
+                .collect(),
+            rows: rows.len(),
+        }
     }
 }
 

@@ -32,6 +32,7 @@
 mod bitmap;
 mod column;
 mod rules;
+mod stats;
 mod types;
 mod view;
 pub(crate) mod write;

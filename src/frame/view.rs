@@ -110,6 +110,30 @@ impl<'r> FrameView<'r> {
                 column: name.to_owned(),
             })
     }
+
+    /// For a reader of a remote file ([`Reader::open_source`](crate::Reader::open_source)):
+    /// fetches every buffer of the named columns that is not in memory yet, in one batch (one
+    /// round trip; close ranges coalesced by the source), so that reading those columns next
+    /// costs no further request. Compressed buffers are fetched chunk by chunk and decoded.
+    /// Reads copy into the reader's buffers. A no-op for a mapped or in-memory file.
+    ///
+    /// # Errors
+    /// [`Error::NoSuchColumn`]; [`Error::Remote`] if the source fails (nothing is kept);
+    /// [`Error::ChecksumMismatch`] or [`Error::Decompress`] for bytes that fail their check;
+    /// [`Error::LimitExceeded`] past the reader's budgets.
+    pub fn fetch(&self, columns: &[&str]) -> Result<()> {
+        let store = self.reader.store();
+        let mut wants = Vec::new();
+        for name in columns {
+            for slot in self.column(name)?.slots() {
+                if slot != NO_SECTION {
+                    let index = slot as usize;
+                    wants.push((index, 0, store.raw_len(index)));
+                }
+            }
+        }
+        store.fetch(&wants)
+    }
 }
 
 /// The names of a column's buffer slots, in slot order (spec/FORMAT.md §8.2).
@@ -226,6 +250,10 @@ impl<'r> ColumnView<'r> {
     }
 
     /// Null count and value range, from the manifest, without touching the column's data.
+    ///
+    /// **Unverified**: these are what the writer stored; nothing has compared them with the
+    /// data yet. A consumer that skips data by them (a query engine pruning by statistics)
+    /// wants [`ColumnView::checked_stats`].
     pub fn stats(&self) -> ColumnStats {
         ColumnStats {
             null_count: self.meta.null_count.to_native(),
@@ -237,6 +265,37 @@ impl<'r> ColumnView<'r> {
                 )
             }),
         }
+    }
+
+    /// The same statistics as [`ColumnView::stats`], returned only after the column's
+    /// tier-2 check (spec/FORMAT.md §14.7) passed, which includes rule D11: `null_count` is
+    /// the validity bitmap's count of nulls (D4) and the range is exactly the smallest and
+    /// largest non-null (for floats: non-NaN) value, absent exactly when there is none. The
+    /// check runs once per column per reader (cached, like every tier-2 check) and costs one
+    /// pass over the column's values; later calls cost nothing.
+    ///
+    /// # Errors
+    /// [`Error::InvalidColumn`] (field `min`, `max`, `stats`, or that of another tier-2 rule)
+    /// when the file lies; for compressed columns, the errors of decompression.
+    ///
+    /// # Examples
+    /// ```
+    /// # fn main() -> brine::Result<()> {
+    /// # let dir = tempfile::tempdir().unwrap();
+    /// # let path = dir.path().join("f.brine");
+    /// use brine::frame::{Column, Frame, StatRange};
+    /// let frame = Frame::builder().column("x", Column::new(vec![3i64, -1, 7])).build()?;
+    /// let mut w = brine::Writer::create(&path)?;
+    /// w.put_frame("t", &frame)?;
+    /// w.finish()?;
+    /// let r = brine::Reader::open(&path)?;
+    /// let stats = r.frame("t")?.column("x")?.checked_stats()?;
+    /// assert_eq!(stats.range, Some(StatRange::Int(-1, 7)));
+    /// # Ok(()) }
+    /// ```
+    pub fn checked_stats(&self) -> Result<ColumnStats> {
+        self.validate()?;
+        Ok(self.stats())
     }
 
     /// Whether the column's buffers are compressed (reading them decompresses into memory).
@@ -308,9 +367,9 @@ impl<'r> ColumnView<'r> {
         })
     }
 
-    /// Runs tier 2 on the column once per reader (rules D10, then D4 to D7): the zone against
-    /// this build's tz database, validity against `null_count`, offsets, UTF-8 and dictionary
-    /// codes.
+    /// Runs tier 2 on the column once per reader (rules D10, then D4 to D7, then D11): the
+    /// zone against this build's tz database, validity against `null_count`, offsets, UTF-8
+    /// and dictionary codes, statistics against the values.
     fn validate(&self) -> Result<()> {
         self.reader
             .column_checked(self.index, || self.check_content())
@@ -374,9 +433,89 @@ impl<'r> ColumnView<'r> {
                     ));
                 }
             }
-            _ => {}
+            _ => self.check_stats_with(validity)?,
         }
         Ok(())
+    }
+
+    /// Rule D11: the manifest's `min`/`max` are the range of the column's non-null (for
+    /// floats: non-NaN) values, and `stats = 1` exactly when there is such a value. Only bool,
+    /// primitive and temporal columns carry statistics (F5); others pass at once.
+    pub(crate) fn check_stats(&self) -> Result<()> {
+        if matches!(
+            self.meta.kind,
+            COLUMN_UTF8 | COLUMN_BINARY | COLUMN_CATEGORICAL
+        ) {
+            return Ok(());
+        }
+        self.check_stats_with(self.validity_unchecked()?)
+    }
+
+    fn check_stats_with(&self, validity: Option<Bitmap<'r>>) -> Result<()> {
+        use crate::frame::stats::{Values, mismatch, observed};
+        let slot = self.meta.values.to_native();
+        let values = if self.meta.kind == COLUMN_BOOL {
+            let bytes = self.buffer(slot)?;
+            Values::Bool(
+                Bitmap::new(bytes, self.rows)
+                    .ok_or_else(|| self.invalid("values", "shorter than the row count".into()))?,
+            )
+        } else {
+            match self.physical() {
+                Dtype::I8 => Values::I8(self.typed(slot, "values")?),
+                Dtype::I16 => Values::I16(self.typed(slot, "values")?),
+                Dtype::I32 => Values::I32(self.typed(slot, "values")?),
+                Dtype::I64 => Values::I64(self.typed(slot, "values")?),
+                Dtype::U8 => Values::U8(self.typed(slot, "values")?),
+                Dtype::U16 => Values::U16(self.typed(slot, "values")?),
+                Dtype::U32 => Values::U32(self.typed(slot, "values")?),
+                Dtype::U64 => Values::U64(self.typed(slot, "values")?),
+                Dtype::F16 => Values::F16(self.typed(slot, "values")?),
+                Dtype::F32 => Values::F32(self.typed(slot, "values")?),
+                Dtype::F64 => Values::F64(self.typed(slot, "values")?),
+                // Tier 1 refused bool and bf16 as primitive dtypes (F3).
+                other => {
+                    return Err(self.invalid(
+                        "dtype",
+                        format!("{other} is not a dtype of primitive columns"),
+                    ));
+                }
+            }
+        };
+        let found = observed(values, validity);
+        match (self.stats().range, found) {
+            (None, None) => Ok(()),
+            (Some(stored), None) => Err(self.invalid(
+                "stats",
+                format!(
+                    "the manifest has a range {}, but the column has no non-null{} value",
+                    show(stored),
+                    if matches!(stored, StatRange::Float(..)) {
+                        ", non-NaN"
+                    } else {
+                        ""
+                    }
+                ),
+            )),
+            (None, Some(range)) => Err(self.invalid(
+                "stats",
+                format!(
+                    "the manifest has no range, but the column's values range over {}",
+                    show(range)
+                ),
+            )),
+            (Some(stored), Some(range)) => match mismatch(stored, range) {
+                None => Ok(()),
+                Some(field) => Err(self.invalid(
+                    field,
+                    format!(
+                        "the manifest says the values range over {}, but they range over {}",
+                        show(stored),
+                        show(range)
+                    ),
+                )),
+            },
+        }
     }
 
     /// Offsets start at 0, never decrease and end at the data's length; with `utf8`, the data
@@ -563,8 +702,8 @@ impl<'r> ColumnView<'r> {
         let data = self.buffer(self.meta.values.to_native())?;
         // SAFETY: `validity()` ran `check_content` on this column (or found it cached, which
         // happens only after it passed), and `check_strings` accepted these exact bytes as UTF-8: the
-        // decoded section never changes (read-only map under the contract of `io::map`, or a
-        // decoded buffer whose chunks are never written again).
+        // section's bytes never change (read-only map under the contract of `io::map`, or a
+        // fetched or decoded buffer never written again once filled).
         let data = unsafe { std::str::from_utf8_unchecked(data) };
         Ok(StrColumn {
             offsets,
@@ -632,6 +771,15 @@ impl<'r> ColumnView<'r> {
             self.buffer(s[3])?,
             self.buffer(s[4])?,
         ])
+    }
+}
+
+/// A range as `[min, max]` for messages.
+fn show(r: StatRange) -> String {
+    match r {
+        StatRange::Int(a, b) => format!("[{a}, {b}]"),
+        StatRange::UInt(a, b) => format!("[{a}, {b}]"),
+        StatRange::Float(a, b) => format!("[{a:?}, {b:?}]"),
     }
 }
 

@@ -15,6 +15,7 @@ use rkyv::validation::shared::SharedValidator;
 use rkyv::{Archive, Archived, Deserialize, Portable, Serialize};
 
 use crate::error::{ArchiveError, Error, Limit, Result, SchemaMismatch};
+use crate::model::dynamic::{Dynamic, DynamicError, DynamicSchema};
 use crate::model::schema::{Schema, first_difference, schema_text};
 use crate::options::{Encoding, shared_entry_options};
 use crate::raw::manifest::{MetaValue, ModelMeta};
@@ -233,8 +234,8 @@ impl<'r> ModelEntry<'r> {
         if validated.get() == Some(&TypeId::of::<T>()) {
             // SAFETY: `validated` holds `T`'s TypeId only after `access::<T::Archived>` below
             // accepted these exact bytes (the whole decoded section, which never changes: a
-            // read-only map under the contract of `io::map`, or a decoded buffer whose chunks
-            // are never written again).
+            // read-only map under the contract of `io::map`, or a fetched or decoded buffer
+            // never written again once filled).
             return Ok(unsafe { rkyv::access_unchecked::<T::Archived>(bytes) });
         }
         // bytecheck validates recursively: a depth limit keeps a deeply nested archive (a
@@ -290,6 +291,85 @@ impl<'r> ModelEntry<'r> {
         })
     }
 }
+
+impl<'r> ModelEntry<'r> {
+    /// The model decoded through its stored schema text, without its Rust type (for tools
+    /// and readers in other languages): the text is parsed and its fingerprint recomputed
+    /// (rule D8), then the archive is walked as rkyv's validator would walk it (rule D9).
+    /// The tree is allocated (a copy of the archive's structure); its strings and numeric
+    /// vectors are views of the archive.
+    ///
+    /// # Errors
+    /// [`Error::InvalidModel`] for a schema text that breaks SCHEMA.md §4 or does not hash
+    /// to the stored fingerprint, or an archive that breaks the rules;
+    /// [`Error::LimitExceeded`] past `OpenOptions::max_model_depth`; for compressed models
+    /// the errors of decompression and [`Error::CopyRequired`].
+    pub fn decode_dynamic(&self) -> Result<Dynamic<'r>> {
+        let invalid = |detail: String| Error::InvalidModel {
+            file: self.reader.path().to_path_buf(),
+            entry: self.name.to_owned(),
+            detail,
+        };
+        let depth = self.reader.open_options().max_model_depth.max(1);
+        let schema_text = self.schema();
+        let section = self.meta().section.to_native() as usize;
+        let bytes = self.reader.store().bytes(section)?;
+        // Decoding recurses once per nested value: a thread of a known, large stack keeps a
+        // deep (hostile or legitimate) tree within the depth limits from overflowing the
+        // caller's stack, whatever thread that is.
+        let outcome = std::thread::scope(|scope| {
+            std::thread::Builder::new()
+                .name("brine-dynamic-model".into())
+                .stack_size(DYNAMIC_STACK)
+                .spawn_scoped(scope, || {
+                    let schema = DynamicSchema::parse(schema_text)?;
+                    if schema.fingerprint() != self.fingerprint() {
+                        return Err(DynamicError::Fingerprint(schema.fingerprint()));
+                    }
+                    schema.decode(bytes, depth)
+                })
+                .map(|handle| handle.join())
+        });
+        match outcome {
+            Ok(Ok(Ok(value))) => Ok(value),
+            Ok(Ok(Err(DynamicError::Fingerprint(computed)))) => {
+                Err(Error::SchemaMismatch(Box::new(SchemaMismatch {
+                    file: self.reader.path().to_path_buf(),
+                    entry: self.name.to_owned(),
+                    stored_type: self.type_name().to_owned(),
+                    expected_type: format!("{} as its stored schema text says", self.type_name()),
+                    stored_version: self.version(),
+                    stored_fingerprint: self.fingerprint(),
+                    expected_fingerprint: computed,
+                    stored_schema: schema_text.to_owned(),
+                    expected_schema: schema_text.to_owned(),
+                    diff: None,
+                })))
+            }
+            Ok(Ok(Err(DynamicError::Schema(e)))) => Err(invalid(format!("its schema text: {e}"))),
+            Ok(Ok(Err(DynamicError::Archive(e)))) => Err(invalid(format!(
+                "the archive does not match its schema text: {e}"
+            ))),
+            Ok(Ok(Err(DynamicError::TooDeep(limit)))) => Err(Error::LimitExceeded {
+                file: self.reader.path().to_path_buf(),
+                what: format!("nesting depth of model {:?} (at least)", self.name),
+                value: limit as u64 + 1,
+                limit: limit as u64,
+                setting: Limit::MaxModelDepth,
+            }),
+            Ok(Err(panic)) => std::panic::resume_unwind(panic),
+            Err(e) => Err(Error::Io {
+                path: self.reader.path().to_path_buf(),
+                op: "start a thread to decode a model",
+                source: e,
+            }),
+        }
+    }
+}
+
+/// The stack of the thread that decodes a model through its schema text: room for the
+/// nesting that [`crate::model::dynamic`] allows.
+const DYNAMIC_STACK: usize = 64 << 20;
 
 /// What rkyv's validator says of an archive nested deeper than its limit.
 const DEPTH_EXCEEDED: &str = "pushed a subtree range that exceeded the maximum subtree depth";

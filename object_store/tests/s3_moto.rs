@@ -1,0 +1,132 @@
+//! A real S3 protocol round trip: moto's S3 server (`pip install 'moto[server]'`), started on
+//! 127.0.0.1 by this test. Without `moto_server` on the PATH the test fails and says how to
+//! install it: it is never skipped.
+
+use std::io::{Read, Write};
+use std::net::{TcpListener, TcpStream};
+use std::process::{Child, Command, Stdio};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use brine::{OpenOptions, Reader, Writer};
+use brine_object_store::counting::CountingStore;
+use brine_object_store::object_store::aws::AmazonS3Builder;
+use brine_object_store::object_store::path::Path;
+use brine_object_store::object_store::{ObjectStore, ObjectStoreExt, PutPayload};
+
+struct Server(Child);
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+fn start_moto() -> (Server, u16) {
+    let port = TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let child = Command::new("moto_server")
+        .args(["-H", "127.0.0.1", "-p", &port.to_string()])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap_or_else(|e| {
+            panic!(
+                "cannot start moto_server ({e}): this test needs moto's S3 server; install it \
+                 with `python3 -m pip install 'moto[server]'`"
+            )
+        });
+    let server = Server(child);
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while TcpStream::connect(("127.0.0.1", port)).is_err() {
+        assert!(
+            Instant::now() < deadline,
+            "moto_server did not listen on port {port}"
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    (server, port)
+}
+
+/// Creates `bucket` with an unsigned `PUT /bucket` (moto accepts it; object_store cannot
+/// create buckets).
+fn create_bucket(port: u16, bucket: &str) {
+    let mut s = TcpStream::connect(("127.0.0.1", port)).unwrap();
+    write!(
+        s,
+        "PUT /{bucket} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"
+    )
+    .unwrap();
+    let mut answer = String::new();
+    s.read_to_string(&mut answer).unwrap();
+    assert!(answer.starts_with("HTTP/1.1 200"), "{answer}");
+}
+
+#[test]
+fn s3_through_moto_open_url_and_counted_requests() {
+    let (_server, port) = start_moto();
+    create_bucket(port, "brine-test");
+    let endpoint = format!("http://127.0.0.1:{port}");
+    let options = [
+        ("aws_endpoint", endpoint.clone()),
+        ("aws_allow_http", "true".into()),
+        ("aws_access_key_id", "test".into()),
+        ("aws_secret_access_key", "test".into()),
+        ("aws_region", "us-east-1".into()),
+    ];
+    let s3: Arc<dyn ObjectStore> = Arc::new(
+        AmazonS3Builder::new()
+            .with_bucket_name("brine-test")
+            .with_endpoint(&endpoint)
+            .with_allow_http(true)
+            .with_access_key_id("test")
+            .with_secret_access_key("test")
+            .with_region("us-east-1")
+            .build()
+            .unwrap(),
+    );
+    let dir = tempfile::tempdir().unwrap();
+    let local = dir.path().join("f.brine");
+    let a: Vec<f64> = (0..200_000).map(|i| i as f64 * 0.5).collect();
+    let mut w = Writer::create(&local).unwrap();
+    w.put_array("a", &a, &[a.len()]).unwrap();
+    w.put_array("b", &[1u8, 2, 3], &[3]).unwrap();
+    w.finish().unwrap();
+    let path = Path::from("dir/f.brine");
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    rt.block_on(s3.put(&path, PutPayload::from(std::fs::read(&local).unwrap())))
+        .unwrap();
+
+    let r = brine_object_store::open_url(
+        "s3://brine-test/dir/f.brine",
+        options,
+        OpenOptions::default(),
+    )
+    .unwrap();
+    assert_eq!(r.array::<f64>("a").unwrap().as_slice(), &a[..]);
+    assert_eq!(r.array::<u8>("b").unwrap().as_slice(), &[1, 2, 3]);
+    r.verify().unwrap();
+
+    let counting = Arc::new(CountingStore::new(s3));
+    let store: Arc<dyn ObjectStore> = counting.clone();
+    let r = brine_object_store::open(store, path, OpenOptions::default()).unwrap();
+    let open = counting.take();
+    assert_eq!(
+        (open.gets, open.heads, open.get_ranges),
+        (2, 0, 0),
+        "{open:?}"
+    );
+    let v = r.array::<f64>("a").unwrap();
+    let read = counting.take();
+    assert_eq!((read.get_ranges, read.bytes), (1, 200_000 * 8), "{read:?}");
+    let mapped = Reader::open(&local).unwrap();
+    assert_eq!(v.as_slice(), mapped.array::<f64>("a").unwrap().as_slice());
+    eprintln!("moto S3: open {open:?}; read of a (1.6 MB) {read:?}");
+}
