@@ -16,7 +16,7 @@ use std::path::PathBuf;
 use std::ptr::NonNull;
 use std::sync::{Arc, Mutex, MutexGuard};
 
-use arrow_array::ffi_stream::{FFI_ArrowArrayStream, RecordBatchStreamReader};
+use arrow_array::ffi_stream::{ArrowArrayStreamReader, FFI_ArrowArrayStream};
 use arrow_array::{RecordBatch, RecordBatchIterator, RecordBatchReader};
 use brine::frame::FrameOptions;
 use brine::frame::arrow::{put_record_batches, record_batch};
@@ -1130,7 +1130,7 @@ fn elements<'a, T: Element>(name: &str, bytes: &'a [u8]) -> PyResult<&'a [T]> {
 
 /// The stream of an object with `__arrow_c_stream__` (pyarrow Table and RecordBatchReader,
 /// polars DataFrame, ...), taken out of its capsule.
-fn import_stream(name: &str, data: &Bound<'_, PyAny>) -> PyResult<RecordBatchStreamReader> {
+fn import_stream(name: &str, data: &Bound<'_, PyAny>) -> PyResult<ArrowArrayStreamReader> {
     if !data.hasattr("__arrow_c_stream__")? {
         return Err(PyTypeError::new_err(format!(
             "frame {name:?}: {} has no __arrow_c_stream__ (the Arrow PyCapsule interface)",
@@ -1147,7 +1147,7 @@ fn import_stream(name: &str, data: &Bound<'_, PyAny>) -> PyResult<RecordBatchStr
     // struct. `from_raw` moves the stream out and leaves a released one behind, so the
     // capsule's destructor does not release it a second time.
     let stream = unsafe { FFI_ArrowArrayStream::from_raw(pointer.as_ptr()) };
-    RecordBatchStreamReader::try_new(stream).map_err(|e| {
+    ArrowArrayStreamReader::try_new(stream).map_err(|e| {
         PyValueError::new_err(format!("frame {name:?}: the Arrow stream is invalid: {e}"))
     })
 }

@@ -147,9 +147,9 @@ pub fn array(reader: &Arc<Reader>, column: &ColumnView<'_>) -> Result<ArrayRef> 
     Ok(make_array(data))
 }
 
-/// Arrow metadata (string to string) from brine metadata: its string values. Other types have
+/// Arrow metadata (string to string; a `HashMap` in arrow 59) from brine metadata: its string values. Other types have
 /// no Arrow form and are left out.
-fn arrow_metadata(items: crate::reader::Metadata<'_>) -> arrow_schema::Metadata {
+fn arrow_metadata(items: crate::reader::Metadata<'_>) -> std::collections::HashMap<String, String> {
     items
         .iter()
         .filter_map(|(k, v)| match v {
