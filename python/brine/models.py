@@ -377,6 +377,19 @@ def _build(node: Obj, cls: type, file: Any, path: str) -> Any:
     return cls(**kwargs)
 
 
+def _model_info(file: Any, name: str) -> Dict[str, Any]:
+    """``file.info(name)``, for an entry that must be a model."""
+    info: Dict[str, Any] = file.info(name)
+    if info["kind"] != "model":
+        raise WrongKindError(
+            f"{file.path}: entry {name!r} is {info['kind']}, not model",
+            kind="WrongKind",
+            file=file.path,
+            entry=name,
+        )
+    return info
+
+
 def plain_model(file: Any, name: str) -> Any:
     """Model ``name`` of the open :class:`brine.File` ``file`` as plain, read-only-in-spirit
     Python values, with no class to rebuild: a model saved from Python gives its fields as
@@ -386,14 +399,7 @@ def plain_model(file: Any, name: str) -> Any:
     ``{variant: payload}``, numeric vectors as read-only numpy views of the archive)."""
     from . import _to_numpy
 
-    info = file.info(name)
-    if info["kind"] != "model":
-        raise WrongKindError(
-            f"{file.path}: entry {name!r} is {info['kind']}, not model",
-            kind="WrongKind",
-            file=file.path,
-            entry=name,
-        )
+    info = _model_info(file, name)
     if SCHEMA_KEY in info["metadata"]:
         return _rebuild(file._file.value(name), Any, _Source(file, name), "")
     return file._file.decode_model(name, _to_numpy)
@@ -416,14 +422,7 @@ def load_model(
     from . import File
 
     file = source if isinstance(source, File) else File(source)
-    info = file.info(name)
-    if info["kind"] != "model":
-        raise WrongKindError(
-            f"{file.path}: entry {name!r} is {info['kind']}, not model",
-            kind="WrongKind",
-            file=file.path,
-            entry=name,
-        )
+    info = _model_info(file, name)
     stored = info["metadata"].get(SCHEMA_KEY)
     if stored is None:
         raise WrongKindError(
