@@ -31,7 +31,7 @@ use std::sync::Arc;
 use datafusion::error::{DataFusionError, Result};
 use datafusion::prelude::SessionContext;
 
-pub use exec::BrineExec;
+pub use exec::{BrineExec, Unit};
 pub use source::{BrineSource, BrineTable, ScanCounters};
 pub use stats::checked_stats;
 
