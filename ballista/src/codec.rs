@@ -516,3 +516,224 @@ impl PhysicalExtensionCodec for BrinePhysicalCodec {
         self.inner.try_encode_udwf(node, buf)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use brine::frame::{Column, Frame};
+    use brine::Writer;
+    use datafusion::arrow::datatypes::{DataType, Field};
+    use datafusion_proto::physical_plan::DefaultPhysicalProtoConverter;
+
+    /// A file with frame `f` of 10 rows (`a` i64, `b` f64) in `dir`.
+    fn file(dir: &Path) -> String {
+        let path = dir.join("t.brine");
+        let frame = Frame::builder()
+            .column("a", Column::new((0..10i64).collect::<Vec<_>>()))
+            .column("b", Column::new((0..10).map(f64::from).collect::<Vec<_>>()))
+            .build()
+            .unwrap();
+        let mut w = Writer::create(&path).unwrap();
+        w.put_frame("f", &frame).unwrap();
+        w.finish().unwrap();
+        path.to_str().unwrap().to_owned()
+    }
+
+    fn exec_msg(path: &str) -> ExecMsg {
+        ExecMsg {
+            table: Some(TableMsg {
+                sources: vec![SourceMsg {
+                    path: path.to_owned(),
+                    entry: "f".into(),
+                }],
+            }),
+            units: vec![UnitMsg {
+                source: 0,
+                start: Some(2),
+                end: Some(8),
+            }],
+            projection: vec![1, 0],
+            limit: Some(5),
+        }
+    }
+
+    fn decode(msg: &ExecMsg) -> Result<Arc<dyn ExecutionPlan>> {
+        let mut buf = vec![TAG_BRINE_V1];
+        msg.encode(&mut buf).unwrap();
+        decode_bytes(&buf)
+    }
+
+    fn decode_bytes(buf: &[u8]) -> Result<Arc<dyn ExecutionPlan>> {
+        BrinePhysicalCodec::default().try_decode(
+            buf,
+            &[],
+            &TaskContext::default(),
+            &DefaultPhysicalProtoConverter {},
+        )
+    }
+
+    fn message(r: Result<Arc<dyn ExecutionPlan>>) -> String {
+        match r {
+            Ok(_) => panic!("decoded"),
+            Err(e) => e.to_string(),
+        }
+    }
+
+    #[test]
+    fn scan_round_trips() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = file(dir.path());
+        let plan = decode(&exec_msg(&path)).unwrap();
+        let exec = plan.downcast_ref::<BrineExec>().unwrap();
+        assert_eq!(exec.projection(), &[1, 0]);
+        assert_eq!(exec.limit(), Some(5));
+        assert_eq!(
+            exec.units(),
+            &[Unit {
+                source: 0,
+                rows: Some(2..8)
+            }]
+        );
+        let mut again = Vec::new();
+        BrinePhysicalCodec::default()
+            .try_encode(plan.clone(), &mut again, &DefaultPhysicalProtoConverter {})
+            .unwrap();
+        let mut want = vec![TAG_BRINE_V1];
+        exec_msg(&path).encode(&mut want).unwrap();
+        assert_eq!(again, want);
+    }
+
+    #[test]
+    fn empty_and_unknown_tags_are_refused() {
+        assert!(message(decode_bytes(&[])).contains("empty message"));
+        assert!(message(decode_bytes(&[7, 1, 2])).contains("unknown encoding tag 7"));
+        assert!(message(decode_bytes(&[TAG_BRINE_V1, 0xff, 0xff])).contains("a scan message"));
+    }
+
+    #[test]
+    fn missing_file_is_brine_error() {
+        let dir = tempfile::tempdir().unwrap();
+        let gone = dir.path().join("gone.brine");
+        let err = decode(&exec_msg(gone.to_str().unwrap())).unwrap_err();
+        let DataFusionError::External(e) = err else {
+            panic!("{err}")
+        };
+        assert!(e.downcast_ref::<brine::Error>().is_some(), "{e}");
+    }
+
+    #[test]
+    fn a_file_that_is_not_brine_is_refused() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("junk.brine");
+        std::fs::write(&path, b"not a brine file at all, just bytes").unwrap();
+        let err = decode(&exec_msg(path.to_str().unwrap())).unwrap_err();
+        assert!(matches!(err, DataFusionError::External(_)), "{err}");
+    }
+
+    #[test]
+    fn rows_outside_the_file_are_refused() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut msg = exec_msg(&file(dir.path()));
+        msg.units[0].end = Some(11);
+        assert!(message(decode(&msg)).contains("rows 2..11"));
+        msg.units[0].start = Some(9);
+        msg.units[0].end = Some(3);
+        assert!(message(decode(&msg)).contains("rows 9..3"));
+        msg.units[0].end = None;
+        assert!(message(decode(&msg)).contains("needs both"));
+        msg.units[0].start = Some(u64::MAX);
+        msg.units[0].end = Some(u64::MAX);
+        assert!(decode(&msg).is_err());
+    }
+
+    #[test]
+    fn unit_of_a_missing_source_is_refused() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut msg = exec_msg(&file(dir.path()));
+        msg.units[0].source = 1;
+        assert!(message(decode(&msg)).contains("source 1 of 1"));
+        msg.units[0].source = u64::MAX;
+        assert!(decode(&msg).is_err());
+    }
+
+    #[test]
+    fn column_outside_the_table_is_refused() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut msg = exec_msg(&file(dir.path()));
+        msg.projection = vec![0, 2];
+        assert!(message(decode(&msg)).contains("column 2 of a table of 2"));
+        msg.projection = vec![0; 1000];
+        assert!(message(decode(&msg)).contains("a projection of 1000"));
+    }
+
+    #[test]
+    fn bad_table_lists_are_refused() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = file(dir.path());
+        let mut msg = exec_msg(&path);
+        msg.table = None;
+        assert!(message(decode(&msg)).contains("without its table"));
+        let mut msg = exec_msg(&path);
+        msg.table.as_mut().unwrap().sources.clear();
+        assert!(message(decode(&msg)).contains("a table of 0 sources"));
+        let mut msg = exec_msg(&path);
+        msg.table.as_mut().unwrap().sources[0].path = "x".repeat(MAX_PATH_LEN + 1);
+        assert!(message(decode(&msg)).contains("a path of 4097 bytes"));
+        let mut msg = exec_msg(&path);
+        msg.table.as_mut().unwrap().sources[0].entry = String::new();
+        assert!(message(decode(&msg)).contains("an entry name of 0 bytes"));
+        let mut msg = exec_msg(&path);
+        msg.table.as_mut().unwrap().sources[0].entry = "nope".into();
+        assert!(matches!(decode(&msg), Err(DataFusionError::External(_))));
+        let mut msg = exec_msg(&path);
+        msg.units = (0..MAX_UNITS as u64 + 1)
+            .map(|_| UnitMsg::default())
+            .collect();
+        assert!(message(decode(&msg)).contains("units (at most"));
+    }
+
+    #[test]
+    fn sources_with_other_columns_are_refused() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = file(dir.path());
+        let other = dir.path().join("other.brine");
+        let frame = Frame::builder()
+            .column("a", Column::new(vec![1i32]))
+            .build()
+            .unwrap();
+        let mut w = Writer::create(&other).unwrap();
+        w.put_frame("f", &frame).unwrap();
+        w.finish().unwrap();
+        let mut msg = exec_msg(&path);
+        msg.table.as_mut().unwrap().sources.push(SourceMsg {
+            path: other.to_str().unwrap().into(),
+            entry: "f".into(),
+        });
+        assert!(message(decode(&msg)).contains("the table's first source has"));
+    }
+
+    #[test]
+    fn table_schema_must_be_the_files() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = file(dir.path());
+        let msg = exec_msg(&path).table.unwrap();
+        let mut buf = vec![TAG_BRINE_V1];
+        msg.encode(&mut buf).unwrap();
+        let codec = BrineLogicalCodec::default();
+        let ctx = TaskContext::default();
+        let t = TableReference::bare("t");
+        let right = Arc::new(Schema::new(vec![
+            Field::new("a", DataType::Int64, false),
+            Field::new("b", DataType::Float64, false),
+        ]));
+        let table = codec
+            .try_decode_table_provider(&buf, &t, right, &ctx)
+            .unwrap();
+        assert_eq!(BrineTable::of(table.as_ref()).unwrap().sources().len(), 1);
+        let wrong = Arc::new(Schema::new(vec![Field::new("a", DataType::Int64, false)]));
+        let err = codec
+            .try_decode_table_provider(&buf, &t, wrong, &ctx)
+            .unwrap_err();
+        assert!(err.to_string().contains("the plan's table has columns"), "{err}");
+    }
+}
