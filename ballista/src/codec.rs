@@ -5,13 +5,17 @@
 //! encoded (the rest is its bytes), [`TAG_BRINE_V1`] for a brine message (protobuf, below).
 //! An unknown tag is refused, so a newer encoding meets a clear error, not a misreading.
 
+use std::any::Any;
 use std::path::Path;
 use std::sync::Arc;
 
 use ballista_core::serde::{BallistaLogicalExtensionCodec, BallistaPhysicalExtensionCodec};
 use brine_datafusion::{BrineExec, BrineSource, BrineTable, ScanCounters, Unit};
 use datafusion::arrow::datatypes::{Schema, SchemaRef};
-use datafusion::catalog::TableProvider;
+use datafusion::catalog::{Session, TableProvider};
+use datafusion::common::Statistics;
+use datafusion::datasource::TableType;
+use datafusion::logical_expr::{Expr, TableProviderFilterPushDown};
 use datafusion::common::TableReference;
 use datafusion::datasource::file_format::FileFormatFactory;
 use datafusion::error::{DataFusionError, Result};
@@ -22,10 +26,14 @@ use datafusion_proto::logical_plan::LogicalExtensionCodec;
 use datafusion_proto::physical_plan::{PhysicalExtensionCodec, PhysicalProtoConverterExtension};
 use prost::Message;
 
+use crate::merge::OneTaskExec;
+
 /// The rest of the bytes are the inner (Ballista) codec's.
 const TAG_INNER: u8 = 0;
 /// The rest of the bytes are a brine message, version 1.
 const TAG_BRINE_V1: u8 = 1;
+/// A [`OneTaskExec`] (nothing follows; its input is the node's one input).
+const TAG_ONE_TASK: u8 = 2;
 
 /// Most sources (files) one table may name: a dataset's shard limit.
 pub const MAX_SOURCES: usize = brine::dataset::MAX_SHARDS;
@@ -92,8 +100,9 @@ fn untag(buf: &[u8]) -> Result<(u8, &[u8])> {
     match buf.split_first() {
         Some((&TAG_INNER, rest)) => Ok((TAG_INNER, rest)),
         Some((&TAG_BRINE_V1, rest)) => Ok((TAG_BRINE_V1, rest)),
+        Some((&TAG_ONE_TASK, rest)) => Ok((TAG_ONE_TASK, rest)),
         Some((t, _)) => Err(invalid(format!(
-            "unknown encoding tag {t} (this build reads {TAG_INNER} and {TAG_BRINE_V1}; \
+            "unknown encoding tag {t} (this build reads {TAG_INNER} to {TAG_ONE_TASK}; \
              was the plan written by a newer brine-ballista?)"
         ))),
         None => Err(invalid("empty message")),
@@ -332,6 +341,54 @@ fn decode_exec(buf: &[u8]) -> Result<BrineExec> {
     )
 }
 
+/// A decoded brine table, whose scans run as one Ballista task.
+///
+/// Ballista 55's scheduler cuts a stage into tasks by rewriting the stage's leaves to the
+/// task's partitions (`restrict_plan_to_partitions` in ballista-scheduler's
+/// `state/task_builder.rs`), and knows only its own leaves (file and memory scans, shuffle
+/// readers): a `BrineExec` would be left whole, and every task would read every partition.
+/// Under a [`OneTaskExec`] (one partition, which Ballista does not take for a stage boundary as
+/// it does `CoalescePartitionsExec`) the scan's stage is one task, which reads the partitions
+/// concurrently on its executor; later stages (after a shuffle) spread over the executors.
+#[derive(Debug)]
+struct OneTaskScan(BrineTable);
+
+#[async_trait::async_trait]
+impl TableProvider for OneTaskScan {
+    fn schema(&self) -> SchemaRef {
+        self.0.schema()
+    }
+
+    fn table_type(&self) -> TableType {
+        self.0.table_type()
+    }
+
+    fn supports_filters_pushdown(
+        &self,
+        filters: &[&Expr],
+    ) -> Result<Vec<TableProviderFilterPushDown>> {
+        self.0.supports_filters_pushdown(filters)
+    }
+
+    fn statistics(&self) -> Option<Statistics> {
+        self.0.statistics()
+    }
+
+    async fn scan(
+        &self,
+        state: &dyn Session,
+        projection: Option<&Vec<usize>>,
+        filters: &[Expr],
+        limit: Option<usize>,
+    ) -> Result<Arc<dyn ExecutionPlan>> {
+        let scan = self.0.scan(state, projection, filters, limit).await?;
+        if scan.properties().output_partitioning().partition_count() <= 1 {
+            return Ok(scan);
+        }
+        Ok(Arc::new(OneTaskExec::new(scan)))
+    }
+}
+
 /// Ballista's logical codec, plus brine tables.
 #[derive(Debug)]
 pub struct BrineLogicalCodec {
@@ -376,7 +433,7 @@ impl LogicalExtensionCodec for BrineLogicalCodec {
             (TAG_BRINE_V1, rest) => {
                 let table = decode_table(rest, &schema)
                     .map_err(|e| e.context(format!("brine table {table_ref}")))?;
-                Ok(Arc::new(table))
+                Ok(Arc::new(OneTaskScan(table)))
             }
             (_, rest) => self
                 .inner
@@ -391,6 +448,9 @@ impl LogicalExtensionCodec for BrineLogicalCodec {
         buf: &mut Vec<u8>,
     ) -> Result<()> {
         if let Some(table) = BrineTable::of(node.as_ref()) {
+            return encode_table(table, buf);
+        }
+        if let Some(OneTaskScan(table)) = (node.as_ref() as &dyn Any).downcast_ref() {
             return encode_table(table, buf);
         }
         tagged(TAG_INNER, buf);
@@ -475,6 +535,14 @@ impl PhysicalExtensionCodec for BrinePhysicalCodec {
                 }
                 Ok(Arc::new(decode_exec(rest)?))
             }
+            (TAG_ONE_TASK, rest) => match inputs {
+                [input] if rest.is_empty() => Ok(Arc::new(OneTaskExec::new(Arc::clone(input)))),
+                _ => Err(invalid(format!(
+                    "a one-task merge of {} inputs and {} more bytes (one input, none)",
+                    inputs.len(),
+                    rest.len()
+                ))),
+            },
             (_, rest) => self.inner.try_decode(rest, inputs, ctx, proto_converter),
         }
     }
@@ -487,6 +555,10 @@ impl PhysicalExtensionCodec for BrinePhysicalCodec {
     ) -> Result<()> {
         if let Some(exec) = node.downcast_ref::<BrineExec>() {
             return encode_exec(exec, buf);
+        }
+        if node.downcast_ref::<OneTaskExec>().is_some() {
+            tagged(TAG_ONE_TASK, buf);
+            return Ok(());
         }
         tagged(TAG_INNER, buf);
         self.inner.try_encode(node, buf, proto_converter)
@@ -729,7 +801,10 @@ mod tests {
         let table = codec
             .try_decode_table_provider(&buf, &t, right, &ctx)
             .unwrap();
-        assert_eq!(BrineTable::of(table.as_ref()).unwrap().sources().len(), 1);
+        let table = (table.as_ref() as &dyn Any)
+            .downcast_ref::<OneTaskScan>()
+            .unwrap();
+        assert_eq!(table.0.sources().len(), 1);
         let wrong = Arc::new(Schema::new(vec![Field::new("a", DataType::Int64, false)]));
         let err = codec
             .try_decode_table_provider(&buf, &t, wrong, &ctx)

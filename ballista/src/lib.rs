@@ -27,6 +27,7 @@
 //! scheduler and executor with these codecs installed.
 
 mod codec;
+mod merge;
 
 use std::sync::Arc;
 
@@ -37,6 +38,7 @@ use datafusion::execution::session_state::SessionStateBuilder;
 use datafusion::prelude::{SessionConfig, SessionContext};
 
 pub use brine_datafusion::{BrineExec, BrineTable};
+pub use merge::OneTaskExec;
 pub use codec::{BrineLogicalCodec, BrinePhysicalCodec, MAX_PATH_LEN, MAX_SOURCES, MAX_UNITS};
 
 /// A client's context on the Ballista scheduler at `url` (`df://host:port`), with the brine

@@ -13,6 +13,7 @@ use brine::dataset::{Dataset, DatasetOptions, DatasetWriter, SHARD_ENTRY};
 use brine::frame::{Column, Frame};
 use brine_ballista::BrineTable;
 use datafusion::arrow::array::RecordBatch;
+use datafusion::arrow::util::display::array_value_to_string;
 use datafusion::arrow::util::pretty::pretty_format_batches;
 use datafusion::prelude::{SessionConfig, SessionContext};
 
@@ -229,15 +230,20 @@ fn show(batches: &[RecordBatch]) -> String {
     pretty_format_batches(batches).unwrap().to_string()
 }
 
-/// Sorted rows of a result, one string per row.
+/// Sorted rows of a result, one string per row (values joined by `,`, independent of the
+/// column widths a table rendering would pad to).
 fn rows(batches: &[RecordBatch]) -> Vec<String> {
-    let text = show(batches);
-    let mut rows: Vec<String> = text
-        .lines()
-        .filter(|l| l.starts_with('|'))
-        .skip(1) // the header
-        .map(str::to_owned)
-        .collect();
+    let mut rows = Vec::new();
+    for b in batches {
+        for r in 0..b.num_rows() {
+            let values: Vec<String> = b
+                .columns()
+                .iter()
+                .map(|c| array_value_to_string(c, r).unwrap())
+                .collect();
+            rows.push(values.join(","));
+        }
+    }
     rows.sort();
     rows
 }
