@@ -23,9 +23,7 @@ impl Args {
                     known.join(", --")
                 ));
             }
-            let value = it
-                .next()
-                .ok_or_else(|| format!("--{name} needs a value"))?;
+            let value = it.next().ok_or_else(|| format!("--{name} needs a value"))?;
             values.insert(name.to_owned(), value);
         }
         Ok(Args { values })

@@ -14,13 +14,13 @@ use brine_datafusion::{BrineExec, BrineSource, BrineTable, ScanCounters, Unit};
 use datafusion::arrow::datatypes::{Schema, SchemaRef};
 use datafusion::catalog::{Session, TableProvider};
 use datafusion::common::Statistics;
-use datafusion::datasource::TableType;
-use datafusion::logical_expr::{Expr, TableProviderFilterPushDown};
 use datafusion::common::TableReference;
+use datafusion::datasource::TableType;
 use datafusion::datasource::file_format::FileFormatFactory;
 use datafusion::error::{DataFusionError, Result};
 use datafusion::execution::TaskContext;
 use datafusion::logical_expr::{AggregateUDF, Extension, LogicalPlan, ScalarUDF, WindowUDF};
+use datafusion::logical_expr::{Expr, TableProviderFilterPushDown};
 use datafusion::physical_plan::ExecutionPlan;
 use datafusion_proto::logical_plan::LogicalExtensionCodec;
 use datafusion_proto::physical_plan::{PhysicalExtensionCodec, PhysicalProtoConverterExtension};
@@ -178,8 +178,7 @@ fn reopen(msg: &TableMsg) -> Result<(SchemaRef, Vec<Arc<BrineSource>>)> {
 /// Same column names and types (metadata aside: the wire may drop or reorder it).
 fn same_columns(a: &Schema, b: &Schema) -> bool {
     a.fields().len() == b.fields().len()
-        && a
-            .fields()
+        && a.fields()
             .iter()
             .zip(b.fields())
             .all(|(x, y)| x.name() == y.name() && x.data_type() == y.data_type())
@@ -287,9 +286,7 @@ fn decode_exec(buf: &[u8]) -> Result<BrineExec> {
         .map(|&c| {
             let c = to_usize(c, "column")?;
             if c >= width {
-                return Err(invalid(format!(
-                    "column {c} of a table of {width} columns"
-                )));
+                return Err(invalid(format!("column {c} of a table of {width} columns")));
             }
             Ok(c)
         })
@@ -592,8 +589,8 @@ impl PhysicalExtensionCodec for BrinePhysicalCodec {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use brine::frame::{Column, Frame};
     use brine::Writer;
+    use brine::frame::{Column, Frame};
     use datafusion::arrow::datatypes::{DataType, Field};
     use datafusion_proto::physical_plan::DefaultPhysicalProtoConverter;
 
@@ -809,6 +806,9 @@ mod tests {
         let err = codec
             .try_decode_table_provider(&buf, &t, wrong, &ctx)
             .unwrap_err();
-        assert!(err.to_string().contains("the plan's table has columns"), "{err}");
+        assert!(
+            err.to_string().contains("the plan's table has columns"),
+            "{err}"
+        );
     }
 }

@@ -38,8 +38,8 @@ use datafusion::execution::session_state::SessionStateBuilder;
 use datafusion::prelude::{SessionConfig, SessionContext};
 
 pub use brine_datafusion::{BrineExec, BrineTable};
-pub use merge::OneTaskExec;
 pub use codec::{BrineLogicalCodec, BrinePhysicalCodec, MAX_PATH_LEN, MAX_SOURCES, MAX_UNITS};
+pub use merge::OneTaskExec;
 
 /// A client's context on the Ballista scheduler at `url` (`df://host:port`), with the brine
 /// codecs installed: brine tables registered on it run on the cluster.

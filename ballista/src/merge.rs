@@ -89,7 +89,11 @@ impl ExecutionPlan for OneTaskExec {
         if partition != 0 {
             return internal_err!("OneTaskExec has one partition, not {partition}");
         }
-        let n = self.input.properties().output_partitioning().partition_count();
+        let n = self
+            .input
+            .properties()
+            .output_partitioning()
+            .partition_count();
         let streams = (0..n)
             .map(|i| self.input.execute(i, Arc::clone(&context)))
             .collect::<Result<Vec<_>>>()?;

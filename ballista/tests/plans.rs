@@ -24,7 +24,10 @@ fn files(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
         .map(|s| {
             let path = dir.join(format!("part-{s}.brine"));
             let frame = Frame::builder()
-                .column("v", Column::new((s * 1000..(s + 1) * 1000).collect::<Vec<_>>()))
+                .column(
+                    "v",
+                    Column::new((s * 1000..(s + 1) * 1000).collect::<Vec<_>>()),
+                )
                 .column(
                     "k",
                     Column::strings((0..1000).map(|i| ["x", "y", "z"][i % 3])),
@@ -40,7 +43,8 @@ fn files(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
 }
 
 fn contains_brine_exec(plan: &Arc<dyn ExecutionPlan>) -> bool {
-    plan.downcast_ref::<BrineExec>().is_some() || plan.children().iter().any(|c| contains_brine_exec(c))
+    plan.downcast_ref::<BrineExec>().is_some()
+        || plan.children().iter().any(|c| contains_brine_exec(c))
 }
 
 #[tokio::test]
@@ -68,13 +72,16 @@ async fn logical_and_physical_plans_round_trip() {
         assert!(contains_brine_exec(&physical), "{sql}");
 
         // Scheduler to executor: the physical plan, with its brine scan.
-        let bytes =
-            physical_plan_to_bytes_with_extension_codec(physical, &physical_codec).unwrap();
+        let bytes = physical_plan_to_bytes_with_extension_codec(physical, &physical_codec).unwrap();
         let decoded =
             physical_plan_from_bytes_with_extension_codec(&bytes, &ctx.task_ctx(), &physical_codec)
                 .unwrap();
         assert!(contains_brine_exec(&decoded), "{sql}");
         let got = collect(decoded, ctx.task_ctx()).await.unwrap();
-        assert_eq!(pretty_format_batches(&got).unwrap().to_string(), want, "{sql}");
+        assert_eq!(
+            pretty_format_batches(&got).unwrap().to_string(),
+            want,
+            "{sql}"
+        );
     }
 }
