@@ -2,7 +2,8 @@
 //! partition reads; the rest handed to Ballista's codecs.
 //!
 //! Bytes a codec writes start with one tag byte: [`TAG_INNER`] for what Ballista's codec
-//! encoded (the rest is its bytes), [`TAG_BRINE_V1`] for a brine message (protobuf, below).
+//! encoded (the rest is its bytes), [`TAG_BRINE_V1`] for a brine message (protobuf, below),
+//! [`TAG_ONE_TASK`] for a [`OneTaskExec`] (no payload: its input is the node's input).
 //! An unknown tag is refused, so a newer encoding meets a clear error, not a misreading.
 
 use std::any::Any;

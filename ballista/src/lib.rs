@@ -12,7 +12,19 @@
 //!   claim about rows, statistics or schema is believed: a table's schema must equal its
 //!   files', a unit's rows must lie inside its file.
 //!
-//! Every process must see the files at the same paths (a shared folder).
+//! Every process must see the files at the same paths (a shared folder). A plan may name any
+//! brine file the executors can read: the cluster trusts its clients, as Ballista does.
+//!
+//! **One task per scan.** Ballista 55's scheduler cuts a stage into tasks by rewriting the
+//! stage's leaves to each task's partitions, and knows only its own leaves (file and memory
+//! scans, shuffle readers; `restrict_plan_to_partitions` in ballista-scheduler 55.0.0,
+//! `src/state/task_builder.rs`). A `BrineExec` left whole would be read by every task of its
+//! stage in full (each row counted once per task). So on the scheduler a brine scan sits
+//! under a [`OneTaskExec`]: its stage is one task, which reads every source concurrently on one
+//! executor; the stages after a shuffle (aggregation, sort) spread over all executors.
+//! Splitting the scan itself over executors needs either a Ballista hook for custom leaves or
+//! the brine scan as a `DataSourceExec` over a `FileScanConfig` (whose file groups Ballista
+//! does restrict).
 //!
 //! ```no_run
 //! # async fn run() -> datafusion::error::Result<()> {

@@ -203,7 +203,7 @@ fn write_dataset(dir: &Path) -> PathBuf {
             "delay",
             Column::from_options(
                 (0..ROWS)
-                    .map(|i| (i % 11 != 3).then(|| (i % 97) as f64 * 1.25 - 20.0))
+                    .map(|i| (i % 11 != 3).then_some((i % 97) as f64 * 1.25 - 20.0))
                     .collect::<Vec<_>>(),
             ),
         )
