@@ -122,6 +122,18 @@ enum FetchKind {
     Chunk(usize, usize),
 }
 
+/// The format-level check of a header and its manifest that [`Store::open`] and
+/// [`Store::open_remote`] run before anything else reads them (the reader's tier 1).
+pub(crate) trait ValidateManifest:
+    FnOnce(&Path, &Header, &ArchivedManifest, Option<&ArchivedManifest11>) -> Result<()>
+{
+}
+
+impl<F> ValidateManifest for F where
+    F: FnOnce(&Path, &Header, &ArchivedManifest, Option<&ArchivedManifest11>) -> Result<()>
+{
+}
+
 impl Store {
     /// Reads and checks the header and the manifest's bytes, runs `validate` (the rules of
     /// every kind) on the manifest, and lays the sections out. With a mapped `file`, the
@@ -133,12 +145,7 @@ impl Store {
         backing: Backing,
         file: Option<&File>,
         limits: StoreLimits,
-        validate: impl FnOnce(
-            &Path,
-            &Header,
-            &ArchivedManifest,
-            Option<&ArchivedManifest11>,
-        ) -> Result<()>,
+        validate: impl ValidateManifest,
         describe: fn(&ArchivedManifest, usize) -> Owner,
     ) -> Result<Store> {
         let bytes = backing.bytes();
@@ -195,17 +202,13 @@ impl Store {
     /// fetched together (one round trip), and the manifest's exact range in a second one only
     /// when it is longer than the suffix. The header and the manifest then pass exactly the
     /// checks of [`Store::open`] (`Header::decode`, `validate::access_manifest`, `validate`).
+    /// When the two ranges are the whole file, it is opened as a buffer (see [`Store::open`]).
     pub fn open_remote(
         path: PathBuf,
         source: Arc<dyn RangeSource>,
         suffix: u64,
         limits: StoreLimits,
-        validate: impl FnOnce(
-            &Path,
-            &Header,
-            &ArchivedManifest,
-            Option<&ArchivedManifest11>,
-        ) -> Result<()>,
+        validate: impl ValidateManifest,
         describe: fn(&ArchivedManifest, usize) -> Owner,
     ) -> Result<Store> {
         let remote = |op, range: Range<u64>, source| Error::Remote {
@@ -235,6 +238,29 @@ impl Store {
         expect("end", ends.tail.len(), suffix.min(len))?;
         // Exact: checked just above.
         let tail_start = len - ends.tail.len() as u64;
+        if tail_start <= ends.head.len() as u64 {
+            // The two ranges cover the whole file (an index, a small model): it is kept as a
+            // buffer, opened and validated as any buffer is, and no read fetches again.
+            let whole = if tail_start == 0 {
+                ends.tail
+            } else {
+                let mut whole =
+                    source::alloc(len).map_err(|e| remote("keep the file", 0..len, e))?;
+                // In bounds: tail_start <= head length, and tail_start + tail length == len.
+                let (head, tail) = whole.as_mut_slice().split_at_mut(tail_start as usize);
+                head.copy_from_slice(&ends.head.as_slice()[..tail_start as usize]);
+                tail.copy_from_slice(ends.tail.as_slice());
+                whole
+            };
+            return Store::open(
+                path,
+                Backing::Buffer(whole),
+                None,
+                limits,
+                validate,
+                describe,
+            );
+        }
         let header = Header::decode(&path, ends.head.as_slice(), len)?;
         // The same limit `access_manifest` checks, before the buffer exists: `Header::decode`
         // only bounded the manifest by the object's length, which may be anything.

@@ -1,12 +1,18 @@
 //! Datasets (spec/DATASET.md) in the commands: `inspect` and `verify` of a dataset folder,
-//! `export` of an array of an arrays dataset, and `import` of a HuggingFace sharded
-//! safetensors checkpoint (`model.safetensors.index.json`) as an arrays dataset.
+//! `export` of an array of an arrays dataset or of the frame of a frame dataset, and `import`
+//! of a HuggingFace sharded safetensors checkpoint (`model.safetensors.index.json`) as an
+//! arrays dataset.
 
 use std::collections::BTreeMap;
 use std::fmt::Write;
 use std::path::{Path, PathBuf};
 
-use brine::dataset::{Dataset, DatasetKind, DatasetOptions, DatasetWriter, INDEX_FILE};
+use std::sync::Arc;
+
+use brine::Reader;
+use brine::dataset::{
+    Dataset, DatasetKind, DatasetOptions, DatasetWriter, INDEX_FILE, SHARD_ENTRY,
+};
 use brine::frame::StatRange;
 use serde_json::{Value, json};
 
@@ -140,21 +146,38 @@ pub fn verify(path: &Path) -> Result<()> {
     crate::print(&report)
 }
 
-/// `brine export DATASET ARRAY -o OUT`: the shard that holds the array, exported as a file.
-pub fn shard_of_array(path: &Path, entry: &str) -> Result<PathBuf> {
+/// What `brine export DATASET ENTRY` reads.
+pub enum ExportSource {
+    /// The shard file that holds the array, exported as a file.
+    Array(PathBuf),
+    /// Every shard of the frame dataset, opened, in order.
+    Frame(Vec<Arc<Reader>>),
+}
+
+/// The source of `brine export DATASET ENTRY -o OUT`.
+pub fn export_source(path: &Path, entry: &str) -> Result<ExportSource> {
     let ds = Dataset::open(path)?;
-    if ds.kind() != DatasetKind::Arrays {
-        return Err(usage(
-            path,
-            "export from a frame dataset is not supported: export a shard file",
-        ));
+    if ds.kind() == DatasetKind::Frame {
+        if entry != SHARD_ENTRY {
+            return Err(usage(
+                path,
+                format_args!(
+                    "a frame dataset has one frame, {SHARD_ENTRY:?}, cut into shards; not {entry:?}"
+                ),
+            ));
+        }
+        // Each checked against the index (Y1-Y6) before its data is read.
+        let shards = (0..ds.shards().len())
+            .map(|i| ds.open_shard(i))
+            .collect::<brine::Result<Vec<_>>>()?;
+        return Ok(ExportSource::Frame(shards));
     }
     let a = ds
         .array(entry)
         .ok_or_else(|| usage(path, format_args!("no array {entry:?} in the dataset")))?;
     // Checked against the index (Y1-Y6) before its data is read.
     ds.open_shard(a.shard)?;
-    Ok(path.join(ds.shards()[a.shard].path()))
+    Ok(ExportSource::Array(path.join(ds.shards()[a.shard].path())))
 }
 
 /// `brine import model.safetensors.index.json -o DIR`: each shard file of the index's

@@ -1,7 +1,9 @@
 //! `brine export`: an array entry to `.npy` or `.safetensors`, a frame entry to `.csv` or
 //! Arrow IPC (`.arrow`, `.feather`). This module holds the command: its arguments, the output
 //! format ([`Format::of_output`]) against the entry's kind, and the output file ([`Output`]);
-//! each format's writing is in its module of [`crate::formats`].
+//! each format's writing is in its module of [`crate::formats`]. From a dataset folder, an
+//! array is exported from the shard that holds it, and the frame `data` of a frame dataset
+//! as one file of all its shards in order.
 //!
 //! The output is a [`brine::AtomicFile`], as every file brine writes: checked before anything
 //! is read (a folder, a missing folder), written to a temporary file in the target's folder
@@ -19,6 +21,7 @@
 
 use std::io::{BufWriter, Write};
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 use brine::{AtomicFile, Kind};
 
@@ -58,7 +61,8 @@ permissions, owner and group (as far as the process may set them).";
 #[derive(clap::Args, Debug)]
 #[command(after_long_help = AFTER_HELP)]
 pub struct Args {
-    /// The brine file, or the folder of an arrays dataset.
+    /// The brine file, or a dataset folder (an array of an arrays dataset, or `data`, the
+    /// frame of a frame dataset, all its shards in order).
     pub file: PathBuf,
     /// The entry to export.
     pub entry: String,
@@ -72,35 +76,45 @@ pub struct Args {
 }
 
 pub fn run(args: &Args) -> Result<()> {
-    if crate::dataset::is_dataset(&args.file) {
-        // An array of an arrays dataset: exported from the shard that holds it.
-        let shard = crate::dataset::shard_of_array(&args.file, &args.entry)?;
-        let one = Args {
-            file: shard,
-            entry: args.entry.clone(),
-            output: args.output.clone(),
-            no_verify: args.no_verify,
-        };
-        return run(&one);
-    }
     let format = Format::of_output(&args.output)?;
-    let reader = open(&args.file)?;
-    let kind = reader.entry(&args.entry)?.kind();
-    // Checked, and created, before a byte of the entry is read.
-    let out = || Output::create(&args.output);
     let wrong = |what: &str| {
         Err(usage(
             &args.output,
             format_args!("entry {:?} is {what}", args.entry),
         ))
     };
+    const FRAME_FORMATS: &str = "a frame: export frames to .csv, .arrow or .feather";
+    // Checked, and created, before a byte of the entry is read.
+    let out = || Output::create(&args.output);
+    if crate::dataset::is_dataset(&args.file) {
+        return match crate::dataset::export_source(&args.file, &args.entry)? {
+            crate::dataset::ExportSource::Array(shard) => {
+                // An array of an arrays dataset: exported from the shard that holds it.
+                let one = Args {
+                    file: shard,
+                    entry: args.entry.clone(),
+                    output: args.output.clone(),
+                    no_verify: args.no_verify,
+                };
+                run(&one)
+            }
+            // The frame of a frame dataset: its shards, in order, as one file.
+            crate::dataset::ExportSource::Frame(shards) => match format {
+                Format::Csv => csv::export(args, out()?, &shards),
+                Format::Arrow => arrow::export(args, out()?, &shards),
+                _ => wrong(FRAME_FORMATS),
+            },
+        };
+    }
+    let reader = open(&args.file)?;
+    let kind = reader.entry(&args.entry)?.kind();
     match (kind, format) {
         (Kind::Array, Format::Npy) => npy::export(args, out()?, reader),
         (Kind::Array, Format::Safetensors) => safetensors::export(args, out()?, reader),
-        (Kind::Frame, Format::Csv) => csv::export(args, out()?, &reader),
-        (Kind::Frame, Format::Arrow) => arrow::export(args, out()?, reader),
+        (Kind::Frame, Format::Csv) => csv::export(args, out()?, &[Arc::new(reader)]),
+        (Kind::Frame, Format::Arrow) => arrow::export(args, out()?, &[Arc::new(reader)]),
         (Kind::Array, _) => wrong("an array: export arrays to .npy or .safetensors"),
-        (Kind::Frame, _) => wrong("a frame: export frames to .csv, .arrow or .feather"),
+        (Kind::Frame, _) => wrong(FRAME_FORMATS),
         (Kind::Model, _) => wrong(
             "a model, which only a program with its Rust type can read (`brine schema` prints \
              its schema)",

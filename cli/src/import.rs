@@ -258,15 +258,7 @@ pub fn run(args: &Args) -> Result<()> {
             .map_err(|e| io(path, "open", e))?
             .len();
     }
-    let (codec, level) = match args.compress {
-        None => (Codec::Raw, DEFAULT_ZSTD_LEVEL),
-        Some(level) => (
-            Codec::Zstd {
-                shuffle: args.shuffle,
-            },
-            level,
-        ),
-    };
+    let (codec, level) = args.codec();
     let mut ctx = Ctx {
         options: EntryOptions::new().codec(codec).zstd_level(level),
         frame_options: FrameOptions::new().codec(codec).zstd_level(level),
@@ -306,6 +298,21 @@ pub fn run(args: &Args) -> Result<()> {
     crate::print(&out)
 }
 
+impl Args {
+    /// The codec and zstd level `--compress` and `--shuffle` ask for.
+    fn codec(&self) -> (Codec, i32) {
+        match self.compress {
+            None => (Codec::Raw, DEFAULT_ZSTD_LEVEL),
+            Some(level) => (
+                Codec::Zstd {
+                    shuffle: self.shuffle,
+                },
+                level,
+            ),
+        }
+    }
+}
+
 /// `brine import model.safetensors.index.json -o DIR`: a sharded safetensors checkpoint as an
 /// arrays dataset (spec/DATASET.md), one brine shard per safetensors shard.
 fn run_safetensors_index(args: &Args) -> Result<()> {
@@ -321,15 +328,7 @@ fn run_safetensors_index(args: &Args) -> Result<()> {
             "--name, --align and CSV options do not apply to a sharded checkpoint",
         ));
     }
-    let (codec, level) = match args.compress {
-        None => (Codec::Raw, DEFAULT_ZSTD_LEVEL),
-        Some(level) => (
-            Codec::Zstd {
-                shuffle: args.shuffle,
-            },
-            level,
-        ),
-    };
+    let (codec, level) = args.codec();
     let mut ctx = Ctx {
         options: EntryOptions::new().codec(codec).zstd_level(level),
         frame_options: FrameOptions::new().codec(codec).zstd_level(level),

@@ -48,7 +48,8 @@ Keys of every object are printed sorted. Checksums and fingerprints are hex stri
 "min"/"max" are present only when the file records them; a column's "metadata" is empty in
 files of format 1.0, and a categorical column's "type" is "categorical[ordered]" when its
 categories are ordered; "ratio" is raw_len / stored_len
-(1.0 when both are 0)."#;
+(1.0 when both are 0). A model saved from Python (type Value) also has "python_class",
+"python_schema" (the class schema text brine.load_model compares) and "python_fingerprint"."#;
 
 /// Show a brine file's format, metadata and entries.
 #[derive(clap::Args, Debug)]
@@ -248,7 +249,7 @@ fn document(r: &Reader) -> Result<Value> {
             Kind::Model => {
                 let m = e.model()?;
                 let s = m.section();
-                json!({
+                let mut model = json!({
                     "type_name": m.type_name(),
                     "version": m.version(),
                     "fingerprint": hex(m.fingerprint()),
@@ -259,7 +260,13 @@ fn document(r: &Reader) -> Result<Value> {
                     "ratio": ratio(s.raw_len, s.stored_len),
                     "offset": s.offset,
                     "checksum": hex(s.checksum),
-                })
+                });
+                if let Some(python) = crate::schema::python_class(&e) {
+                    model["python_class"] = json!(python.name);
+                    model["python_schema"] = json!(python.schema);
+                    model["python_fingerprint"] = json!(python.fingerprint);
+                }
+                model
             }
             _ => json!({}),
         };
@@ -406,8 +413,12 @@ fn table(r: &Reader) -> Result<String> {
                 let m = e.model()?;
                 let version = m.version().map(|v| format!(" v{v}")).unwrap_or_default();
                 let s = m.section();
+                let python = crate::schema::python_class(&e).map_or_else(String::new, |p| {
+                    let fingerprint = p.fingerprint.unwrap_or("not stored");
+                    format!(", python class {} (fingerprint {fingerprint})", p.name)
+                });
                 models.push(format!(
-                    "{}: {}{version}, fingerprint {}, archive {} bytes",
+                    "{}: {}{version}{python}, fingerprint {}, archive {} bytes",
                     e.name(),
                     m.type_name(),
                     hex(m.fingerprint()),

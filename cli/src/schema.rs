@@ -9,6 +9,35 @@ use crate::error::Result;
 /// The entry metadata key that holds the schema of a Python model's class.
 const PYTHON_SCHEMA_KEY: &str = "brine.python.schema";
 
+/// The class of a model saved from Python (spec/SCHEMA.md, "Value"), from its entry metadata.
+pub struct PythonClass<'a> {
+    /// The class's qualified name, from the schema text's first line (`root: Name`).
+    pub name: &'a str,
+    /// The class schema text, which `brine.load_model` compares.
+    pub schema: &'a str,
+    /// Its fingerprint, `0x` and 16 hex digits, as the writer stored it.
+    pub fingerprint: Option<&'a str>,
+}
+
+/// The Python class of `entry`, if it is a model saved from Python.
+pub fn python_class<'a>(entry: &brine::EntryRef<'a>) -> Option<PythonClass<'a>> {
+    let metadata = entry.metadata();
+    let brine::MetaRef::Str(schema) = metadata.get(PYTHON_SCHEMA_KEY)? else {
+        return None;
+    };
+    let fingerprint = match metadata.get("brine.python.fingerprint") {
+        Some(brine::MetaRef::Str(f)) => Some(f),
+        _ => None,
+    };
+    let first = schema.lines().next().unwrap_or_default();
+    let name = first.strip_prefix("root: ").unwrap_or(first);
+    Some(PythonClass {
+        name,
+        schema,
+        fingerprint,
+    })
+}
+
 const AFTER_HELP: &str = "\
 The schema text is the one the writer stored (spec/SCHEMA.md): one line per named type, root
 first. A program reading the model as a Rust type whose fingerprint differs is refused with a
@@ -45,9 +74,9 @@ pub fn run(args: &Args) -> Result<()> {
     // A model written from Python is a `Value` tree; the schema of its Python class is in
     // the entry's metadata (spec/SCHEMA.md, "Value").
     let entry = reader.entry(&args.model)?;
-    if let Some(brine::MetaRef::Str(python)) = entry.metadata().get(PYTHON_SCHEMA_KEY) {
+    if let Some(python) = python_class(&entry) {
         out.push_str("python class schema:\n");
-        out.push_str(python);
+        out.push_str(python.schema);
         if !out.ends_with('\n') {
             out.push('\n');
         }

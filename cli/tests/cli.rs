@@ -1362,3 +1362,101 @@ for name in sys.argv[2:]:
         &["maps"],
     );
 }
+
+/// The frame of a frame dataset exported as one file: its shards in order, partitioned or
+/// not, appended ones included, whose categories differ (the Arrow file gets one dictionary,
+/// their union); the same CSV as the whole frame exported from a single file.
+#[test]
+fn a_frame_dataset_exports_as_one_csv_or_arrow_file() {
+    use brine::dataset::{DatasetOptions, DatasetWriter};
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path();
+    let part = |from: usize, to: usize, kinds: &[&'static str]| {
+        let n = to - from;
+        Frame::builder()
+            .column("id", Column::new((from as i64..to as i64).collect()))
+            .column(
+                "kind",
+                Column::categorical((0..n).map(|i| (i % 5 != 4).then(|| kinds[i % kinds.len()]))),
+            )
+            .column("note", Column::strings((from..to).map(|i| format!("n{i}"))))
+            .build()
+            .unwrap()
+    };
+    let first = part(0, 700, &["a", "b"]);
+    let second = part(700, 1000, &["c", "a"]);
+    let ds = root.join("ds");
+    let mut w = DatasetWriter::create(&ds, DatasetOptions::new().max_rows(250)).unwrap();
+    w.write_frame(&first).unwrap();
+    w.finish().unwrap();
+    let mut w = DatasetWriter::append(&ds, DatasetOptions::new().max_rows(250)).unwrap();
+    w.write_frame(&second).unwrap();
+    w.finish().unwrap();
+    // The same rows in one file.
+    let whole = root.join("whole.brine");
+    let mut w = Writer::create(&whole).unwrap();
+    let mut fw = w.frame_writer("data", &Default::default()).unwrap();
+    fw.write_batch(&first).unwrap();
+    fw.write_batch(&second).unwrap();
+    fw.finish().unwrap();
+    w.finish().unwrap();
+
+    let (got, want) = (root.join("ds.csv"), root.join("whole.csv"));
+    let text = ok(brine(&[&"export", &ds, &"data", &"-o", &got]));
+    assert!(text.contains("1000 rows x 3 columns"), "{text}");
+    ok(brine(&[&"export", &whole, &"data", &"-o", &want]));
+    assert_eq!(
+        std::fs::read_to_string(&got).unwrap(),
+        std::fs::read_to_string(&want).unwrap()
+    );
+
+    let arrow = root.join("ds.arrow");
+    ok(brine(&[&"export", &ds, &"data", &"-o", &arrow]));
+    let file = std::fs::File::open(&arrow).unwrap();
+    let r = arrow_ipc::reader::FileReader::try_new(file, None).unwrap();
+    let mut ids = Vec::new();
+    let mut kinds = Vec::new();
+    for batch in r {
+        let batch = batch.unwrap();
+        let id = batch
+            .column(0)
+            .as_any()
+            .downcast_ref::<arrow_array::Int64Array>()
+            .unwrap();
+        ids.extend(id.values().iter().copied());
+        use arrow_array::Array;
+        use arrow_array::cast::AsArray;
+        let kind = batch
+            .column(1)
+            .as_dictionary::<arrow_array::types::Int32Type>();
+        let values = kind.values().as_string::<i64>();
+        kinds.extend(
+            kind.keys()
+                .iter()
+                .map(|k| k.map(|k| values.value(k as usize).to_owned())),
+        );
+    }
+    assert_eq!(ids, (0..1000).collect::<Vec<i64>>());
+    let expected: Vec<Option<String>> = (0..1000)
+        .map(|i| {
+            let (j, kinds) = if i < 700 {
+                (i, ["a", "b"])
+            } else {
+                (i - 700, ["c", "a"])
+            };
+            (j % 5 != 4).then(|| kinds[j % 2].to_owned())
+        })
+        .collect();
+    assert_eq!(kinds, expected);
+
+    fails(
+        brine(&[&"export", &ds, &"other", &"-o", &root.join("x.csv")]),
+        2,
+        &["one frame", "\"data\""],
+    );
+    fails(
+        brine(&[&"export", &ds, &"data", &"-o", &root.join("x.npy")]),
+        2,
+        &["a frame"],
+    );
+}

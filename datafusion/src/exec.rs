@@ -10,6 +10,7 @@ use brine::frame::arrow::array;
 use datafusion::arrow::array::RecordBatch;
 use datafusion::arrow::array::RecordBatchOptions;
 use datafusion::arrow::datatypes::SchemaRef;
+use datafusion::catalog::TableProvider;
 use datafusion::common::tree_node::TreeNodeRecursion;
 use datafusion::common::{Statistics, internal_err};
 use datafusion::error::{DataFusionError, Result};
@@ -25,7 +26,7 @@ use datafusion::physical_plan::{
 use futures::StreamExt;
 
 use crate::df_err;
-use crate::source::{BrineSource, BrineTable, ScanCounters};
+use crate::source::{BrineSource, BrineTable};
 
 /// A large frame is cut into row ranges of at least this many rows when DataFusion wants more
 /// partitions than there are sources.
@@ -91,38 +92,31 @@ impl Unit {
 /// DataFusion's scan of brine sources.
 #[derive(Debug)]
 pub struct BrineExec {
-    table_schema: SchemaRef,
-    sources: Arc<[Arc<BrineSource>]>,
+    table: Arc<BrineTable>,
     units: Vec<Unit>,
     projection: Vec<usize>,
     fetch: Option<usize>,
     projected: SchemaRef,
-    counters: Arc<ScanCounters>,
     properties: Arc<PlanProperties>,
 }
 
 impl BrineExec {
-    /// A scan of `units` of `sources`, yielding columns `projection` of `table_schema` and at
-    /// most `fetch` rows per partition.
+    /// A scan of `units` of `table`'s sources, yielding columns `projection` of its schema and
+    /// at most `fetch` rows per partition.
     ///
     /// # Errors
     /// A projection or unit outside the table.
     pub fn try_new(
-        table_schema: SchemaRef,
-        sources: Arc<[Arc<BrineSource>]>,
+        table: Arc<BrineTable>,
         units: Vec<Unit>,
         projection: Vec<usize>,
         fetch: Option<usize>,
-        counters: Arc<ScanCounters>,
     ) -> Result<BrineExec> {
-        if let Some(u) = units.iter().find(|u| u.source >= sources.len()) {
-            return internal_err!(
-                "brine scan: unit of source {} of {}",
-                u.source,
-                sources.len()
-            );
+        let sources = table.sources().len();
+        if let Some(u) = units.iter().find(|u| u.source >= sources) {
+            return internal_err!("brine scan: unit of source {} of {sources}", u.source);
         }
-        let projected = Arc::new(table_schema.project(&projection)?);
+        let projected = Arc::new(table.schema().project(&projection)?);
         let properties = PlanProperties::new(
             EquivalenceProperties::new(Arc::clone(&projected)),
             Partitioning::UnknownPartitioning(units.len().max(1)),
@@ -130,25 +124,18 @@ impl BrineExec {
             Boundedness::Bounded,
         );
         Ok(BrineExec {
-            table_schema,
-            sources,
+            table,
             units,
             projection,
             fetch,
             projected,
-            counters,
             properties: Arc::new(properties),
         })
     }
 
-    /// The table's schema (before projection).
-    pub fn table_schema(&self) -> &SchemaRef {
-        &self.table_schema
-    }
-
-    /// The sources.
-    pub fn sources(&self) -> &Arc<[Arc<BrineSource>]> {
-        &self.sources
+    /// The table scanned.
+    pub fn table(&self) -> &Arc<BrineTable> {
+        &self.table
     }
 
     /// What each partition reads.
@@ -168,9 +155,11 @@ impl BrineExec {
 
     /// Reads one unit: the projected columns as zero-copy arrays, sliced to its rows.
     fn read(&self, unit: &Unit) -> Result<RecordBatch> {
-        let source = &self.sources[unit.source];
+        let source = &self.table.sources()[unit.source];
         let reader = source.reader().map_err(df_err)?;
         let frame = reader.frame(source.entry()).map_err(df_err)?;
+        // Units were planned from the described row count (a dataset's index, a caller's).
+        source.check_rows(frame.rows()).map_err(df_err)?;
         let mut arrays = Vec::with_capacity(self.projection.len());
         let mut bytes = 0u64;
         for (field, _) in self.projected.fields().iter().zip(&self.projection) {
@@ -188,11 +177,15 @@ impl BrineExec {
             bytes += column.sections().map(|(_, s)| s.stored_len).sum::<u64>();
             arrays.push(array(&reader, &column).map_err(df_err)?);
         }
-        self.counters.bytes.fetch_add(bytes, Ordering::Relaxed);
-        self.counters.sources.fetch_add(1, Ordering::Relaxed);
-        self.counters
-            .columns
-            .fetch_add(self.projection.len() as u64, Ordering::Relaxed);
+        // A source cut into row ranges maps its columns once; its first range counts them.
+        if unit.rows.as_ref().is_none_or(|r| r.start == 0) {
+            let counters = self.table.counters();
+            counters.bytes.fetch_add(bytes, Ordering::Relaxed);
+            counters.sources.fetch_add(1, Ordering::Relaxed);
+            counters
+                .columns
+                .fetch_add(self.projection.len() as u64, Ordering::Relaxed);
+        }
         let options = RecordBatchOptions::new().with_row_count(Some(frame.rows()));
         let batch =
             RecordBatch::try_new_with_options(Arc::clone(&self.projected), arrays, &options)?;
@@ -209,30 +202,43 @@ impl BrineExec {
         Ok(batch.slice(range.start, len))
     }
 
-    fn unit_statistics(&self, partition: Option<usize>) -> Statistics {
+    /// The statistics this scan gives the planner for partition `partition` (all when
+    /// `None`): verified, so exact (see [`BrineTable`]); with a limit, the described row
+    /// counts only, inexact, so that planning a limited scan opens nothing more than the scan
+    /// will.
+    ///
+    /// # Errors
+    /// Those of opening a source and checking its statistics (a lying file fails here).
+    pub fn statistics(&self, partition: Option<usize>) -> Result<Statistics> {
+        self.unit_statistics(partition)
+    }
+
+    fn unit_statistics(&self, partition: Option<usize>) -> Result<Statistics> {
+        let all = self.table.sources();
         let sources: Vec<&BrineSource> = match partition {
             Some(p) => self
                 .units
                 .get(p)
-                .map(|u| vec![self.sources[u.source].as_ref()])
+                .map(|u| vec![all[u.source].as_ref()])
                 .unwrap_or_default(),
             None => {
                 let mut seen: Vec<usize> = self.units.iter().map(|u| u.source).collect();
                 seen.dedup();
-                seen.iter().map(|&i| self.sources[i].as_ref()).collect()
+                seen.iter().map(|&i| all[i].as_ref()).collect()
             }
         };
-        let stats = BrineTable::statistics_of(&self.table_schema, &sources, Some(&self.projection));
+        if self.fetch.is_some() {
+            return Ok(self
+                .table
+                .described_statistics(&sources, Some(&self.projection)));
+        }
+        let stats = self.table.statistics_of(&sources, Some(&self.projection))?;
         let split = match partition {
             Some(p) => self.units.get(p).is_some_and(|u| u.rows.is_some()),
             None => false,
         };
-        // A row range or a limit reads fewer rows than the source's statistics describe.
-        if split || self.fetch.is_some() {
-            stats.to_inexact()
-        } else {
-            stats
-        }
+        // A row range reads fewer rows than its source's statistics describe.
+        Ok(if split { stats.to_inexact() } else { stats })
     }
 }
 
@@ -253,12 +259,14 @@ impl DisplayAs for BrineExec {
                     s.dedup();
                     s.len()
                 },
-                self.sources.len(),
+                self.table.sources().len(),
                 self.units.len(),
                 columns.join(", "),
                 self.fetch
             ),
-            DisplayFormatType::TreeRender => write!(f, "sources={}", self.sources.len()),
+            DisplayFormatType::TreeRender => {
+                write!(f, "sources={}", self.table.sources().len())
+            }
         }
     }
 }
@@ -313,13 +321,11 @@ impl ExecutionPlan for BrineExec {
         };
         let batch_size = context.session_config().batch_size().max(1);
         let this = BrineExec {
-            table_schema: Arc::clone(&self.table_schema),
-            sources: Arc::clone(&self.sources),
+            table: Arc::clone(&self.table),
             units: Vec::new(),
             projection: self.projection.clone(),
             fetch: self.fetch,
             projected: Arc::clone(&self.projected),
-            counters: Arc::clone(&self.counters),
             properties: Arc::clone(&self.properties),
         };
         // Mapping and the first-access checks of the columns run when the stream is polled.
@@ -347,7 +353,7 @@ impl ExecutionPlan for BrineExec {
         _input_stats: &[Arc<Statistics>],
         args: &StatisticsArgs,
     ) -> Result<Arc<Statistics>> {
-        Ok(Arc::new(self.unit_statistics(args.partition())))
+        Ok(Arc::new(self.unit_statistics(args.partition())?))
     }
 
     fn supports_limit_pushdown(&self) -> bool {
@@ -360,12 +366,10 @@ impl ExecutionPlan for BrineExec {
             (a, b) => a.or(b),
         };
         BrineExec::try_new(
-            Arc::clone(&self.table_schema),
-            Arc::clone(&self.sources),
+            Arc::clone(&self.table),
             self.units.clone(),
             self.projection.clone(),
             fetch,
-            Arc::clone(&self.counters),
         )
         .ok()
         .map(|e| Arc::new(e) as _)

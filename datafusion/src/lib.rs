@@ -1,12 +1,19 @@
 //! Brine frames as DataFusion tables.
 //!
-//! A [`BrineTable`] is a list of [`BrineSource`]s, each one frame entry in one brine file, all
-//! with the same columns. A scan maps only the projected columns of the sources that the
-//! pushed-down filters cannot rule out by their min/max statistics, and hands DataFusion the
-//! zero-copy RecordBatches of [`brine::frame::arrow`]: their buffers point into the files'
-//! mappings, so no column data is copied (compressed columns are decoded once, by the reader).
-//! Every source is one partition (a large frame is cut into row ranges when DataFusion wants
-//! more partitions than there are sources), so DataFusion reads them in parallel.
+//! A [`BrineTable`] is a list of [`BrineSource`]s, each one frame entry in one brine file (or
+//! one shard of a dataset), all with the same columns. A scan maps only the projected columns
+//! of the sources that the pushed-down filters cannot rule out by their min/max statistics,
+//! and hands DataFusion the zero-copy RecordBatches of [`brine::frame::arrow`]: their buffers
+//! point into the files' mappings, so no column data is copied (compressed columns are
+//! decoded once, by the reader). Every source is one partition (a large frame is cut into row
+//! ranges when DataFusion wants more partitions than there are sources), so DataFusion reads
+//! them in parallel.
+//!
+//! Statistics are only ever used verified (rule D11 of spec/FORMAT.md: `checked_stats`; for a
+//! dataset, `Dataset::checked_column_stats`): a file or an index whose statistics lie makes a
+//! query fail with brine's error, never answer from the lie. Checking a column's statistics
+//! is its first access (one pass over it, once per reader); a dataset on which
+//! `Dataset::verify` passed prunes shards by its index without opening them.
 //!
 //! ```no_run
 //! # async fn run() -> datafusion::error::Result<()> {
@@ -18,8 +25,8 @@
 //! # Ok(()) }
 //! ```
 //!
-//! A dataset of shards plugs in as one source per shard ([`BrineSource::described`]: path,
-//! entry, row count and per-column statistics known without opening the shard).
+//! A dataset folder (`brine::dataset`) registers the same way, one source per shard:
+//! `ctx.register_brine("flights", "flights/")`.
 
 mod exec;
 mod source;
@@ -33,7 +40,6 @@ use datafusion::prelude::SessionContext;
 
 pub use exec::{BrineExec, Unit};
 pub use source::{BrineSource, BrineTable, ScanCounters};
-pub use stats::checked_stats;
 
 /// A brine error as DataFusion's (kept whole, so callers can downcast it).
 pub(crate) fn df_err(e: brine::Error) -> DataFusionError {
@@ -42,11 +48,13 @@ pub(crate) fn df_err(e: brine::Error) -> DataFusionError {
 
 /// Brine tables for a [`SessionContext`].
 pub trait SessionContextExt {
-    /// Registers the only frame entry of the brine file at `path` as table `name`.
+    /// Registers the only frame entry of the brine file at `path`, or the frame dataset whose
+    /// folder `path` is, as table `name` ([`BrineTable::open`]).
     ///
     /// # Errors
-    /// The file's errors at open, and an error when it holds no frame or more than one (then
-    /// use [`SessionContextExt::register_brine_entry`]).
+    /// The file's or dataset's errors at open, and an error when the file holds no frame or
+    /// more than one (then use [`SessionContextExt::register_brine_entry`]) or the dataset
+    /// holds arrays.
     fn register_brine(&self, name: &str, path: impl AsRef<Path>) -> Result<()>;
 
     /// Registers frame entry `entry` of the brine file at `path` as table `name`.

@@ -1,27 +1,33 @@
-//! Column statistics: where they come from (the manifest, checked or not), what DataFusion sees
-//! of them (ScalarValues for the planner, arrays for its pruning predicate).
+//! What DataFusion sees of verified column statistics: ScalarValues for the planner, arrays for
+//! its pruning predicate.
 
 use std::collections::HashSet;
 use std::sync::Arc;
 
-use brine::frame::{ColumnStats, ColumnView, StatRange};
+use brine::frame::{ColumnStats, StatRange};
 use datafusion::arrow::array::{ArrayRef, BooleanArray, UInt64Array};
 use datafusion::arrow::datatypes::{DataType, SchemaRef, TimeUnit};
 use datafusion::common::pruning::PruningStatistics;
 use datafusion::common::{Column, ScalarValue};
 
-/// The statistics of `column` that pruning and the planner may rely on, and whether they were
-/// checked against the column's data.
-///
-/// Until `ColumnView::checked_stats` (tier-2-verified statistics) lands in brine, this returns
-/// the manifest's statistics unchecked, and every use of them that could turn a lie into a
-/// wrong answer is marked inexact. The switch is this one line:
-/// `Ok((column.checked_stats()?, true))`.
-///
-/// # Errors
-/// None yet; the checked version fails when the statistics disagree with the data.
-pub fn checked_stats(column: &ColumnView<'_>) -> brine::Result<(ColumnStats, bool)> {
-    Ok((column.stats(), false))
+/// Whether [`scalar_range`] gives columns of type `ty` a range (so their statistics can rule
+/// a source out).
+pub(crate) fn has_range(ty: &DataType) -> bool {
+    matches!(
+        ty,
+        DataType::Boolean
+            | DataType::Int8
+            | DataType::Int16
+            | DataType::Int32
+            | DataType::Int64
+            | DataType::UInt8
+            | DataType::UInt16
+            | DataType::UInt32
+            | DataType::UInt64
+            | DataType::Date32
+            | DataType::Timestamp(..)
+            | DataType::Duration(_)
+    )
 }
 
 /// The `(min, max)` of a column's statistics as ScalarValues of its Arrow type, or `None`
@@ -86,7 +92,8 @@ pub(crate) fn scalar_range(ty: &DataType, range: StatRange) -> Option<(ScalarVal
 /// `PruningPredicate`.
 pub(crate) struct SourceStats<'a> {
     pub schema: SchemaRef,
-    /// Per source: row count and per-column statistics (table column order; `None` unknown).
+    /// Per source: verified row count and per-column statistics (table column order; `None`
+    /// where not asked for).
     pub sources: Vec<(Option<usize>, &'a [Option<ColumnStats>])>,
 }
 

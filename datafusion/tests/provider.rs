@@ -129,37 +129,70 @@ async fn statistics_skip_sources_and_say_inexact() {
     assert_eq!(table.counters().get().1, SHARDS as u64);
 }
 
+/// The scan's plan statistics: verified, so exact (DataFusion may answer `count(*)`,
+/// `min`, `max` from them alone). The table's own statistics are the described row counts.
 #[tokio::test]
 async fn planner_statistics() {
     let dir = tempfile::tempdir().unwrap();
     let paths = common::write_all(dir.path(), SHARDS, ROWS);
-    let table = BrineTable::open_many(&paths, Some("flights")).unwrap();
-    let stats = table.statistics().unwrap();
+    let table = Arc::new(BrineTable::open_many(&paths, Some("flights")).unwrap());
+    assert_eq!(
+        table.statistics().unwrap().num_rows,
+        Precision::Inexact(SHARDS * ROWS)
+    );
+    let ctx = SessionContext::new();
+    ctx.register_table("t", Arc::clone(&table) as _).unwrap();
+    let plan = ctx
+        .sql("SELECT * FROM t")
+        .await
+        .unwrap()
+        .create_physical_plan()
+        .await
+        .unwrap();
+    let exec = find_exec(&plan).expect("a BrineExec in the plan");
+    let stats = exec.statistics(None).unwrap();
     assert_eq!(stats.num_rows, Precision::Exact(SHARDS * ROWS));
     let schema = table.schema();
     let col = |name: &str| &stats.column_statistics[schema.index_of(name).unwrap()];
     let distance = col("distance");
     let last = ((SHARDS * ROWS - 1) * 3 + 100) as i64;
-    // Unchecked statistics are inexact, so DataFusion never answers from them alone.
     assert_eq!(
         distance.min_value,
-        Precision::Inexact(ScalarValue::Int64(Some(100)))
+        Precision::Exact(ScalarValue::Int64(Some(100)))
     );
     assert_eq!(
         distance.max_value,
-        Precision::Inexact(ScalarValue::Int64(Some(last)))
+        Precision::Exact(ScalarValue::Int64(Some(last)))
     );
     let nulls = (0..SHARDS * ROWS).filter(|i| i % 13 == 0).count();
-    assert_eq!(col("dep_delay").null_count, Precision::Inexact(nulls));
+    assert_eq!(col("dep_delay").null_count, Precision::Exact(nulls));
+    // Float ranges ignore NaN, DataFusion's order does not: never given.
     assert_eq!(col("dep_delay").min_value, Precision::Absent);
     let ts = col("ts");
     assert_eq!(
         ts.min_value,
-        Precision::Inexact(ScalarValue::TimestampMicrosecond(
+        Precision::Exact(ScalarValue::TimestampMicrosecond(
             Some(1_700_000_000_000_000),
             Some("UTC".into())
         ))
     );
+    // Verified, they answer aggregates: the same as computing them.
+    let out = common::run(&ctx, "SELECT count(*), min(distance), max(distance) FROM t")
+        .await
+        .unwrap();
+    assert!(
+        out.contains(&format!("| {} ", SHARDS * ROWS)) && out.contains(&format!("| {last} ")),
+        "{out}"
+    );
+}
+
+fn find_exec(
+    plan: &Arc<dyn datafusion::physical_plan::ExecutionPlan>,
+) -> Option<&brine_datafusion::BrineExec> {
+    if let Some(e) = plan.downcast_ref::<brine_datafusion::BrineExec>() {
+        return Some(e);
+    }
+    plan.children().into_iter().find_map(find_exec)
 }
 
 #[tokio::test]
@@ -203,7 +236,6 @@ async fn untouched_columns_are_never_read() {
         .patched(values.index, |bytes| bytes[0] = 0xFF);
     let bad = dir.path().join("bad.brine");
     std::fs::write(&bad, crafted.bytes()).unwrap();
-    drop(frame);
 
     let table = Arc::new(BrineTable::open(&bad).unwrap());
     let ctx = SessionContext::new();
@@ -250,10 +282,9 @@ fn find_brine(e: &datafusion::error::DataFusionError) -> Option<&brine::Error> {
         }
         if let Some(datafusion::error::DataFusionError::External(inner)) =
             err.downcast_ref::<datafusion::error::DataFusionError>()
+            && let Some(b) = inner.downcast_ref::<brine::Error>()
         {
-            if let Some(b) = inner.downcast_ref::<brine::Error>() {
-                return Some(b);
-            }
+            return Some(b);
         }
         cur = err.source();
     }
@@ -262,39 +293,58 @@ fn find_brine(e: &datafusion::error::DataFusionError) -> Option<&brine::Error> {
 
 /// A file whose manifest says `distance` lies in 0..=10 while its rows hold 100 and up: a
 /// filter on the lie must fail or answer from the data, never prune the rows away.
-///
-/// Ignored until brine's `ColumnView::checked_stats` lands and `checked_stats` in
-/// src/stats.rs switches to it: with the manifest's unchecked statistics this query answers 0
-/// rows, which is wrong, and that is what this test exists to catch.
 #[tokio::test]
-#[ignore = "needs ColumnView::checked_stats (other branch); unchecked statistics answer wrong"]
 async fn lying_statistics_never_give_a_wrong_answer() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("liar.brine");
-    let table = lying_table(&path);
+    let table = Arc::new(lying_table(&path));
     let ctx = SessionContext::new();
-    ctx.register_table("t", Arc::new(table)).unwrap();
-    match common::run(&ctx, "SELECT count(*) FROM t WHERE distance >= 100").await {
-        Ok(out) => assert!(out.contains("| 1000 "), "a wrong answer: {out}"),
-        Err(e) => assert!(e.to_string().contains("liar.brine"), "{e}"),
-    }
+    ctx.register_table("t", Arc::clone(&table) as _).unwrap();
+    let err = common::run(&ctx, "SELECT count(*) FROM t WHERE distance >= 100")
+        .await
+        .unwrap_err();
+    assert_lie(&err, "liar.brine", "distance");
+    // Nothing was read to answer from: the check refused the lie before any scan.
+    assert_eq!(table.counters().get().1, 0);
 }
 
-/// What already holds with unchecked statistics: the planner gets them as inexact, so an
-/// aggregate is computed from the data, never answered from the lie.
+/// The same lie and the planner: `max(distance)` is never taken from it.
 #[tokio::test]
-async fn lying_statistics_are_inexact_for_the_planner() {
+async fn lying_statistics_never_answer_an_aggregate() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("liar.brine");
     let table = lying_table(&path);
-    // Planner statistics from unchecked ranges are inexact, so `max(distance)` is computed
-    // from the data, not taken from the lie.
     let ctx = SessionContext::new();
     ctx.register_table("t", Arc::new(table)).unwrap();
-    let out = common::run(&ctx, "SELECT max(distance) FROM t")
+    for sql in [
+        "SELECT max(distance) FROM t",
+        "SELECT min(distance) FROM t",
+        "SELECT distance FROM t ORDER BY distance LIMIT 1",
+    ] {
+        match common::run(&ctx, sql).await {
+            Ok(out) => assert!(
+                out.contains("| 100 ") || out.contains("| 3097 "),
+                "{sql}: {out}"
+            ),
+            Err(e) => assert_lie(&e, "liar.brine", "distance"),
+        }
+    }
+    // Columns the lie is not in answer from the data.
+    let out = common::run(&ctx, "SELECT count(dest) FROM t")
         .await
         .unwrap();
-    assert!(out.contains("| 3097 "), "{out}");
+    let dest = (0..1000).filter(|i| i % 11 != 0).count();
+    assert!(out.contains(&format!("| {dest} ")), "{out}");
+}
+
+/// `err` is brine's `InvalidColumn` for `column`, naming `file`.
+fn assert_lie(err: &datafusion::error::DataFusionError, file: &str, column: &str) {
+    assert!(err.to_string().contains(file), "{err}");
+    let brine_err = find_brine(err).expect("brine's own error inside DataFusion's");
+    assert!(
+        matches!(brine_err, brine::Error::InvalidColumn { column: c, .. } if c == column),
+        "{brine_err:?}"
+    );
 }
 
 fn lying_table(path: &std::path::Path) -> BrineTable {
@@ -316,14 +366,19 @@ fn lying_table(path: &std::path::Path) -> BrineTable {
         m.columns[row].max = 10;
     });
     std::fs::write(path, bytes).unwrap();
-    let table = BrineTable::open(path).unwrap();
-    let lie = table.sources()[0].stats()[3].unwrap();
+    let liar = brine::Reader::open(path).unwrap();
+    let lie = liar
+        .frame("flights")
+        .unwrap()
+        .column("distance")
+        .unwrap()
+        .stats();
     assert_eq!(
         lie.range,
         Some(brine::frame::StatRange::Int(0, 10)),
         "the crafted lie"
     );
-    table
+    BrineTable::open(path).unwrap()
 }
 
 #[tokio::test]
@@ -382,4 +437,69 @@ async fn one_file_is_cut_into_partitions() {
         out.contains("| 300000 ") && out.contains(&format!("| {sum} ")),
         "{out}"
     );
+}
+
+/// The D11 invalid vectors of spec/vectors/invalid/ (statistics that lie about the data):
+/// every query on the lying column fails with brine's `InvalidColumn` naming the column and
+/// the vector's field, or answers what the honest file it was derived from answers.
+#[tokio::test]
+async fn d11_vectors_fail_or_answer_right() {
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../spec/vectors");
+    let mut failed = 0;
+    for (vector, column, entry, honest, field) in [
+        (
+            "D11-lying-min",
+            "small",
+            "no-nulls",
+            "frame-no-nulls",
+            "min",
+        ),
+        ("D11-lying-max", "score", "batched", "frame-batched", "max"),
+        (
+            "D11-missing-range",
+            "id",
+            "batched",
+            "frame-batched",
+            "stats",
+        ),
+    ] {
+        let liar = root.join(format!("invalid/{vector}.brine"));
+        let ctx = SessionContext::new();
+        ctx.register_brine_entry("t", &liar, entry).unwrap();
+        ctx.register_brine_entry("h", root.join(format!("{honest}.brine")), entry)
+            .unwrap();
+        for query in [
+            "SELECT min(@), max(@), count(@), count(*) FROM t",
+            "SELECT count(*) FROM t WHERE @ < 0",
+            "SELECT count(*) FROM t WHERE @ > 4",
+            "SELECT @ FROM t ORDER BY @ LIMIT 3",
+        ] {
+            let sql = query.replace('@', &format!("\"{column}\""));
+            match common::run(&ctx, &sql).await {
+                Ok(out) => {
+                    let right = common::run(&ctx, &sql.replace("FROM t", "FROM h"))
+                        .await
+                        .unwrap();
+                    assert_eq!(out, right, "{vector}: {sql}");
+                }
+                Err(e) => {
+                    failed += 1;
+                    let b = find_brine(&e).expect("brine's own error");
+                    assert!(
+                        matches!(b, brine::Error::InvalidColumn { column: c, field: f, .. }
+                            if c == column && *f == field),
+                        "{vector}: {sql}: {b:?}"
+                    );
+                }
+            }
+        }
+        // The lie that pruning would act on (min above the data) is refused, not obeyed.
+        if vector == "D11-lying-min" {
+            let err = common::run(&ctx, "SELECT count(*) FROM t WHERE small < 0")
+                .await
+                .unwrap_err();
+            assert!(find_brine(&err).is_some(), "{err}");
+        }
+    }
+    assert!(failed > 0, "some queries touch the lying columns");
 }

@@ -2,7 +2,8 @@
 //! fewest round trips.
 //!
 //! [`ObjectStoreSource`] implements brine's [`RangeSource`] over an `Arc<dyn ObjectStore>` and
-//! a path; [`open`], [`open_meta`] and [`open_url`] open a [`Reader`] on it. Opening fetches
+//! a path; [`open`], [`open_meta`] and [`open_url`] open a [`Reader`] on it, and
+//! [`open_dataset`] and [`open_dataset_url`] a [`Dataset`] of such files. Opening fetches
 //! the header and the last 64 KiB of the object in one round trip (plus one exact read of the
 //! manifest when it is longer, see [`OpenOptions::suffix_len`]); reads then fetch exactly the
 //! sections, or zstd chunks, that they touch, **copied** into buffers the reader keeps.
@@ -23,6 +24,7 @@ use std::io;
 use std::ops::Range;
 use std::sync::{Arc, OnceLock};
 
+use brine::dataset::{Dataset, Opener};
 use brine::{Ends, OpenOptions, RangeSource, Reader};
 use bytes::Bytes;
 use object_store::path::Path;
@@ -229,6 +231,17 @@ where
     K: AsRef<str>,
     V: Into<String>,
 {
+    let (store, path) = parse_url(url, store_options)?;
+    options.open_source(url, Arc::new(ObjectStoreSource::new(store, path)))
+}
+
+/// The store and path `url` names (`object_store::parse_url_opts`).
+fn parse_url<I, K, V>(url: &str, store_options: I) -> brine::Result<(Arc<dyn ObjectStore>, Path)>
+where
+    I: IntoIterator<Item = (K, V)>,
+    K: AsRef<str>,
+    V: Into<String>,
+{
     let bad = |e: String| brine::Error::Remote {
         path: url.into(),
         op: "parse url",
@@ -238,10 +251,60 @@ where
     let parsed = url::Url::parse(url).map_err(|e| bad(e.to_string()))?;
     let (store, path) =
         object_store::parse_url_opts(&parsed, store_options).map_err(|e| bad(e.to_string()))?;
-    options.open_source(
-        url,
-        Arc::new(ObjectStoreSource::new(Arc::from(store), path)),
-    )
+    Ok((Arc::from(store), path))
+}
+
+/// Opens the brine dataset (spec/DATASET.md) under `prefix` of `store`: its index
+/// `prefix/_brine_index.brine` is read and validated now (one round trip when its manifest
+/// fits the suffix), each shard `prefix/<shard path>` is opened on its first use, with
+/// `options`, and checked against the index as a local shard is. The dataset is named
+/// `store/prefix` in messages.
+///
+/// # Errors
+/// As [`open`] for the index, and [`brine::Error::InvalidDataset`] when it breaks a rule.
+pub fn open_dataset(
+    store: Arc<dyn ObjectStore>,
+    prefix: Path,
+    options: OpenOptions,
+) -> brine::Result<Dataset> {
+    let name = format!("{store}/{prefix}");
+    let root = prefix.clone();
+    let opener: Opener = Arc::new(move |rel: &str| {
+        // Shard paths are the index's, already validated (X rules: relative, no `..`); they
+        // are the object keys as written, percent escapes of hive values included.
+        let key = if root.as_ref().is_empty() {
+            rel.to_owned()
+        } else {
+            format!("{root}/{rel}")
+        };
+        let path = Path::parse(&key).map_err(|e| brine::Error::Remote {
+            path: key.clone().into(),
+            op: "parse path",
+            range: 0..0,
+            source: io::Error::new(io::ErrorKind::InvalidInput, e),
+        })?;
+        open(Arc::clone(&store), path, options.clone())
+    });
+    Dataset::open_with(name, opener)
+}
+
+/// [`open_dataset`] at `url` (`s3://bucket/prefix`, ...), with `store_options` as in
+/// [`open_url`].
+///
+/// # Errors
+/// As [`open_url`] and [`open_dataset`].
+pub fn open_dataset_url<I, K, V>(
+    url: &str,
+    store_options: I,
+    options: OpenOptions,
+) -> brine::Result<Dataset>
+where
+    I: IntoIterator<Item = (K, V)>,
+    K: AsRef<str>,
+    V: Into<String>,
+{
+    let (store, prefix) = parse_url(url, store_options)?;
+    open_dataset(store, prefix, options)
 }
 
 /// [`open`] from async code: the open runs on tokio's blocking pool of the current runtime,

@@ -344,3 +344,109 @@ fn a_short_or_failed_read_is_an_error_that_keeps_nothing_and_a_retry_reads() {
         assert_eq!(v.as_slice()[99_999], 99_999.0);
     }
 }
+
+/// Every file under `dir`, uploaded under `prefix` with the same relative keys.
+fn upload_dir(store: &Arc<dyn ObjectStore>, dir: &std::path::Path, prefix: &str) {
+    let mut stack = vec![dir.to_path_buf()];
+    while let Some(d) = stack.pop() {
+        for e in std::fs::read_dir(&d).unwrap() {
+            let p = e.unwrap().path();
+            if p.is_dir() {
+                stack.push(p);
+                continue;
+            }
+            let rel = p.strip_prefix(dir).unwrap().to_str().unwrap().to_owned();
+            let key = Path::parse(format!("{prefix}/{rel}")).unwrap();
+            rt().block_on(store.put(&key, PutPayload::from(std::fs::read(&p).unwrap())))
+                .unwrap();
+        }
+    }
+}
+
+#[test]
+fn a_partitioned_dataset_opens_by_its_index_alone_and_each_shard_on_first_use() {
+    use brine::dataset::{Dataset, DatasetOptions, DatasetWriter};
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path().join("flights");
+    let rows = 3000usize;
+    // A hive value with characters that are escaped in folder names ("a/b c" becomes %-escapes).
+    let origins = ["SFO", "a/b c", "JFK"];
+    let frame = Frame::builder()
+        .column("origin", Column::strings((0..rows).map(|i| origins[i % 3])))
+        .column("delay", Column::new((0..rows as i64).collect()))
+        .build()
+        .unwrap();
+    let mut w = DatasetWriter::create(
+        &root,
+        DatasetOptions::new().max_rows(400).partition_by(["origin"]),
+    )
+    .unwrap();
+    w.write_frame(&frame).unwrap();
+    w.finish().unwrap();
+    let local = Dataset::open(&root).unwrap();
+    assert!(local.shards().len() >= 6, "{}", local.shards().len());
+    assert!(local.shards().iter().any(|s| s.path().contains('%')));
+
+    let inner: Arc<dyn ObjectStore> = Arc::new(InMemory::new());
+    upload_dir(&inner, &root, "data/flights");
+    let (c, store) = counting(inner);
+    let ds =
+        brine_object_store::open_dataset(store, Path::from("data/flights"), OpenOptions::default())
+            .unwrap();
+    // The index only: a single file's open (head and suffix together), no shard touched.
+    let open = c.take();
+    assert_eq!(
+        (open.gets, open.heads, open.get_ranges),
+        (2, 0, 0),
+        "{open:?}"
+    );
+    assert_eq!(ds.rows(), rows as u64);
+    assert_eq!(ds.shards().len(), local.shards().len());
+    assert_eq!(
+        ds.root().to_str().unwrap(),
+        "Counting(InMemory)/data/flights"
+    );
+
+    // One shard: its open, nothing of any other shard. A shard this small comes whole with the
+    // open's two ranges, so the column's read fetches nothing more.
+    let last = ds.shards().len() - 1;
+    let r = ds.open_shard(last).unwrap();
+    let delay = r.frame("data").unwrap().column("delay").unwrap();
+    let want = local.open_shard(last).unwrap();
+    let want_delay = want.frame("data").unwrap().column("delay").unwrap();
+    assert_eq!(
+        delay.values::<i64>().unwrap(),
+        want_delay.values::<i64>().unwrap()
+    );
+    let shard = c.take();
+    assert_eq!(
+        (shard.gets, shard.get_ranges),
+        (2, 0),
+        "one open: {shard:?}"
+    );
+    assert!(
+        shard.bytes < ds.shards()[last].bytes() + 8192,
+        "{shard:?} for a shard of {} bytes",
+        ds.shards()[last].bytes()
+    );
+    assert_eq!(
+        ds.checked_column_stats(last, "delay").unwrap(),
+        local.checked_column_stats(last, "delay").unwrap()
+    );
+    ds.verify().unwrap();
+    assert!(ds.is_verified());
+
+    // A shard missing from the store: an error naming it, when it is first needed.
+    let inner: Arc<dyn ObjectStore> = Arc::new(InMemory::new());
+    upload_dir(&inner, &root, "p");
+    let gone = Path::parse(format!("p/{}", local.shards()[0].path())).unwrap();
+    rt().block_on(inner.delete(&gone)).unwrap();
+    let ds =
+        brine_object_store::open_dataset(inner, Path::from("p"), OpenOptions::default()).unwrap();
+    let e = ds.open_shard(0).unwrap_err().to_string();
+    assert!(
+        e.contains(local.shards()[0].path()) || e.contains("not found"),
+        "{e}"
+    );
+    ds.open_shard(1).unwrap();
+}

@@ -114,7 +114,7 @@ fn s3_through_moto_open_url_and_counted_requests() {
     assert_eq!(r.array::<u8>("b").unwrap().as_slice(), &[1, 2, 3]);
     r.verify().unwrap();
 
-    let counting = Arc::new(CountingStore::new(s3));
+    let counting = Arc::new(CountingStore::new(s3.clone()));
     let store: Arc<dyn ObjectStore> = counting.clone();
     let r = brine_object_store::open(store, path, OpenOptions::default()).unwrap();
     let open = counting.take();
@@ -129,4 +129,47 @@ fn s3_through_moto_open_url_and_counted_requests() {
     let mapped = Reader::open(&local).unwrap();
     assert_eq!(v.as_slice(), mapped.array::<f64>("a").unwrap().as_slice());
     eprintln!("moto S3: open {open:?}; read of a (1.6 MB) {read:?}");
+
+    // A dataset under a prefix: opened by URL, its index alone at open, shards on first use.
+    use brine::dataset::{Dataset, DatasetOptions, DatasetWriter};
+    let root = dir.path().join("ds");
+    let frame = brine::Frame::builder()
+        .column("k", brine::Column::new((0..5000i64).collect()))
+        .build()
+        .unwrap();
+    let mut w = DatasetWriter::create(&root, DatasetOptions::new().max_rows(1000)).unwrap();
+    w.write_frame(&frame).unwrap();
+    w.finish().unwrap();
+    let local = Dataset::open(&root).unwrap();
+    for name in std::iter::once(brine::dataset::INDEX_FILE.to_owned())
+        .chain(local.shards().iter().map(|s| s.path().to_owned()))
+    {
+        let key = Path::parse(format!("sets/ds/{name}")).unwrap();
+        rt.block_on(s3.put(
+            &key,
+            PutPayload::from(std::fs::read(root.join(&name)).unwrap()),
+        ))
+        .unwrap();
+    }
+    let ds = brine_object_store::open_dataset_url(
+        "s3://brine-test/sets/ds",
+        [
+            ("aws_endpoint", endpoint.clone()),
+            ("aws_allow_http", "true".into()),
+            ("aws_access_key_id", "test".into()),
+            ("aws_secret_access_key", "test".into()),
+            ("aws_region", "us-east-1".into()),
+        ],
+        OpenOptions::default(),
+    )
+    .unwrap();
+    assert_eq!((ds.rows(), ds.shards().len()), (5000, 5));
+    let mut keys = Vec::new();
+    for i in 0..ds.shards().len() {
+        let r = ds.open_shard(i).unwrap();
+        let f = r.frame("data").unwrap();
+        keys.extend_from_slice(f.column("k").unwrap().values::<i64>().unwrap());
+    }
+    assert_eq!(keys, (0..5000).collect::<Vec<i64>>());
+    ds.verify().unwrap();
 }

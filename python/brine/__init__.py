@@ -63,7 +63,7 @@ __all__ = [
 
 __version__ = "0.1.0"
 
-from .models import load_model, save_model, schema_of  # noqa: E402
+from .models import load_model, plain_model, save_model, schema_of  # noqa: E402
 
 #: The format version this build reads and writes.
 FORMAT_VERSION: str = _brine.format_version()
@@ -322,19 +322,14 @@ class File(Mapping[str, Any]):
     # The mapping protocol ------------------------------------------------------------------
 
     def __getitem__(self, name: str) -> Any:
+        """Entry ``name``: an array (a zero-copy view), a frame (pandas) or a model as plain
+        Python values (see :meth:`model`)."""
         kind = self._kind(name)
         if kind == "array":
             return self.array(name)
         if kind == "frame":
             return self.frame(name)
-        raise WrongKindError(
-            f"{self.path}: entry {name!r} is a model: rebuild it with f.model({name!r}, "
-            f"YourClass) (brine never imports a class named by a file); f.info({name!r}) "
-            f"describes it",
-            kind="WrongKind",
-            file=str(self.path),
-            entry=name,
-        )
+        return self.model(name)
 
     def __iter__(self) -> Iterator[str]:
         return iter(self._names)
@@ -385,9 +380,15 @@ class File(Mapping[str, Any]):
         return _convert_frame(self._file.frame(name), to)
 
     def model(self, name: str, cls: Optional[type] = None, **options: Any) -> Any:
-        """Model ``name`` rebuilt as an instance of ``cls`` (see :func:`brine.load_model`)."""
+        """Model ``name`` rebuilt as an instance of ``cls`` (see :func:`brine.load_model`), or,
+        with no ``cls``, as plain Python values: dicts, lists, tuples, numbers, strings and
+        read-only numpy views (see :func:`brine.models.plain_model`). A model written by a
+        Rust program is decoded through the schema text stored with it, its fingerprint
+        checked and every byte validated; nothing named by the file is ever imported."""
         if cls is None:
-            raise TypeError("File.model needs the class to rebuild (brine never imports one)")
+            if options:
+                raise TypeError(f"File.model: {', '.join(options)} needs a class")
+            return plain_model(self, name)
         return load_model(self, name, cls, **options)
 
     def info(self, name: str) -> Dict[str, Any]:

@@ -29,7 +29,7 @@ import numpy as np
 from . import _brine
 from .errors import CorruptFileError, InvalidInputError, SchemaMismatchError, WrongKindError
 
-__all__ = ["save_model", "load_model", "schema_of", "ArrayRef", "Obj"]
+__all__ = ["save_model", "load_model", "plain_model", "schema_of", "ArrayRef", "Obj"]
 
 # Entry metadata keys of a model written from Python.
 SCHEMA_KEY = "brine.python.schema"
@@ -377,6 +377,28 @@ def _build(node: Obj, cls: type, file: Any, path: str) -> Any:
     return cls(**kwargs)
 
 
+def plain_model(file: Any, name: str) -> Any:
+    """Model ``name`` of the open :class:`brine.File` ``file`` as plain, read-only-in-spirit
+    Python values, with no class to rebuild: a model saved from Python gives its fields as
+    dicts (nested objects too; the class names are never looked up) and its arrays as views
+    of the file; a model written by a Rust program is decoded through its stored schema text
+    (the mapping of the spec reader's ``File.model``: structs as dicts, enums as
+    ``{variant: payload}``, numeric vectors as read-only numpy views of the archive)."""
+    from . import _to_numpy
+
+    info = file.info(name)
+    if info["kind"] != "model":
+        raise WrongKindError(
+            f"{file.path}: entry {name!r} is {info['kind']}, not model",
+            kind="WrongKind",
+            file=file.path,
+            entry=name,
+        )
+    if SCHEMA_KEY in info["metadata"]:
+        return _rebuild(file._file.value(name), Any, _Source(file, name), "")
+    return file._file.decode_model(name, _to_numpy)
+
+
 def load_model(
     source: Any,
     name: str,
@@ -406,7 +428,7 @@ def load_model(
     if stored is None:
         raise WrongKindError(
             f"{file.path}: model {name!r} was written by a Rust program as {info['type_name']}, "
-            f"not from Python; read it with File.model({name!r})",
+            f"not from Python; read it without a class with File.model({name!r})",
             kind="WrongKind",
             file=file.path,
             entry=name,

@@ -20,7 +20,7 @@ use arrow_array::ffi_stream::{ArrowArrayStreamReader, FFI_ArrowArrayStream};
 use arrow_array::{RecordBatch, RecordBatchIterator, RecordBatchReader};
 use brine::frame::FrameOptions;
 use brine::frame::arrow::{put_record_batches, record_batch};
-use brine::model::{ArchivedValue, ModelOptions, Value};
+use brine::model::{ArchivedValue, Dynamic, ModelOptions, Value};
 use brine::{
     Codec, Dtype, Element, EntryOptions, Error, Kind, MetaRef, MetaValue, Metadata, Reader, Writer,
 };
@@ -481,6 +481,95 @@ fn from_value<'py>(
     })
 }
 
+/// How deeply [`from_dynamic`] nests Python containers: Python's own default recursion limit,
+/// past which Python code could not walk the result anyway. The core's decoder allows deeper
+/// trees (its limits are in pointers), so this bound is checked here, not assumed.
+const MAX_DYNAMIC_DEPTH: usize = 1000;
+
+/// A model decoded through its schema text ([`Dynamic`]) as plain Python values, the mapping
+/// of the spec reader's `File.model`: structs as dicts (tuple structs as tuples, unit structs
+/// as None), enums as `{variant: payload}`, `Option` as None or the value, vectors and arrays
+/// of numbers as read-only numpy views of the archive (`wrap(buffer, dtype)` makes them), other
+/// vectors, arrays and sets as lists, maps as dicts (or lists of pairs when a key is not
+/// hashable), 128-bit integers as ints.
+fn from_dynamic<'py>(
+    py: Python<'py>,
+    value: &Dynamic<'_>,
+    reader: &Arc<Reader>,
+    wrap: &Bound<'py, PyAny>,
+    depth: usize,
+) -> Result<Bound<'py, PyAny>, String> {
+    if depth > MAX_DYNAMIC_DEPTH {
+        return Err(format!(
+            "the model nests more than {MAX_DYNAMIC_DEPTH} levels deep, more than Python \
+             objects built from it could be walked"
+        ));
+    }
+    let py_err = |e: PyErr| e.to_string();
+    let child = |v: &Dynamic<'_>| from_dynamic(py, v, reader, wrap, depth + 1);
+    let all = |items: &[Dynamic<'_>]| items.iter().map(child).collect::<Result<Vec<_>, _>>();
+    Ok(match value {
+        Dynamic::Unit | Dynamic::Option(None) => py.None().into_bound(py),
+        Dynamic::Bool(b) => PyBool::new(py, *b).to_owned().into_any(),
+        Dynamic::Int(i) => {
+            let Ok(int) = i.into_pyobject(py);
+            int.into_any()
+        }
+        Dynamic::UInt(u) => {
+            let Ok(int) = u.into_pyobject(py);
+            int.into_any()
+        }
+        Dynamic::Float(f) => PyFloat::new(py, *f).into_any(),
+        Dynamic::Char(c) => PyString::new(py, c.encode_utf8(&mut [0; 4])).into_any(),
+        Dynamic::Str(s) => PyString::new(py, s).into_any(),
+        Dynamic::Numbers { dtype, bytes } => {
+            let buffer = ArrayBuffer {
+                _reader: Arc::clone(reader),
+                address: address_of(bytes),
+                shape: vec![(bytes.len() / dtype.size()) as u64],
+                typestr: typestr(*dtype),
+            };
+            wrap.call1((buffer, dtype.name())).map_err(py_err)?
+        }
+        Dynamic::List(items) => PyList::new(py, all(items)?).map_err(py_err)?.into_any(),
+        Dynamic::Tuple(items) => PyTuple::new(py, all(items)?).map_err(py_err)?.into_any(),
+        Dynamic::Option(Some(inner)) => child(inner)?,
+        Dynamic::Record(fields) => {
+            let d = PyDict::new(py);
+            for (name, v) in fields {
+                d.set_item(*name, child(v)?).map_err(py_err)?;
+            }
+            d.into_any()
+        }
+        Dynamic::Variant(name, payload) => {
+            let d = PyDict::new(py);
+            d.set_item(*name, child(payload)?).map_err(py_err)?;
+            d.into_any()
+        }
+        Dynamic::Map(pairs) => {
+            let mut items = Vec::with_capacity(pairs.len());
+            for (k, v) in pairs {
+                items.push((child(k)?, child(v)?));
+            }
+            let d = PyDict::new(py);
+            let hashable = items.iter().all(|(k, _)| k.hash().is_ok());
+            if hashable {
+                for (k, v) in &items {
+                    d.set_item(k, v).map_err(py_err)?;
+                }
+                d.into_any()
+            } else {
+                let pairs = items
+                    .into_iter()
+                    .map(|(k, v)| PyTuple::new(py, [k, v]))
+                    .collect::<PyResult<Vec<_>>>()
+                    .map_err(py_err)?;
+                PyList::new(py, pairs).map_err(py_err)?.into_any()
+            }
+        }
+    })
+}
+
 /// The xxh3-64 of `text`: the fingerprint of a Python class's schema text.
 #[pyfunction]
 fn fingerprint(text: &str) -> u64 {
@@ -830,6 +919,29 @@ impl File {
         let types = NodeTypes::get(py)?;
         let value = py.detach(|| reader.model::<Value>(name)).or_py()?;
         from_value(py, value, &types, 0).map_err(|detail| {
+            to_py(Error::InvalidModel {
+                file: reader.path().to_path_buf(),
+                entry: name.to_owned(),
+                detail,
+            })
+        })
+    }
+
+    /// Model `name` decoded through its stored schema text, without its Rust type: the
+    /// fingerprint is recomputed from the text (a mismatch is `SchemaMismatch`), then the
+    /// archive is validated and walked under the reader's limits, the GIL released, on a
+    /// thread of its own stack; see [`from_dynamic`] for the values. Numeric vectors are views
+    /// of the archive made by `wrap(buffer, dtype)`; nothing else is shared with the file.
+    fn decode_model<'py>(
+        &self,
+        py: Python<'py>,
+        name: &str,
+        wrap: &Bound<'py, PyAny>,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        let reader = self.reader()?;
+        let decoded = py.detach(|| reader.model_entry(name)?.decode_dynamic());
+        let value = decoded.or_py()?;
+        from_dynamic(py, &value, &reader, wrap, 0).map_err(|detail| {
             to_py(Error::InvalidModel {
                 file: reader.path().to_path_buf(),
                 entry: name.to_owned(),

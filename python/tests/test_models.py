@@ -2,6 +2,7 @@
 with their diff, hostile model bytes refused, nothing imported from a file."""
 
 import dataclasses
+import json
 import subprocess
 import sys
 from dataclasses import dataclass, field
@@ -115,10 +116,18 @@ def test_models_beside_arrays_and_frames_and_the_rust_value_type(tmp_path, cli):
     with brine.open(path) as f:
         assert list(f) == ["leaf", "leaf/counts", "x"]
         assert f.kind("leaf") == "model"
-        with pytest.raises(brine.WrongKindError, match="is a model"):
-            f["leaf"]
+        plain = f["leaf"]  # no class given: the fields as plain values
+        assert list(plain) == ["value", "counts"] and plain["value"] == 1.0
+        np.testing.assert_array_equal(plain["counts"], np.arange(4))
     # The brine command (the Rust reader) validates the Value archive and shows its schema.
     cli("verify", path)
+    listed = cli("inspect", path).stdout
+    assert "leaf: Value, python class Leaf (fingerprint 0x" in listed, listed
+    described = json.loads(cli("inspect", "--json", path).stdout)
+    leaf = next(e for e in described["entries"] if e["name"] == "leaf")
+    assert leaf["python_class"] == "Leaf"
+    assert leaf["python_schema"] == brine.schema_of(Leaf)
+    assert leaf["python_fingerprint"] == f"{brine.models._brine.fingerprint(brine.schema_of(Leaf)):#018x}"
     shown = cli("schema", path, "leaf").stdout
     assert "Value = enum {" in shown
     assert "python class schema:\nroot: Leaf\nLeaf = dataclass { value: float, counts: ndarray[int64] }" in shown
@@ -258,6 +267,95 @@ def test_deep_trees_are_refused_at_save(tmp_path):
 
     with pytest.raises(ValueError, match="nested more than 256 levels"):
         brine.save_model(tmp_path / "d.brine", "d", Deep(deep))
+
+
+@dataclass
+class Holder:
+    tree: Any
+
+
+def spec_reader():
+    sys.path.insert(0, str(REPO / "spec" / "reader-python"))
+    import brine_reader
+
+    return brine_reader
+
+
+def deep_list_file(tmp_path, levels):
+    """A file whose model is a valid `Value` archive of lists nested `levels` deep, which
+    brine's Python writer refuses to make: the archive of a saved model of the same length is
+    overwritten in place (found by the spec reader) with the chain `List([List([... None ...])])`, built as rkyv lays
+    `Value` out (24-byte values; `List`'s tag 6, its vector's relative pointer at +4 and its
+    length at +8; children before parents, the root last)."""
+    path = tmp_path / "deep.brine"
+    brine.save_model(path, "m", Holder(bytes(24 * levels + 64)))
+    data = bytearray(path.read_bytes())
+    section = spec_reader().File(str(path))._section_list[0]
+    start, end = section.offset, section.offset + section.length
+    base = end - 24 * (levels + 1)
+    assert base >= start
+    data[start:end] = bytes(end - start)
+    for i in range(1, levels + 1):
+        at = base + 24 * i
+        data[at] = 6
+        data[at + 4 : at + 8] = (-28).to_bytes(4, "little", signed=True)
+        data[at + 8 : at + 12] = (1).to_bytes(4, "little")
+    path.write_bytes(bytes(data))
+    return path
+
+
+def nesting(tree):
+    depth = 0
+    while isinstance(tree, (dict, list, tuple)):
+        tree = next(iter(tree.values())) if isinstance(tree, dict) else tree[0]
+        depth += 1
+    return depth
+
+
+def test_deep_trees_in_a_file_are_refused_at_load(tmp_path):
+    """A model nested deeper than the 256 levels of SCHEMA.md ("Value", rule 3) is refused by
+    every Python path with a brine error, never a RecursionError or a crash; the Rust decoder
+    reads it (its limit is in pointers) and its tree is as deep as crafted."""
+    path = deep_list_file(tmp_path, 300)
+    with brine.open(path) as f:
+        for read in (lambda: f.model("m"), lambda: f["m"], lambda: brine.load_model(f, "m", Holder)):
+            with pytest.raises(brine.CorruptFileError, match="nests more than 256 levels deep") as e:
+                read()
+            assert e.value.file == str(path) and e.value.entry == "m"
+        # Through the stored schema text: {"List": ([...],)} per level, then {"None": None}.
+        assert nesting(f._file.decode_model("m", brine._to_numpy)) == 3 * 300 + 1
+    # Deeper than Python code could walk: refused in the conversion, not in Python's stack.
+    with brine.open(deep_list_file(tmp_path, 600)) as f:
+        with pytest.raises(brine.CorruptFileError, match="more than 1000 levels deep"):
+            f._file.decode_model("m", brine._to_numpy)
+    # Deeper than the reader's pointer limit: refused by the core, as a limit.
+    with brine.open(deep_list_file(tmp_path, 600), max_model_depth=500) as f:
+        with pytest.raises(brine.LimitExceededError):
+            f._file.decode_model("m", brine._to_numpy)
+        with pytest.raises(brine.LimitExceededError):
+            f.model("m")
+
+
+def test_a_model_without_its_class_reads_as_plain_values(tmp_path):
+    """`f.model(name)` with no class: a Python model's fields as dicts, its arrays as views of
+    the file; no class is looked up."""
+    path = tmp_path / "m.brine"
+    want = everything()
+    brine.save_model(path, "model", want)
+    with brine.open(path) as f:
+        plain = f["model"]
+        assert isinstance(plain, dict) and list(plain) == [x.name for x in dataclasses.fields(Everything)]
+        assert plain["text"] == want.text and plain["raw"] == want.raw and plain["big"] == want.big
+        assert plain["pair"] == want.pair and plain["keyed"] == want.keyed
+        assert plain["maybe"]["value"] == want.maybe.value
+        assert isinstance(plain["leaves"][0], dict) and plain["leaves"][0]["value"] == want.leaves[0].value
+        np.testing.assert_array_equal(plain["maybe"]["counts"], want.maybe.counts)
+        lo, hi = f.mapped_range()
+        address = plain["weights"].__array_interface__["data"][0]
+        assert lo <= address < hi and not plain["weights"].flags.writeable
+        np.testing.assert_array_equal(plain["weights"], want.weights)
+        with pytest.raises(TypeError, match="migrate needs a class"):
+            f.model("model", migrate=lambda fields, schema: fields)
 
 
 def test_a_file_naming_a_module_causes_no_import(tmp_path):

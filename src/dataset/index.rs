@@ -6,7 +6,9 @@ use std::sync::Arc;
 
 use half::f16;
 
-use crate::dataset::{ArrayInfo, Dataset, DatasetKind, FORMAT_VERSION, SHARD_ENTRY, ShardInfo};
+use crate::dataset::{
+    ArrayInfo, Dataset, DatasetKind, FORMAT_VERSION, IndexParts, SHARD_ENTRY, ShardInfo,
+};
 use crate::error::{Error, Result};
 use crate::frame::{Column, ColumnStats, ColumnType, ColumnView, Field, Frame, StatRange};
 use crate::raw::Dtype;
@@ -152,16 +154,6 @@ pub(crate) fn shard_path(partition: &[(String, String)], file: &str) -> String {
     p
 }
 
-/// What the index says, validated.
-pub(crate) struct Parsed {
-    pub version: u64,
-    pub kind: DatasetKind,
-    pub schema: Vec<Field>,
-    pub partition_by: Vec<String>,
-    pub shards: Vec<ShardInfo>,
-    pub arrays: Vec<ArrayInfo>,
-}
-
 struct Ctx<'a> {
     root: &'a Path,
 }
@@ -233,7 +225,7 @@ fn meta_int(r: &Reader, key: &str) -> Option<i64> {
 }
 
 /// Reads and validates an index (X1–X9).
-pub(crate) fn parse(root: &Path, r: &Reader) -> Result<Parsed> {
+pub(crate) fn parse(root: &Path, r: &Reader) -> Result<IndexParts> {
     let cx = Ctx { root };
     // X2: the dataset format, kind and version.
     match meta_int(r, KEY_FORMAT) {
@@ -456,7 +448,7 @@ pub(crate) fn parse(root: &Path, r: &Reader) -> Result<Parsed> {
         DatasetKind::Frame => Vec::new(),
         DatasetKind::Arrays => parse_arrays(&cx, r, &shards)?,
     };
-    Ok(Parsed {
+    Ok(IndexParts {
         version,
         kind,
         schema,

@@ -380,12 +380,10 @@ impl DatasetWriter {
             })
             .collect();
         let write_one = |(path, partition, piece): Job| {
-            let rows: Vec<usize> = match piece {
-                Piece::Range(a, b) => (a..b).collect(),
-                Piece::Rows(r) => r,
+            let sub = match piece {
+                Piece::Range(a, b) => frame.slice(a, b),
+                Piece::Rows(rows) => frame.take(&rows),
             };
-            let sub = frame.take(&rows);
-            drop(rows);
             write_frame_shard(&self.root, &path, partition, &sub, &self.options.frame)
         };
         let written: Vec<ShardInfo> = if self.options.serial {

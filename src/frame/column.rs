@@ -79,6 +79,7 @@ trait Values: fmt::Debug + Send + Sync {
     fn bytes(&self) -> &[u8];
     fn range(&self, validity: Option<Bitmap<'_>>) -> Option<StatRange>;
     fn take(&self, rows: &[usize]) -> Box<dyn Values>;
+    fn slice(&self, start: usize, end: usize) -> Box<dyn Values>;
 }
 
 impl<T: ColumnElement> Values for Vec<T> {
@@ -91,6 +92,39 @@ impl<T: ColumnElement> Values for Vec<T> {
     fn take(&self, rows: &[usize]) -> Box<dyn Values> {
         Box::new(rows.iter().map(|&i| self[i]).collect::<Vec<T>>())
     }
+    fn slice(&self, start: usize, end: usize) -> Box<dyn Values> {
+        Box::new(self[start..end].to_vec())
+    }
+}
+
+/// Bits `start..end` of the LSB-first bitmap `bits`, from bit 0 of a new bitmap whose unused
+/// bits are zero: whole bytes copied, shifted when `start` is not on a byte.
+fn slice_bits(bits: &[u8], start: usize, end: usize) -> Vec<u8> {
+    let len = end - start;
+    let (first, shift) = (start / 8, start % 8);
+    let mut out: Vec<u8> = (0..len.div_ceil(8))
+        .map(|j| {
+            let lo = bits.get(first + j).copied().unwrap_or(0) >> shift;
+            let hi = match shift {
+                0 => 0,
+                _ => bits.get(first + j + 1).copied().unwrap_or(0) << (8 - shift),
+            };
+            lo | hi
+        })
+        .collect();
+    if let (Some(last), tail @ 1..) = (out.last_mut(), len % 8) {
+        *last &= (1u8 << tail) - 1;
+    }
+    out
+}
+
+/// Strings `start..end` of `offsets`/`bytes`, as new offsets from 0 and their bytes.
+fn slice_bytes(offsets: &[i64], bytes: &[u8], start: usize, end: usize) -> (Vec<i64>, Vec<u8>) {
+    // Offsets of a column this crate built: from 0, never decreasing, within `bytes`.
+    let base = offsets[start];
+    let range = usize::try_from(base).unwrap_or(0)..usize::try_from(offsets[end]).unwrap_or(0);
+    let offsets = offsets[start..=end].iter().map(|o| o - base).collect();
+    (offsets, bytes[range].to_vec())
 }
 
 /// The bits of `bits` at `rows`, in that order.
@@ -420,6 +454,43 @@ impl Column {
         Column {
             ty: self.ty.clone(),
             len: rows.len(),
+            validity,
+            null_count,
+            data,
+        }
+    }
+
+    /// Rows `start..end` (within `len()`) as a new column of the same type, each buffer copied
+    /// in one piece (a categorical keeps its whole dictionary): [`Column::take`] of a range,
+    /// without a gather.
+    pub(crate) fn slice(&self, start: usize, end: usize) -> Column {
+        let len = end - start;
+        let validity = self.validity.as_deref().map(|v| slice_bits(v, start, end));
+        let null_count = validity
+            .as_deref()
+            .and_then(|b| Bitmap::new(b, len))
+            .map_or(0, |b| b.count_zeros());
+        let validity = validity.filter(|_| null_count > 0);
+        let data = match &self.data {
+            Data::Fixed(v) => Data::Fixed(v.slice(start, end)),
+            Data::Bits(bits) => Data::Bits(slice_bits(bits, start, end)),
+            Data::Bytes { offsets, bytes } => {
+                let (offsets, bytes) = slice_bytes(offsets, bytes, start, end);
+                Data::Bytes { offsets, bytes }
+            }
+            Data::Codes {
+                codes,
+                offsets,
+                bytes,
+            } => Data::Codes {
+                codes: codes[start..end].to_vec(),
+                offsets: offsets.clone(),
+                bytes: bytes.clone(),
+            },
+        };
+        Column {
+            ty: self.ty.clone(),
+            len,
             validity,
             null_count,
             data,
@@ -835,6 +906,18 @@ impl Frame {
         self.columns.iter().map(|(n, c)| (n.as_str(), c))
     }
 
+    /// Rows `start..end` (within `rows()`) as a new frame (see [`Column::slice`]).
+    pub(crate) fn slice(&self, start: usize, end: usize) -> Frame {
+        Frame {
+            columns: self
+                .columns
+                .iter()
+                .map(|(n, c)| (n.clone(), c.slice(start, end)))
+                .collect(),
+            rows: end - start,
+        }
+    }
+
     /// The rows at `rows` (each below `rows()`), in that order, as a new frame.
     pub(crate) fn take(&self, rows: &[usize]) -> Frame {
         Frame {
@@ -901,5 +984,48 @@ impl FrameBuilder {
             columns: self.columns,
             rows,
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn same(a: &Column, b: &Column) {
+        let (x, y) = (a.buffers(), b.buffers());
+        assert_eq!(a.len(), b.len());
+        assert_eq!(a.null_count(), b.null_count());
+        assert_eq!(x.validity, y.validity);
+        assert_eq!(x.values, y.values);
+        assert_eq!(x.offsets, y.offsets);
+        assert_eq!(x.dictionary, y.dictionary);
+    }
+
+    #[test]
+    fn a_slice_is_the_take_of_its_range() {
+        let n = 77;
+        let columns = [
+            Column::from_options((0..n).map(|i| (i % 3 != 0).then_some(i as i64))),
+            Column::new((0..n).map(|i| i as f64 * 0.5).collect::<Vec<_>>()),
+            Column::bools_opt((0..n).map(|i| (i % 6 != 1).then_some(i % 5 < 2))),
+            Column::bools((0..n).map(|i| i % 3 == 0)),
+            Column::strings((0..n).map(|i| "x".repeat(i % 4))),
+            Column::categorical((0..n).map(|i| (i % 7 != 0).then_some(["a", "b"][i % 2]))),
+        ];
+        for c in &columns {
+            for (a, b) in [
+                (0, 0),
+                (0, n),
+                (0, 8),
+                (3, 11),
+                (8, 16),
+                (9, 77),
+                (76, 77),
+                (13, 13),
+            ] {
+                let rows: Vec<usize> = (a..b).collect();
+                same(&c.slice(a, b), &c.take(&rows));
+            }
+        }
     }
 }

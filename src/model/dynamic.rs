@@ -15,7 +15,7 @@ use crate::raw::dtype::Dtype;
 /// A value of a model decoded through its schema text.
 #[derive(Clone, Debug, PartialEq)]
 pub enum Dynamic<'a> {
-    /// `()`, and unit structs and unit variants.
+    /// A unit struct or a unit variant (`()` is the empty [`Dynamic::Tuple`]).
     Unit,
     /// `bool`.
     Bool(bool),
@@ -39,7 +39,7 @@ pub enum Dynamic<'a> {
     },
     /// A `Vec`, an array or a `BTreeSet` of other elements.
     List(Vec<Dynamic<'a>>),
-    /// A tuple, or the fields of a tuple struct or tuple variant.
+    /// A tuple (`()` is the empty one), or the fields of a tuple struct or tuple variant.
     Tuple(Vec<Dynamic<'a>>),
     /// An `Option` (a `Box` is transparent).
     Option(Option<Box<Dynamic<'a>>>),
@@ -752,7 +752,6 @@ impl<'s> DynamicSchema<'s> {
                 ))),
             },
             "[;]" => self.sequence(a, &t.args[0], p, t.len),
-            "()" if t.args.is_empty() => Ok(Dynamic::Unit),
             "()" => {
                 let layouts = t
                     .args

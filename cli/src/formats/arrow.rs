@@ -87,36 +87,127 @@ pub fn import(w: &mut Writer, ctx: &mut Ctx, path: &Path) -> Result<()> {
     Ok(())
 }
 
-/// Exports frame entry `args.entry` as an Arrow IPC file.
-pub fn export(args: &Args, out: Output, reader: Reader) -> Result<()> {
-    let reader = Arc::new(reader);
-    let frame = reader.frame(&args.entry)?;
-    let mut checks = Checks::new(&reader, &frame, !args.no_verify)?;
-    let batch = brine::frame::arrow::record_batch(&reader, &args.entry)?;
+/// Exports frame entry `args.entry` of each of `shards` (one file, or a dataset's shards in
+/// order) as one Arrow IPC file. An IPC file holds one dictionary per categorical column, so
+/// shards whose categories differ have their codes mapped onto the union of the categories
+/// (in order of first appearance), a copy of those codes only.
+pub fn export(args: &Args, out: Output, shards: &[Arc<Reader>]) -> Result<()> {
     let arrow_error = |e: arrow_schema::ArrowError| data(&args.output, format_args!("{e}"));
-    let mut w =
-        arrow_ipc::writer::FileWriter::try_new(out, &batch.schema()).map_err(arrow_error)?;
-    let mut progress = Progress::rows("export", batch.num_rows() as u64);
-    let mut offset = 0;
-    // An empty frame still gets one (empty) batch, so that readers see its schema in use.
-    loop {
-        let len = BATCH_ROWS.min(batch.num_rows() - offset);
-        w.write(&batch.slice(offset, len)).map_err(arrow_error)?;
-        progress.inc(len as u64);
-        offset += len;
-        checks.advance(offset);
-        if offset == batch.num_rows() {
-            break;
+    let batches = shards
+        .iter()
+        .map(|r| brine::frame::arrow::record_batch(r, &args.entry))
+        .collect::<brine::Result<Vec<_>>>()?;
+    let batches = unify_dictionaries(batches).map_err(arrow_error)?;
+    let Some(first) = batches.first() else {
+        return Err(data(&args.output, "no shard to export"));
+    };
+    let schema = first.schema();
+    let mut w = arrow_ipc::writer::FileWriter::try_new(out, &schema).map_err(arrow_error)?;
+    let total: usize = batches.iter().map(|b| b.num_rows()).sum();
+    let mut progress = Progress::rows("export", total as u64);
+    for (reader, batch) in shards.iter().zip(&batches) {
+        let frame = reader.frame(&args.entry)?;
+        let mut checks = Checks::new(reader, &frame, !args.no_verify)?;
+        let mut offset = 0;
+        // An empty frame still gets one (empty) batch, so that readers see its schema in use.
+        loop {
+            let len = BATCH_ROWS.min(batch.num_rows() - offset);
+            let slice = batch.slice(offset, len);
+            // The shards' schemas agree but for metadata: the first one's is the file's.
+            let slice = arrow_array::RecordBatch::try_new(schema.clone(), slice.columns().to_vec())
+                .map_err(arrow_error)?;
+            w.write(&slice).map_err(arrow_error)?;
+            progress.inc(len as u64);
+            offset += len;
+            checks.advance(offset);
+            if offset == batch.num_rows() {
+                break;
+            }
         }
+        checks.finish()?;
     }
-    checks.finish()?;
     w.finish().map_err(arrow_error)?;
     w.into_inner().map_err(arrow_error)?.commit()?;
     drop(progress);
     crate::print(&format!(
-        "wrote {} ({} rows x {} columns)\n",
+        "wrote {} ({total} rows x {} columns)\n",
         args.output.display(),
-        batch.num_rows(),
-        batch.num_columns()
+        schema.fields().len()
     ))
+}
+
+/// `batches` with each dictionary column's dictionary the same in every batch: unchanged when
+/// they already agree (one write of a dataset), else the union and remapped codes.
+fn unify_dictionaries(
+    mut batches: Vec<arrow_array::RecordBatch>,
+) -> std::result::Result<Vec<arrow_array::RecordBatch>, arrow_schema::ArrowError> {
+    use arrow_array::cast::AsArray;
+    use arrow_array::types::Int32Type;
+    use arrow_array::{Array, ArrayRef, DictionaryArray, Int32Array};
+    use std::collections::HashMap;
+
+    let Some(first) = batches.first() else {
+        return Ok(batches);
+    };
+    let width = first.num_columns();
+    for c in 0..width {
+        let dictionary = |b: &arrow_array::RecordBatch| {
+            b.column(c)
+                .as_dictionary_opt::<Int32Type>()
+                .map(|d| d.values().clone())
+        };
+        let Some(base) = dictionary(&batches[0]) else {
+            continue;
+        };
+        if batches
+            .iter()
+            .all(|b| dictionary(b).is_some_and(|v| v.to_data() == base.to_data()))
+        {
+            continue;
+        }
+        // The union of the categories, as text (brine's categories are strings).
+        let mut union: Vec<String> = Vec::new();
+        let mut code: HashMap<String, i32> = HashMap::new();
+        let mut maps = Vec::with_capacity(batches.len());
+        for b in &batches {
+            let values = dictionary(b).ok_or_else(|| {
+                arrow_schema::ArrowError::SchemaError(format!(
+                    "column {c} is not categorical in every shard"
+                ))
+            })?;
+            let values = values.as_string::<i64>();
+            let mut map = Vec::with_capacity(values.len());
+            for v in values.iter() {
+                let v = v.unwrap_or_default().to_owned();
+                let next = i32::try_from(union.len()).map_err(|_| {
+                    arrow_schema::ArrowError::ComputeError("more than 2^31 categories".into())
+                })?;
+                let k = *code.entry(v.clone()).or_insert_with(|| {
+                    union.push(v);
+                    next
+                });
+                map.push(k);
+            }
+            maps.push(map);
+        }
+        let values: ArrayRef = Arc::new(arrow_array::LargeStringArray::from_iter_values(&union));
+        for (b, map) in batches.iter_mut().zip(&maps) {
+            let old = b.column(c).as_dictionary::<Int32Type>();
+            // Codes were checked against their dictionary (rule D7) when the column was read.
+            let keys: Int32Array = old
+                .keys()
+                .iter()
+                .map(|k| {
+                    k.and_then(|k| usize::try_from(k).ok())
+                        .and_then(|k| map.get(k).copied())
+                })
+                .collect();
+            let array: ArrayRef =
+                Arc::new(DictionaryArray::<Int32Type>::try_new(keys, values.clone())?);
+            let mut columns = b.columns().to_vec();
+            columns[c] = array;
+            *b = arrow_array::RecordBatch::try_new(b.schema(), columns)?;
+        }
+    }
+    Ok(batches)
 }

@@ -3,6 +3,7 @@
 //! as text (see `brine export --help`).
 
 use std::path::Path;
+use std::sync::Arc;
 
 use brine::{Reader, Writer};
 
@@ -40,43 +41,52 @@ pub fn import(w: &mut Writer, ctx: &mut Ctx, path: &Path) -> Result<()> {
     Ok(())
 }
 
-/// Exports frame entry `args.entry` as a `.csv` file.
-pub fn export(args: &Args, out: Output, reader: &Reader) -> Result<()> {
-    let frame = reader.frame(&args.entry)?;
-    let mut checks = Checks::new(reader, &frame, !args.no_verify)?;
-    let columns: Vec<_> = frame.iter().collect();
-    let cells = columns
-        .iter()
-        .map(|c| cells(c, Style::Csv))
-        .collect::<Result<Vec<_>>>()?;
+/// Exports frame entry `args.entry` of each of `shards` (one file, or a dataset's shards in
+/// order) as one `.csv` file, its header row once.
+pub fn export(args: &Args, out: Output, shards: &[Arc<Reader>]) -> Result<()> {
     let mut csv = ::csv::Writer::from_writer(out);
     let csv_error = |e: ::csv::Error| io(&args.output, "write", e.into());
-    csv.write_record(columns.iter().map(|c| c.name()))
-        .map_err(csv_error)?;
-    let mut progress = Progress::rows("export", frame.rows() as u64);
+    let total = shards
+        .iter()
+        .map(|r| r.frame(&args.entry).map(|f| f.rows() as u64))
+        .sum::<brine::Result<u64>>()?;
+    let mut progress = Progress::rows("export", total);
     let mut text = String::new();
-    for row in 0..frame.rows() {
-        for cell in &cells {
-            text.clear();
-            cell(row, &mut text);
-            csv.write_field(&text).map_err(csv_error)?;
+    let mut width = 0;
+    for (i, reader) in shards.iter().enumerate() {
+        let frame = reader.frame(&args.entry)?;
+        let mut checks = Checks::new(reader, &frame, !args.no_verify)?;
+        let columns: Vec<_> = frame.iter().collect();
+        let cells = columns
+            .iter()
+            .map(|c| cells(c, Style::Csv))
+            .collect::<Result<Vec<_>>>()?;
+        if i == 0 {
+            width = columns.len();
+            csv.write_record(columns.iter().map(|c| c.name()))
+                .map_err(csv_error)?;
         }
-        csv.write_record(None::<&[u8]>).map_err(csv_error)?;
-        if row % BATCH_ROWS == BATCH_ROWS - 1 {
-            checks.advance(row + 1);
-            progress.inc(BATCH_ROWS as u64);
+        for row in 0..frame.rows() {
+            for cell in &cells {
+                text.clear();
+                cell(row, &mut text);
+                csv.write_field(&text).map_err(csv_error)?;
+            }
+            csv.write_record(None::<&[u8]>).map_err(csv_error)?;
+            if row % BATCH_ROWS == BATCH_ROWS - 1 {
+                checks.advance(row + 1);
+                progress.inc(BATCH_ROWS as u64);
+            }
         }
+        checks.finish()?;
     }
-    checks.finish()?;
     let out = csv
         .into_inner()
         .map_err(|e| io(&args.output, "write", e.into_error()))?;
     out.commit()?;
     drop(progress);
     crate::print(&format!(
-        "wrote {} ({} rows x {} columns)\n",
+        "wrote {} ({total} rows x {width} columns)\n",
         args.output.display(),
-        frame.rows(),
-        frame.width()
     ))
 }
