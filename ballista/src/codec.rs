@@ -11,7 +11,7 @@ use std::path::Path;
 use std::sync::Arc;
 
 use ballista_core::serde::{BallistaLogicalExtensionCodec, BallistaPhysicalExtensionCodec};
-use brine_datafusion::{BrineExec, BrineSource, BrineTable, ScanCounters, Unit};
+use brine_datafusion::{BrineExec, BrineSource, BrineTable, Unit};
 use datafusion::arrow::datatypes::{Schema, SchemaRef};
 use datafusion::catalog::{Session, TableProvider};
 use datafusion::common::Statistics;
@@ -221,21 +221,18 @@ fn decode_table(buf: &[u8], schema: &Schema) -> Result<BrineTable> {
             columns(&files)
         )));
     }
-    // The sources were just opened: their row counts and statistics come from the files'
-    // manifests (nothing the message said), and their readers are kept for the scan.
+    Ok(rebuilt(files, &sources))
+}
+
+/// The table of freshly reopened `sources`: their row counts come from the files' manifests
+/// (nothing the message said); statistics are checked against the data when a scan asks for
+/// them (rule D11), as for any brine table.
+fn rebuilt(schema: SchemaRef, sources: &[Arc<BrineSource>]) -> BrineTable {
     let described = sources
         .iter()
-        .map(|s| {
-            BrineSource::described(
-                s.path(),
-                s.entry(),
-                s.rows(),
-                s.stats().to_vec(),
-                s.stats_checked(),
-            )
-        })
+        .map(|s| BrineSource::described(s.path(), s.entry(), s.rows()))
         .collect();
-    Ok(BrineTable::new(files, described))
+    BrineTable::new(schema, described)
 }
 
 fn encode_exec(exec: &BrineExec, buf: &mut Vec<u8>) -> Result<()> {
@@ -249,7 +246,7 @@ fn encode_exec(exec: &BrineExec, buf: &mut Vec<u8>) -> Result<()> {
         })
         .collect();
     let msg = ExecMsg {
-        table: Some(table_msg(exec.sources())?),
+        table: Some(table_msg(exec.table().sources())?),
         units,
         projection: exec.projection().iter().map(|&i| to_u64(i)).collect(),
         limit: exec.limit().map(to_u64),
@@ -329,14 +326,7 @@ fn decode_exec(buf: &[u8]) -> Result<BrineExec> {
         })
         .collect::<Result<Vec<_>>>()?;
     let limit = msg.limit.map(|l| to_usize(l, "limit")).transpose()?;
-    BrineExec::try_new(
-        schema,
-        sources.into(),
-        units,
-        projection,
-        limit,
-        Arc::new(ScanCounters::default()),
-    )
+    BrineExec::try_new(Arc::new(rebuilt(schema, &sources)), units, projection, limit)
 }
 
 /// A decoded brine table, whose scans run as one Ballista task.
