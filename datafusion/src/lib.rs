@@ -38,7 +38,7 @@ use std::sync::Arc;
 use datafusion::error::{DataFusionError, Result};
 use datafusion::prelude::SessionContext;
 
-pub use exec::BrineExec;
+pub use exec::{BrineExec, Unit};
 pub use source::{BrineSource, BrineTable, ScanCounters};
 
 /// A brine error as DataFusion's (kept whole, so callers can downcast it).
