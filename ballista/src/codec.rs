@@ -2,9 +2,11 @@
 //! partition reads; the rest handed to Ballista's codecs.
 //!
 //! Bytes a codec writes start with one tag byte: [`TAG_INNER`] for what Ballista's codec
-//! encoded (the rest is its bytes), [`TAG_BRINE_V1`] for a brine message (protobuf, below),
-//! [`TAG_ONE_TASK`] for a [`OneTaskExec`] (no payload: its input is the node's input).
+//! encoded (the rest is its bytes), [`TAG_BRINE_V1`] for a brine message (protobuf, below).
 //! An unknown tag is refused, so a newer encoding meets a clear error, not a misreading.
+//!
+//! On the scheduler a brine scan is split ([`crate::split`]) so that Ballista gives each task
+//! its own units; a split scan goes to its executor as a `BrineExec` of that task's units.
 
 use std::any::Any;
 use std::path::Path;
@@ -27,14 +29,12 @@ use datafusion_proto::logical_plan::LogicalExtensionCodec;
 use datafusion_proto::physical_plan::{PhysicalExtensionCodec, PhysicalProtoConverterExtension};
 use prost::Message;
 
-use crate::merge::OneTaskExec;
+use crate::split;
 
 /// The rest of the bytes are the inner (Ballista) codec's.
 const TAG_INNER: u8 = 0;
 /// The rest of the bytes are a brine message, version 1.
 const TAG_BRINE_V1: u8 = 1;
-/// A [`OneTaskExec`] (nothing follows; its input is the node's one input).
-const TAG_ONE_TASK: u8 = 2;
 
 /// Most sources (files) one table may name: a dataset's shard limit.
 pub const MAX_SOURCES: usize = brine::dataset::MAX_SHARDS;
@@ -101,9 +101,8 @@ fn untag(buf: &[u8]) -> Result<(u8, &[u8])> {
     match buf.split_first() {
         Some((&TAG_INNER, rest)) => Ok((TAG_INNER, rest)),
         Some((&TAG_BRINE_V1, rest)) => Ok((TAG_BRINE_V1, rest)),
-        Some((&TAG_ONE_TASK, rest)) => Ok((TAG_ONE_TASK, rest)),
         Some((t, _)) => Err(invalid(format!(
-            "unknown encoding tag {t} (this build reads {TAG_INNER} to {TAG_ONE_TASK}; \
+            "unknown encoding tag {t} (this build reads {TAG_INNER} and {TAG_BRINE_V1}; \
              was the plan written by a newer brine-ballista?)"
         ))),
         None => Err(invalid("empty message")),
@@ -326,23 +325,21 @@ fn decode_exec(buf: &[u8]) -> Result<BrineExec> {
         })
         .collect::<Result<Vec<_>>>()?;
     let limit = msg.limit.map(|l| to_usize(l, "limit")).transpose()?;
-    BrineExec::try_new(Arc::new(rebuilt(schema, &sources)), units, projection, limit)
+    BrineExec::try_new(
+        Arc::new(rebuilt(schema, &sources)),
+        units,
+        projection,
+        limit,
+    )
 }
 
-/// A decoded brine table, whose scans run as one Ballista task.
-///
-/// Ballista 55's scheduler cuts a stage into tasks by rewriting the stage's leaves to the
-/// task's partitions (`restrict_plan_to_partitions` in ballista-scheduler's
-/// `state/task_builder.rs`), and knows only its own leaves (file and memory scans, shuffle
-/// readers): a `BrineExec` would be left whole, and every task would read every partition.
-/// Under a [`OneTaskExec`] (one partition, which Ballista does not take for a stage boundary as
-/// it does `CoalescePartitionsExec`) the scan's stage is one task, which reads the partitions
-/// concurrently on its executor; later stages (after a shuffle) spread over the executors.
+/// A decoded brine table, whose scans are split into one file group per unit
+/// ([`split::split`]) so that Ballista's scheduler gives each task its share of the units.
 #[derive(Debug)]
-struct OneTaskScan(BrineTable);
+struct SplitScan(BrineTable);
 
 #[async_trait::async_trait]
-impl TableProvider for OneTaskScan {
+impl TableProvider for SplitScan {
     fn schema(&self) -> SchemaRef {
         self.0.schema()
     }
@@ -370,10 +367,11 @@ impl TableProvider for OneTaskScan {
         limit: Option<usize>,
     ) -> Result<Arc<dyn ExecutionPlan>> {
         let scan = self.0.scan(state, projection, filters, limit).await?;
-        if scan.properties().output_partitioning().partition_count() <= 1 {
-            return Ok(scan);
+        let any: Arc<dyn Any + Send + Sync> = scan.clone();
+        match any.downcast::<BrineExec>() {
+            Ok(exec) => Ok(split::split(exec)),
+            Err(_) => Ok(scan),
         }
-        Ok(Arc::new(OneTaskExec::new(scan)))
     }
 }
 
@@ -421,7 +419,7 @@ impl LogicalExtensionCodec for BrineLogicalCodec {
             (TAG_BRINE_V1, rest) => {
                 let table = decode_table(rest, &schema)
                     .map_err(|e| e.context(format!("brine table {table_ref}")))?;
-                Ok(Arc::new(OneTaskScan(table)))
+                Ok(Arc::new(SplitScan(table)))
             }
             (_, rest) => self
                 .inner
@@ -438,7 +436,7 @@ impl LogicalExtensionCodec for BrineLogicalCodec {
         if let Some(table) = BrineTable::of(node.as_ref()) {
             return encode_table(table, buf);
         }
-        if let Some(OneTaskScan(table)) = (node.as_ref() as &dyn Any).downcast_ref() {
+        if let Some(SplitScan(table)) = (node.as_ref() as &dyn Any).downcast_ref() {
             return encode_table(table, buf);
         }
         tagged(TAG_INNER, buf);
@@ -523,14 +521,6 @@ impl PhysicalExtensionCodec for BrinePhysicalCodec {
                 }
                 Ok(Arc::new(decode_exec(rest)?))
             }
-            (TAG_ONE_TASK, rest) => match inputs {
-                [input] if rest.is_empty() => Ok(Arc::new(OneTaskExec::new(Arc::clone(input)))),
-                _ => Err(invalid(format!(
-                    "a one-task merge of {} inputs and {} more bytes (one input, none)",
-                    inputs.len(),
-                    rest.len()
-                ))),
-            },
             (_, rest) => self.inner.try_decode(rest, inputs, ctx, proto_converter),
         }
     }
@@ -544,9 +534,9 @@ impl PhysicalExtensionCodec for BrinePhysicalCodec {
         if let Some(exec) = node.downcast_ref::<BrineExec>() {
             return encode_exec(exec, buf);
         }
-        if node.downcast_ref::<OneTaskExec>().is_some() {
-            tagged(TAG_ONE_TASK, buf);
-            return Ok(());
+        // A split scan, restricted or not to a task's units, goes as the scan of those units.
+        if let Some(exec) = split::unsplit(node.as_ref())? {
+            return encode_exec(&exec, buf);
         }
         tagged(TAG_INNER, buf);
         self.inner.try_encode(node, buf, proto_converter)
@@ -790,7 +780,7 @@ mod tests {
             .try_decode_table_provider(&buf, &t, right, &ctx)
             .unwrap();
         let table = (table.as_ref() as &dyn Any)
-            .downcast_ref::<OneTaskScan>()
+            .downcast_ref::<SplitScan>()
             .unwrap();
         assert_eq!(table.0.sources().len(), 1);
         let wrong = Arc::new(Schema::new(vec![Field::new("a", DataType::Int64, false)]));

@@ -15,16 +15,13 @@
 //! Every process must see the files at the same paths (a shared folder). A plan may name any
 //! brine file the executors can read: the cluster trusts its clients, as Ballista does.
 //!
-//! **One task per scan.** Ballista 55's scheduler cuts a stage into tasks by rewriting the
-//! stage's leaves to each task's partitions, and knows only its own leaves (file and memory
-//! scans, shuffle readers; `restrict_plan_to_partitions` in ballista-scheduler 55.0.0,
-//! `src/state/task_builder.rs`). A `BrineExec` left whole would be read by every task of its
-//! stage in full (each row counted once per task). So on the scheduler a brine scan sits
-//! under a [`OneTaskExec`]: its stage is one task, which reads every source concurrently on one
-//! executor; the stages after a shuffle (aggregation, sort) spread over all executors.
-//! Splitting the scan itself over executors needs either a Ballista hook for custom leaves or
-//! the brine scan as a `DataSourceExec` over a `FileScanConfig` (whose file groups Ballista
-//! does restrict).
+//! **A task per share of the shards.** Ballista 55's scheduler cuts a stage into tasks by
+//! restricting the stage's leaves to each task's partitions, and the leaves it knows are file
+//! and memory scans and shuffle readers (`restrict_plan_to_partitions` in ballista-scheduler
+//! 55.0.0, `src/state/task_builder.rs`). So on the scheduler a brine scan is a
+//! `DataSourceExec` whose file groups are the scan's units ([`split`]); each task keeps its
+//! groups, and its executor receives a [`BrineExec`] of those units only: every shard is read
+//! once, spread over the executors.
 //!
 //! ```no_run
 //! # async fn run() -> datafusion::error::Result<()> {
@@ -39,7 +36,7 @@
 //! scheduler and executor with these codecs installed.
 
 mod codec;
-mod merge;
+pub mod split;
 
 use std::sync::Arc;
 
@@ -51,7 +48,6 @@ use datafusion::prelude::{SessionConfig, SessionContext};
 
 pub use brine_datafusion::{BrineExec, BrineTable};
 pub use codec::{BrineLogicalCodec, BrinePhysicalCodec, MAX_PATH_LEN, MAX_SOURCES, MAX_UNITS};
-pub use merge::OneTaskExec;
 
 /// A client's context on the Ballista scheduler at `url` (`df://host:port`), with the brine
 /// codecs installed: brine tables registered on it run on the cluster.

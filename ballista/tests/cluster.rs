@@ -332,5 +332,88 @@ async fn two_executors_answer_like_datafusion() {
             ));
         }
     }
+
+    // The scan itself is spread: in a new group-by job, the first stage (the scan and the
+    // partial aggregate, `JOB/1/PARTITION/data-TASK.arrow` in an executor's work folder) ran
+    // as tasks on both executors, no task on both, and the answer is still right.
+    let before: Vec<Vec<String>> = cluster.work_dirs.iter().map(|w| jobs(w)).collect();
+    let sql = "SELECT origin, count(*) AS n, sum(id) AS s FROM t GROUP BY origin ORDER BY origin";
+    let want = run(&local, sql).await.unwrap();
+    let got = match run(&remote, sql).await {
+        Ok(b) => b,
+        Err(e) => cluster.fail(format!("{sql}\non the cluster: {e}")),
+    };
+    assert_eq!(show(&got), show(&want), "{sql}");
+    let mut new_jobs: Vec<String> = cluster
+        .work_dirs
+        .iter()
+        .zip(&before)
+        .flat_map(|(w, old)| jobs(w).into_iter().filter(|j| !old.contains(j)))
+        .collect();
+    new_jobs.sort();
+    new_jobs.dedup();
+    let [job] = new_jobs.as_slice() else {
+        cluster.fail(format!("expected one new job, found {new_jobs:?}"));
+    };
+    let tasks: Vec<Vec<String>> = cluster
+        .work_dirs
+        .iter()
+        .map(|w| stage_tasks(&w.join(job).join("1")))
+        .collect();
+    if tasks.iter().any(Vec::is_empty) || tasks[0].iter().any(|t| tasks[1].contains(t)) {
+        cluster.fail(format!(
+            "the scan stage of job {job} was not spread over both executors: tasks {tasks:?}"
+        ));
+    }
+    eprintln!("scan stage of job {job}: tasks per executor {tasks:?}");
     cluster.check_alive();
+}
+
+/// The job folders in an executor's work folder: those with stage folders (numbers) in them;
+/// DataFusion's spill folders (`datafusion-*`) are not jobs.
+fn jobs(work: &Path) -> Vec<String> {
+    let Ok(entries) = std::fs::read_dir(work) else {
+        return Vec::new();
+    };
+    let has_stages = |job: &Path| {
+        std::fs::read_dir(job)
+            .into_iter()
+            .flatten()
+            .flatten()
+            .any(|e| {
+                let name = e.file_name();
+                let name = name.to_string_lossy();
+                !name.is_empty() && name.bytes().all(|b| b.is_ascii_digit())
+            })
+    };
+    let mut jobs: Vec<String> = entries
+        .flatten()
+        .filter(|e| e.path().is_dir() && has_stages(&e.path()))
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .collect();
+    jobs.sort();
+    jobs
+}
+
+/// The tasks (`data-TASK.arrow`) that wrote shuffle files of one stage folder, sorted.
+fn stage_tasks(stage: &Path) -> Vec<String> {
+    let mut tasks = Vec::new();
+    for partition in std::fs::read_dir(stage).into_iter().flatten().flatten() {
+        for file in std::fs::read_dir(partition.path())
+            .into_iter()
+            .flatten()
+            .flatten()
+        {
+            let name = file.file_name().to_string_lossy().into_owned();
+            if let Some(task) = name
+                .strip_prefix("data-")
+                .and_then(|n| n.strip_suffix(".arrow"))
+            {
+                tasks.push(task.to_owned());
+            }
+        }
+    }
+    tasks.sort();
+    tasks.dedup();
+    tasks
 }

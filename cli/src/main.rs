@@ -16,6 +16,7 @@ mod dataset;
 mod elements;
 mod error;
 mod export;
+mod external;
 mod formats;
 mod head;
 mod import;
@@ -25,6 +26,7 @@ mod progress;
 mod schema;
 mod verify;
 
+use std::ffi::OsString;
 use std::io::Write;
 use std::process::ExitCode;
 
@@ -35,6 +37,10 @@ use crate::error::CliError;
 const LONG_ABOUT: &str = "\
 Look inside brine files, check them, and convert arrays from and to .npy, .npz and .safetensors,
 frames from and to .csv and Arrow IPC (.arrow, .feather).
+
+`brine sql \"SELECT ... FROM 'flights.brine'\"` runs SQL through DataFusion when the brine-sql
+program (of brine-datafusion) is beside brine or on PATH; any other unknown command NAME runs
+brine-NAME the same way.
 
 Exit codes: 0 success; 1 invalid, corrupt or unreadable data (including a missing input file or
 output folder); 2 usage error (unknown option, bad value, unsupported file type, an entry name
@@ -57,6 +63,10 @@ enum Command {
     Export(export::Args),
     Head(head::Args),
     Schema(schema::Args),
+    /// Any other NAME runs the program brine-NAME (beside brine, or on PATH) with the same
+    /// arguments: `brine sql` is brine-sql, from brine-datafusion.
+    #[command(external_subcommand)]
+    External(Vec<OsString>),
 }
 
 fn main() -> ExitCode {
@@ -69,6 +79,10 @@ fn main() -> ExitCode {
         Command::Export(args) => export::run(&args),
         Command::Head(args) => head::run(&args),
         Command::Schema(args) => schema::run(&args),
+        Command::External(args) => match external::run(&args) {
+            Ok(code) => return code,
+            Err(e) => Err(e),
+        },
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -1460,3 +1460,36 @@ fn a_frame_dataset_exports_as_one_csv_or_arrow_file() {
         &["a frame"],
     );
 }
+
+/// `brine NAME ARGS` runs `brine-NAME NAME ARGS` from PATH and exits as it exits; an unknown
+/// NAME with no such program is a usage error that says where `brine sql` comes from.
+#[cfg(unix)]
+#[test]
+fn other_subcommands_are_programs_on_path() {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = tempfile::tempdir().unwrap();
+    let program = dir.path().join("brine-echo");
+    std::fs::write(&program, "#!/bin/sh\necho \"$@\"\nexit 3\n").unwrap();
+    std::fs::set_permissions(&program, std::fs::Permissions::from_mode(0o755)).unwrap();
+    let path = std::env::join_paths(std::iter::once(dir.path().to_path_buf()).chain(
+        std::env::split_paths(&std::env::var_os("PATH").unwrap_or_default()),
+    ))
+    .unwrap();
+    let run = |args: &[&str]| {
+        Command::new(BIN)
+            .args(args)
+            .env("PATH", &path)
+            .output()
+            .unwrap()
+    };
+    let out = run(&["echo", "a b", "--json"]);
+    assert_eq!(out.status.code(), Some(3), "{}", stderr(&out));
+    assert_eq!(stdout(&out), "echo a b --json\n");
+
+    let err = fails(
+        run(&["no-such-command", "x"]),
+        2,
+        &["brine-no-such-command"],
+    );
+    assert_eq!(err.trim_end().lines().count(), 1, "{err}");
+}

@@ -149,6 +149,24 @@ impl BrineSource {
         }
     }
 
+    /// The columns of a dataset's shards that hold the partition values (none for a file).
+    fn partition_columns(&self) -> &[String] {
+        match &self.origin {
+            Origin::Shard { dataset, .. } => dataset.partition_by(),
+            Origin::File { .. } => &[],
+        }
+    }
+
+    /// The partition values of a dataset's shard that may be trusted to skip it
+    /// ([`Dataset::checked_partition_values`]: free after `Dataset::verify`, otherwise one
+    /// pass over the shard's partition columns, once); none for a file.
+    pub(crate) fn checked_partition_values(&self) -> brine::Result<&[(String, String)]> {
+        match &self.origin {
+            Origin::Shard { dataset, index } => dataset.checked_partition_values(*index),
+            Origin::File { .. } => Ok(&[]),
+        }
+    }
+
     /// The row count, checked: the frame's own (tier 1), refused when it is not the described
     /// one; a verified dataset's index row without opening the shard.
     pub(crate) fn checked_rows(&self) -> brine::Result<usize> {
@@ -435,17 +453,27 @@ impl BrineTable {
         let Some(predicate) = conjunction(filters.iter().cloned()) else {
             return Ok(all);
         };
-        // Only columns with a range in DataFusion's order can rule a source out, so only
-        // those have their statistics checked (one pass over each, once).
-        let mut columns: Vec<usize> = predicate
+        // Only columns with a range in DataFusion's order, and a dataset's partition columns
+        // (`col = value`, `col IN (...)`), can rule a source out, so only those are checked
+        // (one pass over each, once).
+        let referenced: Vec<usize> = predicate
             .column_refs()
             .iter()
             .filter_map(|c| self.schema.index_of(&c.name).ok())
+            .collect();
+        let mut columns: Vec<usize> = referenced
+            .iter()
+            .copied()
             .filter(|&i| has_range(self.schema.field(i).data_type()))
             .collect();
         columns.sort_unstable();
         columns.dedup();
-        if columns.is_empty() {
+        let partitioned = self.sources.iter().any(|s| {
+            s.partition_columns()
+                .iter()
+                .any(|p| referenced.iter().any(|&i| self.schema.field(i).name() == p))
+        });
+        if columns.is_empty() && !partitioned {
             return Ok(all);
         }
         let df_schema = DFSchema::try_from(Arc::clone(&self.schema))?;
@@ -458,6 +486,7 @@ impl BrineTable {
         }
         let width = self.schema.fields().len();
         let mut per_source = Vec::with_capacity(self.sources.len());
+        let mut partitions = Vec::with_capacity(self.sources.len());
         for source in self.sources.iter() {
             let mut stats = vec![None; width];
             for &c in &columns {
@@ -469,6 +498,19 @@ impl BrineTable {
             }
             let rows = source.checked_rows().map_err(df_err)?;
             per_source.push((Some(rows), stats));
+            let values = if partitioned {
+                source.checked_partition_values().map_err(df_err)?
+            } else {
+                &[]
+            };
+            partitions.push(
+                values
+                    .iter()
+                    .filter_map(|(name, value)| {
+                        Some((self.schema.index_of(name).ok()?, value.as_str()))
+                    })
+                    .collect(),
+            );
         }
         let stats = SourceStats {
             schema: Arc::clone(&self.schema),
@@ -476,6 +518,7 @@ impl BrineTable {
                 .iter()
                 .map(|(rows, stats)| (*rows, stats.as_slice()))
                 .collect(),
+            partitions,
         };
         let keep = pruning.prune(&stats)?;
         Ok(all.into_iter().filter(|&i| keep[i]).collect())

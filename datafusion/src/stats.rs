@@ -5,7 +5,7 @@ use std::collections::HashSet;
 use std::sync::Arc;
 
 use brine::frame::{ColumnStats, StatRange};
-use datafusion::arrow::array::{ArrayRef, BooleanArray, UInt64Array};
+use datafusion::arrow::array::{Array, ArrayRef, BooleanArray, UInt64Array};
 use datafusion::arrow::datatypes::{DataType, SchemaRef, TimeUnit};
 use datafusion::common::pruning::PruningStatistics;
 use datafusion::common::{Column, ScalarValue};
@@ -95,6 +95,30 @@ pub(crate) struct SourceStats<'a> {
     /// Per source: verified row count and per-column statistics (table column order; `None`
     /// where not asked for).
     pub sources: Vec<(Option<usize>, &'a [Option<ColumnStats>])>,
+    /// Per source: the verified partition values of a dataset's shard, `(table column, value
+    /// as the shard's folder writes it)`; empty for a file.
+    pub partitions: Vec<Vec<(usize, &'a str)>>,
+}
+
+/// A literal as a partition folder writes its value (strings as they are, integers in
+/// decimal, bools `true`/`false`: spec DATASET.md §5); `None` for anything else, nulls too.
+fn partition_text(value: &ScalarValue) -> Option<String> {
+    match value {
+        ScalarValue::Utf8(Some(s))
+        | ScalarValue::LargeUtf8(Some(s))
+        | ScalarValue::Utf8View(Some(s)) => Some(s.clone()),
+        ScalarValue::Dictionary(_, inner) => partition_text(inner),
+        ScalarValue::Boolean(Some(b)) => Some(b.to_string()),
+        ScalarValue::Int8(Some(v)) => Some(v.to_string()),
+        ScalarValue::Int16(Some(v)) => Some(v.to_string()),
+        ScalarValue::Int32(Some(v)) => Some(v.to_string()),
+        ScalarValue::Int64(Some(v)) => Some(v.to_string()),
+        ScalarValue::UInt8(Some(v)) => Some(v.to_string()),
+        ScalarValue::UInt16(Some(v)) => Some(v.to_string()),
+        ScalarValue::UInt32(Some(v)) => Some(v.to_string()),
+        ScalarValue::UInt64(Some(v)) => Some(v.to_string()),
+        _ => None,
+    }
 }
 
 impl SourceStats<'_> {
@@ -151,7 +175,25 @@ impl PruningStatistics for SourceStats<'_> {
         Some(Arc::new(rows))
     }
 
-    fn contained(&self, _column: &Column, _values: &HashSet<ScalarValue>) -> Option<BooleanArray> {
-        None
+    /// A shard's partition column holds its partition value on every row (checked, Y7): it
+    /// holds only values of `values` when the value is one of them, and none of them
+    /// otherwise. Unknown for files, other columns, and literals of other kinds.
+    fn contained(&self, column: &Column, values: &HashSet<ScalarValue>) -> Option<BooleanArray> {
+        let i = self.index(column)?;
+        let texts = values
+            .iter()
+            .map(partition_text)
+            .collect::<Option<HashSet<String>>>()?;
+        let known: BooleanArray = self
+            .partitions
+            .iter()
+            .map(|values| {
+                values
+                    .iter()
+                    .find(|(c, _)| *c == i)
+                    .map(|(_, value)| texts.contains(*value))
+            })
+            .collect();
+        (known.null_count() < known.len()).then_some(known)
     }
 }

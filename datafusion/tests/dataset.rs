@@ -130,7 +130,7 @@ async fn lying_indexes_fail_or_answer_right() {
     honest
         .register_brine("t", root.join("flights-small"))
         .unwrap();
-    for vector in ["Y4-rows", "Y5-lying-min"] {
+    for vector in ["Y4-rows", "Y5-lying-min", "Y7-partition-value"] {
         let ctx = SessionContext::new();
         ctx.register_brine("t", root.join("invalid").join(vector))
             .unwrap();
@@ -138,6 +138,9 @@ async fn lying_indexes_fail_or_answer_right() {
             "SELECT count(*) FROM t",
             "SELECT min(distance), max(distance) FROM t",
             "SELECT count(*) FROM t WHERE distance < 500",
+            "SELECT count(*) FROM t WHERE origin = 'JFK'",
+            "SELECT count(*) FROM t WHERE origin = 'LGA'",
+            "SELECT count(*) FROM t WHERE origin IN ('LGA', 'SFO')",
         ] {
             let right = common::run(&honest, sql).await.unwrap();
             match common::run(&ctx, sql).await {
@@ -145,5 +148,45 @@ async fn lying_indexes_fail_or_answer_right() {
                 Err(e) => assert!(e.to_string().contains(vector), "{vector}: {sql}: {e}"),
             }
         }
+    }
+}
+
+/// A partitioned dataset skips the shards whose (checked) partition value a filter rules out:
+/// `col = v`, `col IN (...)`, `col <> v`; the answers equal those of a filter that cannot
+/// prune (the same test on a computed value).
+#[tokio::test]
+async fn partition_values_skip_shards() {
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../spec/vectors/datasets/flights-small");
+    let dataset = Arc::new(Dataset::open(&root).unwrap());
+    assert_eq!(dataset.partition_by(), ["origin"]);
+    let shards_of = |origins: &[&str], keep: bool| {
+        dataset
+            .shards()
+            .iter()
+            .filter(|s| origins.contains(&s.partition_values()[0].1.as_str()) == keep)
+            .count() as u64
+    };
+    for (filter, origins, keep) in [
+        ("origin = 'SFO'", &["SFO"][..], true),
+        ("origin IN ('JFK', 'LGA')", &["JFK", "LGA"][..], true),
+        ("origin <> 'SFO'", &["SFO"][..], false),
+        ("origin = 'ZRH'", &["ZRH"][..], true),
+    ] {
+        let expected = shards_of(origins, keep);
+        assert!(expected < dataset.shards().len() as u64, "{filter}");
+        let table = Arc::new(BrineTable::from_dataset(Arc::clone(&dataset)).unwrap());
+        let ctx = SessionContext::new();
+        ctx.register_table("t", Arc::clone(&table) as _).unwrap();
+        let sql = format!("SELECT count(*), sum(distance) FROM t WHERE {filter}");
+        let out = common::run(&ctx, &sql).await.unwrap();
+        let (_, sources, _) = table.counters().get();
+        assert_eq!(sources, expected, "{filter}: shards read");
+        let unpruned = format!(
+            "SELECT count(*), sum(distance) FROM t WHERE {}",
+            filter.replacen("origin", "concat(origin, '')", 1)
+        );
+        let right = common::run(&ctx, &unpruned).await.unwrap();
+        assert_eq!(out, right, "{filter}");
     }
 }

@@ -2,11 +2,7 @@
 //! 127.0.0.1 by this test. Without `moto_server` on the PATH the test fails and says how to
 //! install it: it is never skipped.
 
-use std::io::{Read, Write};
-use std::net::{TcpListener, TcpStream};
-use std::process::{Child, Command, Stdio};
 use std::sync::Arc;
-use std::time::{Duration, Instant};
 
 use brine::{OpenOptions, Reader, Writer};
 use brine_object_store::counting::CountingStore;
@@ -14,57 +10,9 @@ use brine_object_store::object_store::aws::AmazonS3Builder;
 use brine_object_store::object_store::path::Path;
 use brine_object_store::object_store::{ObjectStore, ObjectStoreExt, PutPayload};
 
-struct Server(Child);
+mod moto;
 
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
-fn start_moto() -> (Server, u16) {
-    let port = TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
-    let child = Command::new("moto_server")
-        .args(["-H", "127.0.0.1", "-p", &port.to_string()])
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap_or_else(|e| {
-            panic!(
-                "cannot start moto_server ({e}): this test needs moto's S3 server; install it \
-                 with `python3 -m pip install 'moto[server]'`"
-            )
-        });
-    let server = Server(child);
-    let deadline = Instant::now() + Duration::from_secs(30);
-    while TcpStream::connect(("127.0.0.1", port)).is_err() {
-        assert!(
-            Instant::now() < deadline,
-            "moto_server did not listen on port {port}"
-        );
-        std::thread::sleep(Duration::from_millis(100));
-    }
-    (server, port)
-}
-
-/// Creates `bucket` with an unsigned `PUT /bucket` (moto accepts it; object_store cannot
-/// create buckets).
-fn create_bucket(port: u16, bucket: &str) {
-    let mut s = TcpStream::connect(("127.0.0.1", port)).unwrap();
-    write!(
-        s,
-        "PUT /{bucket} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"
-    )
-    .unwrap();
-    let mut answer = String::new();
-    s.read_to_string(&mut answer).unwrap();
-    assert!(answer.starts_with("HTTP/1.1 200"), "{answer}");
-}
+use moto::{create_bucket, start_moto};
 
 #[test]
 fn s3_through_moto_open_url_and_counted_requests() {

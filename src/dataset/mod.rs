@@ -156,6 +156,8 @@ pub struct Dataset {
     pub(crate) shards: Vec<ShardInfo>,
     pub(crate) arrays: Vec<ArrayInfo>,
     opened: Vec<OnceCell<Arc<Reader>>>,
+    /// Per shard: its partition columns were checked against its partition values (Y7).
+    partitions_checked: Vec<OnceCell<()>>,
     verified: AtomicBool,
 }
 
@@ -198,6 +200,7 @@ impl Dataset {
         let index = opener(INDEX_FILE)?;
         let parsed = index::parse(&root, &index)?;
         let opened = (0..parsed.shards.len()).map(|_| OnceCell::new()).collect();
+        let partitions_checked = (0..parsed.shards.len()).map(|_| OnceCell::new()).collect();
         Ok(Dataset {
             root,
             opener,
@@ -208,6 +211,7 @@ impl Dataset {
             shards: parsed.shards,
             arrays: parsed.arrays,
             opened,
+            partitions_checked,
             verified: AtomicBool::new(false),
         })
     }
@@ -427,6 +431,33 @@ impl Dataset {
         let reader = self.open_shard(i)?;
         let checked = reader.frame(SHARD_ENTRY)?.column(column)?.checked_stats()?;
         Ok(checked)
+    }
+
+    /// The partition values of shard `i` (`(column, value)` in partition order) that may be
+    /// trusted to skip it (spec DATASET.md §6): the index's, when [`Dataset::verify`] passed
+    /// on this `Dataset`; otherwise the shard is opened (Y1–Y6) and every row of its partition
+    /// columns is checked against them (Y7), once. Empty for an unpartitioned dataset.
+    ///
+    /// # Errors
+    /// [`Error::InvalidInput`] for `i` out of range; as [`Dataset::open_shard`];
+    /// [`Error::InvalidDataset`] (field `partition`) for a row that is not its shard's value.
+    pub fn checked_partition_values(&self, i: usize) -> Result<&[(String, String)]> {
+        let (Some(shard), Some(checked)) = (self.shards.get(i), self.partitions_checked.get(i))
+        else {
+            return Err(Error::InvalidInput {
+                file: self.root.clone(),
+                entry: String::new(),
+                reason: format!("shard {i} of a dataset of {} shards", self.shards.len()),
+            });
+        };
+        if shard.partition.is_empty() || self.verified.load(Ordering::Acquire) {
+            return Ok(&shard.partition);
+        }
+        checked.get_or_try_init(|| {
+            let reader = self.open_shard(i)?;
+            index::check_partition_values(self, i, &reader)
+        })?;
+        Ok(&shard.partition)
     }
 
     /// Whether [`Dataset::verify`] passed on this `Dataset`.
