@@ -156,9 +156,18 @@ impl FileSource for BrineUnitSource {
         if let Some(n) = self.batch_size {
             config = config.with_batch_size(n);
         }
+        // The config's limit (pushed into the scan by DataFusion) joins the scan's own.
+        let exec = match base_config.limit {
+            None => Arc::clone(&self.exec),
+            limit => Arc::new(BrineExec::try_new(
+                Arc::clone(self.exec.table()),
+                self.exec.units().to_vec(),
+                self.exec.projection().to_vec(),
+                tighter(self.exec.limit(), limit),
+            )?),
+        };
         Ok(Arc::new(UnitOpener {
-            exec: Arc::clone(&self.exec),
-            limit: base_config.limit,
+            exec,
             context: Arc::new(TaskContext::default().with_session_config(config)),
         }))
     }
@@ -204,7 +213,6 @@ impl FileSource for BrineUnitSource {
 /// Reads one unit of the scan per file.
 struct UnitOpener {
     exec: Arc<BrineExec>,
-    limit: Option<usize>,
     context: Arc<TaskContext>,
 }
 
@@ -213,16 +221,7 @@ impl FileOpener for UnitOpener {
         let Some(&UnitIndex(k)) = file.extensions.get::<UnitIndex>() else {
             return internal_err!("a split brine scan's file without its unit");
         };
-        let exec = match self.limit {
-            None => Arc::clone(&self.exec),
-            limit => Arc::new(BrineExec::try_new(
-                Arc::clone(self.exec.table()),
-                self.exec.units().to_vec(),
-                self.exec.projection().to_vec(),
-                tighter(self.exec.limit(), limit),
-            )?),
-        };
-        let stream = exec.execute(k, Arc::clone(&self.context))?;
+        let stream = self.exec.execute(k, Arc::clone(&self.context))?;
         Ok(Box::pin(async move { Ok(stream.boxed()) }))
     }
 }

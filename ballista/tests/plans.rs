@@ -56,13 +56,18 @@ fn split_scan(plan: &Arc<dyn ExecutionPlan>) -> Option<Arc<dyn ExecutionPlan>> {
     plan.children().into_iter().find_map(split_scan)
 }
 
+/// A context with table `t` over the three files in `dir`.
+fn context(dir: &std::path::Path) -> SessionContext {
+    let ctx = SessionContext::new_with_config(SessionConfig::new().with_target_partitions(4));
+    let table = BrineTable::open_many(files(dir), Some("data")).unwrap();
+    ctx.register_table("t", Arc::new(table)).unwrap();
+    ctx
+}
+
 #[tokio::test]
 async fn logical_and_physical_plans_round_trip() {
     let dir = tempfile::tempdir().unwrap();
-    let paths = files(dir.path());
-    let ctx = SessionContext::new_with_config(SessionConfig::new().with_target_partitions(4));
-    let table = BrineTable::open_many(&paths, Some("data")).unwrap();
-    ctx.register_table("t", Arc::new(table)).unwrap();
+    let ctx = context(dir.path());
     let logical_codec = BrineLogicalCodec::default();
     let physical_codec = BrinePhysicalCodec::default();
     for sql in QUERIES {
@@ -105,10 +110,7 @@ async fn logical_and_physical_plans_round_trip() {
 #[tokio::test]
 async fn a_task_reads_only_its_units() {
     let dir = tempfile::tempdir().unwrap();
-    let paths = files(dir.path());
-    let ctx = SessionContext::new_with_config(SessionConfig::new().with_target_partitions(4));
-    let table = BrineTable::open_many(&paths, Some("data")).unwrap();
-    ctx.register_table("t", Arc::new(table)).unwrap();
+    let ctx = context(dir.path());
     let logical_codec = BrineLogicalCodec::default();
     let physical_codec = BrinePhysicalCodec::default();
     let plan = ctx

@@ -16,7 +16,6 @@ use std::time::Duration;
 
 use brine::{OpenOptions, Writer};
 use brine_object_store::counting::CountingStore;
-use brine_object_store::object_store::aws::AmazonS3Builder;
 use brine_object_store::object_store::path::Path;
 use brine_object_store::object_store::{ObjectStore, ObjectStoreExt, PutPayload};
 use criterion::{Criterion, criterion_group, criterion_main};
@@ -24,18 +23,7 @@ use criterion::{Criterion, criterion_group, criterion_main};
 fn bench(c: &mut Criterion) {
     let (_server, port) = moto::start_moto();
     moto::create_bucket(port, "bench");
-    let endpoint = format!("http://127.0.0.1:{port}");
-    let s3: Arc<dyn ObjectStore> = Arc::new(
-        AmazonS3Builder::new()
-            .with_bucket_name("bench")
-            .with_endpoint(&endpoint)
-            .with_allow_http(true)
-            .with_access_key_id("test")
-            .with_secret_access_key("test")
-            .with_region("us-east-1")
-            .build()
-            .unwrap(),
-    );
+    let s3 = moto::s3_store(port, "bench");
     let dir = tempfile::tempdir().unwrap();
     let local = dir.path().join("f.brine");
     let a: Vec<f64> = (0..200_000).map(|i| i as f64 * 0.5).collect();

@@ -6,7 +6,6 @@ use std::sync::Arc;
 
 use brine::{OpenOptions, Reader, Writer};
 use brine_object_store::counting::CountingStore;
-use brine_object_store::object_store::aws::AmazonS3Builder;
 use brine_object_store::object_store::path::Path;
 use brine_object_store::object_store::{ObjectStore, ObjectStoreExt, PutPayload};
 
@@ -26,17 +25,7 @@ fn s3_through_moto_open_url_and_counted_requests() {
         ("aws_secret_access_key", "test".into()),
         ("aws_region", "us-east-1".into()),
     ];
-    let s3: Arc<dyn ObjectStore> = Arc::new(
-        AmazonS3Builder::new()
-            .with_bucket_name("brine-test")
-            .with_endpoint(&endpoint)
-            .with_allow_http(true)
-            .with_access_key_id("test")
-            .with_secret_access_key("test")
-            .with_region("us-east-1")
-            .build()
-            .unwrap(),
-    );
+    let s3 = moto::s3_store(port, "brine-test");
     let dir = tempfile::tempdir().unwrap();
     let local = dir.path().join("f.brine");
     let a: Vec<f64> = (0..200_000).map(|i| i as f64 * 0.5).collect();

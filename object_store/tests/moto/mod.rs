@@ -4,7 +4,11 @@
 use std::io::{Read, Write};
 use std::net::{TcpListener, TcpStream};
 use std::process::{Child, Command, Stdio};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
+
+use brine_object_store::object_store::ObjectStore;
+use brine_object_store::object_store::aws::AmazonS3Builder;
 
 /// The server process, killed when dropped.
 pub struct Server(Child);
@@ -57,4 +61,19 @@ pub fn create_bucket(port: u16, bucket: &str) {
     let mut answer = String::new();
     s.read_to_string(&mut answer).unwrap();
     assert!(answer.starts_with("HTTP/1.1 200"), "{answer}");
+}
+
+/// An S3 store of `bucket` on the moto server at `port` (test credentials, plain HTTP).
+pub fn s3_store(port: u16, bucket: &str) -> Arc<dyn ObjectStore> {
+    Arc::new(
+        AmazonS3Builder::new()
+            .with_bucket_name(bucket)
+            .with_endpoint(format!("http://127.0.0.1:{port}"))
+            .with_allow_http(true)
+            .with_access_key_id("test")
+            .with_secret_access_key("test")
+            .with_region("us-east-1")
+            .build()
+            .unwrap(),
+    )
 }
