@@ -3,8 +3,8 @@
 
 use std::fmt;
 use std::ops::Range;
-use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, PoisonError};
 
 use async_trait::async_trait;
 use bytes::Bytes;
@@ -27,6 +27,10 @@ pub struct Counts {
     /// Bytes asked for by ranged `get_opts` and `get_ranges` calls (a suffix or whole-object
     /// get counts the bytes it returned).
     pub bytes: u64,
+    /// Round trips: the longest chain of calls each of which began after the one before it
+    /// had ended. Calls issued together, before any of them answered, are one round trip,
+    /// however many there are; a call that waited for another's answer adds one.
+    pub rounds: u64,
 }
 
 impl Counts {
@@ -44,6 +48,17 @@ pub struct CountingStore {
     heads: AtomicU64,
     get_ranges: AtomicU64,
     bytes: AtomicU64,
+    rounds: Mutex<Rounds>,
+}
+
+/// What round trips are counted with: a call's depth is one more than the deepest call that
+/// had ended when it began.
+#[derive(Debug, Default)]
+struct Rounds {
+    /// The greatest depth of the calls that have ended.
+    ended: u64,
+    /// The greatest depth of any call begun.
+    deepest: u64,
 }
 
 impl CountingStore {
@@ -55,7 +70,31 @@ impl CountingStore {
             heads: AtomicU64::new(0),
             get_ranges: AtomicU64::new(0),
             bytes: AtomicU64::new(0),
+            rounds: Mutex::default(),
         }
+    }
+
+    fn rounds(&self) -> std::sync::MutexGuard<'_, Rounds> {
+        // The counts stay meaningful if a panicking thread held the lock.
+        self.rounds.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// Runs one call, keeping its depth in the chain of round trips.
+    async fn round<T>(&self, call: impl Future<Output = T>) -> T {
+        let depth = {
+            let mut r = self.rounds();
+            let depth = r.ended + 1;
+            r.deepest = r.deepest.max(depth);
+            depth
+        };
+        // Calls issued together (by `join!`) begin in one poll; a store that answers within
+        // the poll (in memory, local files) would otherwise end the first before the second
+        // began, and they would count as two round trips.
+        tokio::task::yield_now().await;
+        let out = call.await;
+        let mut r = self.rounds();
+        r.ended = r.ended.max(depth);
+        out
     }
 
     /// The counts so far.
@@ -65,6 +104,7 @@ impl CountingStore {
             heads: self.heads.load(Ordering::SeqCst),
             get_ranges: self.get_ranges.load(Ordering::SeqCst),
             bytes: self.bytes.load(Ordering::SeqCst),
+            rounds: self.rounds().deepest,
         }
     }
 
@@ -75,6 +115,7 @@ impl CountingStore {
             heads: self.heads.swap(0, Ordering::SeqCst),
             get_ranges: self.get_ranges.swap(0, Ordering::SeqCst),
             bytes: self.bytes.swap(0, Ordering::SeqCst),
+            rounds: std::mem::take(&mut *self.rounds()).deepest,
         }
     }
 }
@@ -111,7 +152,7 @@ impl ObjectStore for CountingStore {
             self.gets.fetch_add(1, Ordering::SeqCst);
         }
         let head = options.head;
-        let r = self.inner.get_opts(location, options).await?;
+        let r = self.round(self.inner.get_opts(location, options)).await?;
         if !head {
             self.bytes
                 .fetch_add(r.range.end - r.range.start, Ordering::SeqCst);
@@ -123,7 +164,7 @@ impl ObjectStore for CountingStore {
         self.get_ranges.fetch_add(1, Ordering::SeqCst);
         let asked: u64 = ranges.iter().map(|r| r.end - r.start).sum();
         self.bytes.fetch_add(asked, Ordering::SeqCst);
-        self.inner.get_ranges(location, ranges).await
+        self.round(self.inner.get_ranges(location, ranges)).await
     }
 
     fn delete_stream(

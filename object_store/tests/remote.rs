@@ -80,7 +80,8 @@ fn open_is_one_round_trip_and_a_read_fetches_exactly_its_section() {
                 gets: 2,
                 heads: 0,
                 get_ranges: 0,
-                bytes: open.bytes
+                bytes: open.bytes,
+                rounds: 1,
             }
         );
         assert!(r.is_remote());
@@ -88,6 +89,7 @@ fn open_is_one_round_trip_and_a_read_fetches_exactly_its_section() {
         let got = c.take();
         assert_eq!((got.get_ranges, got.gets, got.heads), (1, 0, 0), "{got:?}");
         assert_eq!(got.bytes, r.array_entry("a").unwrap().stored_len());
+        assert_eq!(got.rounds, 1);
         assert_eq!(a.as_slice(), mmap.array::<f32>("a").unwrap().as_slice());
         // Cached: no second fetch.
         let _ = r.array::<f32>("a").unwrap();
@@ -100,8 +102,8 @@ fn open_is_one_round_trip_and_a_read_fetches_exactly_its_section() {
             brine_object_store::open_meta(store.clone(), &meta, OpenOptions::default()).unwrap();
         let open = c.take();
         assert_eq!(
-            (open.get_ranges, open.gets, open.heads),
-            (1, 0, 0),
+            (open.get_ranges, open.gets, open.heads, open.rounds),
+            (1, 0, 0, 1),
             "{open:?}"
         );
         assert_eq!(
@@ -131,7 +133,11 @@ fn a_manifest_longer_than_the_suffix_costs_one_more_round_trip() {
     );
     let open = c.take();
     // Round trip 1: two concurrent gets; round trip 2: the manifest.
-    assert_eq!((open.gets, open.get_ranges), (2, 1), "{open:?}");
+    assert_eq!(
+        (open.gets, open.get_ranges, open.rounds),
+        (2, 1, 2),
+        "{open:?}"
+    );
     assert_eq!(
         r.array::<u32>("entry-with-a-long-name-02999")
             .unwrap()
@@ -143,7 +149,11 @@ fn a_manifest_longer_than_the_suffix_costs_one_more_round_trip() {
     c.take();
     brine_object_store::open(store, path, options).unwrap();
     let open = c.take();
-    assert_eq!((open.gets, open.get_ranges), (2, 0), "{open:?}");
+    assert_eq!(
+        (open.gets, open.get_ranges, open.rounds),
+        (2, 0, 1),
+        "{open:?}"
+    );
 }
 
 #[test]
