@@ -29,7 +29,8 @@ use brine::{OpenOptions, Writer};
 use brine_object_store::counting::CountingStore;
 use brine_object_store::object_store::path::Path;
 use brine_object_store::object_store::{ObjectStore, ObjectStoreExt, PutPayload};
-use criterion::{Criterion, criterion_group, criterion_main};
+use criterion::measurement::WallTime;
+use criterion::{BenchmarkGroup, Criterion, criterion_group, criterion_main};
 
 fn bench(c: &mut Criterion) {
     let (_server, port) = moto::start_moto();
@@ -77,14 +78,7 @@ fn bench(c: &mut Criterion) {
         .sample_size(30)
         .warm_up_time(Duration::from_secs(1))
         .measurement_time(Duration::from_secs(4));
-    group.bench_function("get-1-byte", |b| {
-        b.iter(|| rt.block_on(s3.get_range(&path, 0..1)).unwrap())
-    });
-    group.bench_function("brine-open", |b| {
-        b.iter(|| {
-            brine_object_store::open(Arc::clone(&s3), path.clone(), OpenOptions::default()).unwrap()
-        })
-    });
+    get_and_open(&mut group, &rt, &s3, &path);
     group.bench_function("brine-open-read", |b| {
         b.iter(|| {
             let r = brine_object_store::open(Arc::clone(&s3), path.clone(), OpenOptions::default())
@@ -108,16 +102,26 @@ fn bench(c: &mut Criterion) {
         .sample_size(20)
         .warm_up_time(Duration::from_secs(1))
         .measurement_time(Duration::from_secs(4));
+    get_and_open(&mut group, &rt, &slow, &path);
+    group.finish();
+}
+
+/// `get-1-byte` (one round trip to `store`) and `brine-open` of `path` on it, side by side.
+fn get_and_open(
+    group: &mut BenchmarkGroup<'_, WallTime>,
+    rt: &tokio::runtime::Runtime,
+    store: &Arc<dyn ObjectStore>,
+    path: &Path,
+) {
     group.bench_function("get-1-byte", |b| {
-        b.iter(|| rt.block_on(slow.get_range(&path, 0..1)).unwrap())
+        b.iter(|| rt.block_on(store.get_range(path, 0..1)).unwrap())
     });
     group.bench_function("brine-open", |b| {
         b.iter(|| {
-            brine_object_store::open(Arc::clone(&slow), path.clone(), OpenOptions::default())
+            brine_object_store::open(Arc::clone(store), path.clone(), OpenOptions::default())
                 .unwrap()
         })
     });
-    group.finish();
 }
 
 /// A proxy on 127.0.0.1 in front of the server at `upstream` that holds every byte the server
