@@ -11,6 +11,11 @@
 //!   provider and the Parquet reader skip the other 15 shards by their statistics (the bytes
 //!   the brine scan mapped are counted and printed), Arrow IPC reads them all.
 //!
+//! A fourth context, `memory`, runs each query over a `MemTable` of the same rows already in
+//! Arrow batches of the session's batch size, one partition per shard: what DataFusion costs
+//! with no reader at all, the floor any table provider stands on; and `plan-only` times
+//! parsing and planning each query over that table without running it.
+//!
 //! `BRINE_BENCH_ROWS=N` changes the row count.
 
 use std::path::Path;
@@ -21,9 +26,11 @@ use brine::dataset::{Dataset, DatasetOptions, DatasetWriter, SHARD_ENTRY};
 use brine::frame::{Column, Frame, TimeUnit};
 use brine_datafusion::BrineTable;
 use criterion::{Criterion, criterion_group, criterion_main};
-use datafusion::arrow::array::RecordBatch;
+use datafusion::arrow::array::{MutableArrayData, RecordBatch, make_array};
+use datafusion::datasource::MemTable;
 use datafusion::datasource::file_format::options::ArrowReadOptions;
 use datafusion::parquet::arrow::ArrowWriter;
+use datafusion::physical_plan::ExecutionPlan;
 use datafusion::prelude::{ParquetReadOptions, SessionContext};
 use tokio::runtime::Runtime;
 
@@ -159,6 +166,49 @@ fn queries(n: usize) -> [(&'static str, String); 3] {
     ]
 }
 
+/// Every shard's rows copied into Arrow's own memory, in batches of the session's batch size,
+/// one partition per shard.
+fn memory_table(root: &Path, ctx: &SessionContext) -> MemTable {
+    let size = ctx.copied_config().batch_size();
+    let dataset = Dataset::open(root).unwrap();
+    let mut schema = None;
+    let partitions: Vec<Vec<RecordBatch>> = (0..dataset.shards().len())
+        .map(|s| {
+            let reader = dataset.open_shard(s).unwrap();
+            let batch = brine::frame::arrow::record_batch(&reader, SHARD_ENTRY).unwrap();
+            let batch = copied(&batch);
+            schema = Some(batch.schema());
+            (0..batch.num_rows())
+                .step_by(size)
+                .map(|k| batch.slice(k, size.min(batch.num_rows() - k)))
+                .collect()
+        })
+        .collect();
+    MemTable::try_new(schema.unwrap(), partitions).unwrap()
+}
+
+/// A deep copy of a batch (its buffers out of the brine file's mapping).
+fn copied(batch: &RecordBatch) -> RecordBatch {
+    let columns = batch
+        .columns()
+        .iter()
+        .map(|c| {
+            let data = c.to_data();
+            let mut copy = MutableArrayData::new(vec![&data], false, data.len());
+            copy.try_extend(0, 0, data.len()).unwrap();
+            make_array(copy.freeze())
+        })
+        .collect();
+    RecordBatch::try_new(batch.schema(), columns).unwrap()
+}
+
+fn plan(rt: &Runtime, ctx: &SessionContext, sql: &str) -> Arc<dyn ExecutionPlan> {
+    rt.block_on(async {
+        let frame = ctx.sql(sql).await.unwrap();
+        frame.create_physical_plan().await.unwrap()
+    })
+}
+
 fn collect(rt: &Runtime, ctx: &SessionContext, sql: &str) -> Vec<RecordBatch> {
     rt.block_on(async { ctx.sql(sql).await.unwrap().collect().await.unwrap() })
 }
@@ -186,6 +236,13 @@ fn bench(c: &mut Criterion) {
             .await
             .unwrap();
     });
+    let memory = SessionContext::new();
+    memory
+        .register_table(
+            "t",
+            Arc::new(memory_table(&dir.path().join("brine"), &memory)),
+        )
+        .unwrap();
     let brine_bytes: u64 = Dataset::open(dir.path().join("brine"))
         .unwrap()
         .shards()
@@ -208,7 +265,11 @@ fn bench(c: &mut Criterion) {
                 .unwrap()
                 .to_string()
         };
-        for (peer, ctx) in [("parquet", &parquet), ("arrow-ipc", &arrow)] {
+        for (peer, ctx) in [
+            ("parquet", &parquet),
+            ("arrow-ipc", &arrow),
+            ("memory", &memory),
+        ] {
             assert_eq!(
                 pretty(&collect(&rt, ctx, &sql)),
                 pretty(&expected),
@@ -234,9 +295,13 @@ fn bench(c: &mut Criterion) {
             ("brine", &brine),
             ("parquet", &parquet),
             ("arrow-ipc", &arrow),
+            ("memory", &memory),
         ] {
             group.bench_function(reader, |b| b.iter(|| collect(&rt, ctx, &sql)));
         }
+        // Parsing, planning and optimising the query over the memory table, without running
+        // it: the part of every reader's time that no reader can save.
+        group.bench_function("plan-only", |b| b.iter(|| plan(&rt, &memory, &sql)));
         group.finish();
     }
 }

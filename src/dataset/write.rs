@@ -3,6 +3,7 @@
 
 use std::collections::{BTreeMap, HashSet};
 use std::fs::File;
+use std::ops::Range;
 use std::path::{Path, PathBuf};
 
 use rayon::prelude::*;
@@ -10,7 +11,7 @@ use rayon::prelude::*;
 use crate::dataset::index::{self, column_keys, partitionable, shard_path};
 use crate::dataset::{ArrayInfo, Dataset, DatasetKind, INDEX_FILE, SHARD_ENTRY, ShardInfo};
 use crate::error::{Error, Result};
-use crate::frame::{ColumnStats, Field, Frame, FrameOptions};
+use crate::frame::{Field, Frame, FrameOptions};
 use crate::reader::{Kind, Reader};
 use crate::writer::Writer;
 
@@ -280,9 +281,10 @@ impl DatasetWriter {
 
     /// Cuts `frame` into shards (by partition, then by [`DatasetOptions::max_rows`] and
     /// [`DatasetOptions::max_bytes`]) and writes them, in parallel unless
-    /// [`DatasetOptions::serial`]. Rows of different calls never share a shard. Each shard's
-    /// statistics are read back from the written file through the tier-2 check
-    /// ([`crate::frame::ColumnView::checked_stats`]) before they go into the index.
+    /// [`DatasetOptions::serial`]. Rows of different calls never share a shard. A shard is
+    /// written straight from the frame's rows (only a partitioned frame's rows are gathered
+    /// first), and its statistics, computed from the rows as they are written, go into the
+    /// index, where readers check them before pruning by them.
     ///
     /// # Errors
     /// [`Error::InvalidInput`] for a frame whose schema differs from the dataset's, a
@@ -379,12 +381,20 @@ impl DatasetWriter {
                 (shard_path(&p, &file), p, piece)
             })
             .collect();
-        let write_one = |(path, partition, piece): Job| {
-            let sub = match piece {
-                Piece::Range(a, b) => frame.slice(a, b),
-                Piece::Rows(rows) => frame.take(&rows),
-            };
-            write_frame_shard(&self.root, &path, partition, &sub, &self.options.frame)
+        let write_one = |(path, partition, piece): Job| match piece {
+            Piece::Range(a, b) => write_frame_shard(
+                &self.root,
+                &path,
+                partition,
+                frame,
+                a..b,
+                &self.options.frame,
+            ),
+            Piece::Rows(rows) => {
+                let sub = frame.take(&rows);
+                let all = 0..sub.rows();
+                write_frame_shard(&self.root, &path, partition, &sub, all, &self.options.frame)
+            }
         };
         let written: Vec<ShardInfo> = if self.options.serial {
             jobs.into_iter().map(write_one).collect::<Result<_>>()?
@@ -536,13 +546,15 @@ enum Piece {
     Rows(Vec<usize>),
 }
 
-/// Writes one frame shard and returns its index row, with statistics read back through the
-/// tier-2 check.
+/// Writes rows `rows` of `frame` as one shard, straight from the frame's memory, and returns
+/// its index row with the statistics of the rows written. Those are the writer's claim, as in
+/// every brine file; readers check them before pruning by them (spec/DATASET.md §6).
 fn write_frame_shard(
     root: &Path,
     path: &str,
     partition: Vec<(String, String)>,
     frame: &Frame,
+    rows: Range<usize>,
     options: &FrameOptions,
 ) -> Result<ShardInfo> {
     let target = root.join(path);
@@ -550,15 +562,15 @@ fn write_frame_shard(
         std::fs::create_dir_all(parent).map_err(|e| io(parent, e))?;
     }
     let mut w = Writer::create(&target)?;
-    w.put_frame_with(SHARD_ENTRY, frame, options)?;
+    let stats = w.put_frame_rows(SHARD_ENTRY, frame, rows.clone(), options)?;
     w.finish()?;
-    let r = Reader::open(&target)?;
-    let f = r.frame(SHARD_ENTRY)?;
-    let stats: Vec<ColumnStats> = f.iter().map(|c| c.checked_stats()).collect::<Result<_>>()?;
+    let bytes = std::fs::metadata(&target)
+        .map_err(|e| io(&target, e))?
+        .len();
     Ok(ShardInfo {
         path: path.to_owned(),
-        rows: f.rows() as u64,
-        bytes: r.file_len(),
+        rows: rows.len() as u64,
+        bytes,
         partition,
         stats,
         names: Vec::new().into(),

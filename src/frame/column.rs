@@ -1,8 +1,10 @@
 //! Owned columns and frames, for writing: built from vectors, slices, iterators of `Option<T>`,
 //! or value by value with a builder.
 
+use std::borrow::Cow;
 use std::collections::HashMap;
 use std::fmt;
+use std::ops::Range;
 use std::path::PathBuf;
 
 use half::f16;
@@ -77,23 +79,20 @@ column_element! {
 /// The values buffer of a fixed-width column, with its element type erased.
 trait Values: fmt::Debug + Send + Sync {
     fn bytes(&self) -> &[u8];
-    fn range(&self, validity: Option<Bitmap<'_>>) -> Option<StatRange>;
+    /// The range of the values at `rows`, whose validity (from bit 0) is `validity`.
+    fn range(&self, rows: Range<usize>, validity: Option<Bitmap<'_>>) -> Option<StatRange>;
     fn take(&self, rows: &[usize]) -> Box<dyn Values>;
-    fn slice(&self, start: usize, end: usize) -> Box<dyn Values>;
 }
 
 impl<T: ColumnElement> Values for Vec<T> {
     fn bytes(&self) -> &[u8] {
         T::as_bytes(self)
     }
-    fn range(&self, validity: Option<Bitmap<'_>>) -> Option<StatRange> {
-        T::range(self, validity)
+    fn range(&self, rows: Range<usize>, validity: Option<Bitmap<'_>>) -> Option<StatRange> {
+        T::range(&self[rows], validity)
     }
     fn take(&self, rows: &[usize]) -> Box<dyn Values> {
         Box::new(rows.iter().map(|&i| self[i]).collect::<Vec<T>>())
-    }
-    fn slice(&self, start: usize, end: usize) -> Box<dyn Values> {
-        Box::new(self[start..end].to_vec())
     }
 }
 
@@ -118,13 +117,32 @@ fn slice_bits(bits: &[u8], start: usize, end: usize) -> Vec<u8> {
     out
 }
 
-/// Strings `start..end` of `offsets`/`bytes`, as new offsets from 0 and their bytes.
-fn slice_bytes(offsets: &[i64], bytes: &[u8], start: usize, end: usize) -> (Vec<i64>, Vec<u8>) {
-    // Offsets of a column this crate built: from 0, never decreasing, within `bytes`.
-    let base = offsets[start];
-    let range = usize::try_from(base).unwrap_or(0)..usize::try_from(offsets[end]).unwrap_or(0);
-    let offsets = offsets[start..=end].iter().map(|o| o - base).collect();
-    (offsets, bytes[range].to_vec())
+/// Bits `start..end` of the LSB-first bitmap `bits` of `len` bits, as [`slice_bits`] gives
+/// them: borrowed when they are whole bytes of `bits` (unused bits of a bitmap this crate
+/// built are zero), copied and shifted otherwise.
+fn bits_of(bits: &[u8], len: usize, start: usize, end: usize) -> Cow<'_, [u8]> {
+    if start % 8 == 0 && (end % 8 == 0 || end == len) {
+        Cow::Borrowed(&bits[start / 8..end.div_ceil(8)])
+    } else {
+        Cow::Owned(slice_bits(bits, start, end))
+    }
+}
+
+/// The smallest and largest of the booleans `values` where `validity` is set.
+fn bits_range(values: Bitmap<'_>, validity: Option<Bitmap<'_>>) -> Option<StatRange> {
+    let mut seen = [false; 2];
+    match validity {
+        None => values.iter().for_each(|b| seen[usize::from(b)] = true),
+        Some(valid) => values
+            .iter()
+            .zip(valid.iter())
+            .filter(|(_, v)| *v)
+            .for_each(|(b, _)| seen[usize::from(b)] = true),
+    }
+    match seen {
+        [false, false] => None,
+        [lo_false, hi_true] => Some(StatRange::Int(i64::from(!lo_false), i64::from(hi_true))),
+    }
 }
 
 /// The bits of `bits` at `rows`, in that order.
@@ -162,6 +180,36 @@ pub(crate) struct Buffers<'a> {
     pub value_size: usize,
     pub offsets: Option<&'a [i64]>,
     pub dictionary: Option<(&'a [i64], &'a [u8])>,
+}
+
+/// A range of rows of a column, as the buffers that write it and the statistics of those rows
+/// ([`Column::rows_buffers`]). Values, string bytes and categorical codes are borrowed from
+/// the column; what a range cannot borrow is copied: bitmaps that do not start on a byte, and
+/// string offsets, rebased to 0 unless the range starts at row 0.
+#[derive(Debug)]
+pub(crate) struct RowBuffers<'a> {
+    validity: Option<Cow<'a, [u8]>>,
+    values: Cow<'a, [u8]>,
+    value_size: usize,
+    offsets: Option<Cow<'a, [i64]>>,
+    dictionary: Option<(&'a [i64], &'a [u8])>,
+    /// Nulls among the rows.
+    pub null_count: usize,
+    /// Smallest and largest non-null value among the rows, where that makes sense.
+    pub range: Option<StatRange>,
+}
+
+impl RowBuffers<'_> {
+    /// The buffers, by role.
+    pub(crate) fn buffers(&self) -> Buffers<'_> {
+        Buffers {
+            validity: self.validity.as_deref(),
+            values: &self.values,
+            value_size: self.value_size,
+            offsets: self.offsets.as_deref(),
+            dictionary: self.dictionary,
+        }
+    }
 }
 
 /// One column of data to write, laid out as brine (and Arrow) store it.
@@ -460,43 +508,6 @@ impl Column {
         }
     }
 
-    /// Rows `start..end` (within `len()`) as a new column of the same type, each buffer copied
-    /// in one piece (a categorical keeps its whole dictionary): [`Column::take`] of a range,
-    /// without a gather.
-    pub(crate) fn slice(&self, start: usize, end: usize) -> Column {
-        let len = end - start;
-        let validity = self.validity.as_deref().map(|v| slice_bits(v, start, end));
-        let null_count = validity
-            .as_deref()
-            .and_then(|b| Bitmap::new(b, len))
-            .map_or(0, |b| b.count_zeros());
-        let validity = validity.filter(|_| null_count > 0);
-        let data = match &self.data {
-            Data::Fixed(v) => Data::Fixed(v.slice(start, end)),
-            Data::Bits(bits) => Data::Bits(slice_bits(bits, start, end)),
-            Data::Bytes { offsets, bytes } => {
-                let (offsets, bytes) = slice_bytes(offsets, bytes, start, end);
-                Data::Bytes { offsets, bytes }
-            }
-            Data::Codes {
-                codes,
-                offsets,
-                bytes,
-            } => Data::Codes {
-                codes: codes[start..end].to_vec(),
-                offsets: offsets.clone(),
-                bytes: bytes.clone(),
-            },
-        };
-        Column {
-            ty: self.ty.clone(),
-            len,
-            validity,
-            null_count,
-            data,
-        }
-    }
-
     /// The buffers, by role.
     pub(crate) fn buffers(&self) -> Buffers<'_> {
         let validity = self.validity.as_deref();
@@ -538,27 +549,70 @@ impl Column {
 
     /// Smallest and largest non-null value, where that makes sense.
     pub(crate) fn range(&self) -> Option<StatRange> {
-        match &self.data {
-            Data::Fixed(v) => v.range(self.validity()),
-            Data::Bits(bits) => {
-                let values = Bitmap::new(bits, self.len)?;
-                let mut seen = [false; 2];
-                match self.validity() {
-                    None => values.iter().for_each(|b| seen[usize::from(b)] = true),
-                    Some(valid) => values
-                        .iter()
-                        .zip(valid.iter())
-                        .filter(|(_, v)| *v)
-                        .for_each(|(b, _)| seen[usize::from(b)] = true),
-                }
-                match seen {
-                    [false, false] => None,
-                    [lo_false, hi_true] => {
-                        Some(StatRange::Int(i64::from(!lo_false), i64::from(hi_true)))
-                    }
-                }
+        self.rows_buffers(0..self.len).range
+    }
+
+    /// Rows `rows` (within `len()`) as the buffers that write them, with their null count and
+    /// range, copying as little as [`RowBuffers`] says: what writes a shard of a frame without
+    /// first copying the shard into a new column ([`Column::take`]).
+    pub(crate) fn rows_buffers(&self, rows: Range<usize>) -> RowBuffers<'_> {
+        let (start, end) = (rows.start, rows.end);
+        let len = end - start;
+        let validity = self
+            .validity
+            .as_deref()
+            .map(|v| bits_of(v, self.len, start, end));
+        let null_count = match (start, end) {
+            (0, e) if e == self.len => self.null_count,
+            _ => validity
+                .as_deref()
+                .and_then(|b| Bitmap::new(b, len))
+                .map_or(0, |b| b.count_zeros()),
+        };
+        // A range without nulls has no bitmap, as every constructor writes it.
+        let validity = validity.filter(|_| null_count > 0);
+        let valid = || validity.as_deref().and_then(|b| Bitmap::new(b, len));
+        let value_size = self.ty.physical().size();
+        let (values, value_size, offsets, dictionary, range) = match &self.data {
+            Data::Fixed(v) => {
+                let bytes = &v.bytes()[start * value_size..end * value_size];
+                let range = v.range(rows, valid());
+                (Cow::Borrowed(bytes), value_size, None, None, range)
             }
-            Data::Bytes { .. } | Data::Codes { .. } => None,
+            Data::Bits(bits) => {
+                let b = bits_of(bits, self.len, start, end);
+                let range = Bitmap::new(&b, len).and_then(|v| bits_range(v, valid()));
+                (b, 0, None, None, range)
+            }
+            Data::Bytes { offsets, bytes } => {
+                // Offsets of a column this crate built: from 0, never decreasing, within `bytes`.
+                let (a, b) = (offsets[start], offsets[end]);
+                let bytes =
+                    &bytes[usize::try_from(a).unwrap_or(0)..usize::try_from(b).unwrap_or(0)];
+                let offsets = match a {
+                    0 => Cow::Borrowed(&offsets[start..=end]),
+                    _ => Cow::Owned(offsets[start..=end].iter().map(|o| o - a).collect()),
+                };
+                (Cow::Borrowed(bytes), 0, Some(offsets), None, None)
+            }
+            Data::Codes {
+                codes,
+                offsets,
+                bytes,
+            } => {
+                let codes: &[u8] = bytemuck::cast_slice(&codes[start..end]);
+                let dictionary = Some((offsets.as_slice(), bytes.as_slice()));
+                (Cow::Borrowed(codes), 4, None, dictionary, None)
+            }
+        };
+        RowBuffers {
+            validity,
+            values,
+            value_size,
+            offsets,
+            dictionary,
+            null_count,
+            range,
         }
     }
 
@@ -906,18 +960,6 @@ impl Frame {
         self.columns.iter().map(|(n, c)| (n.as_str(), c))
     }
 
-    /// Rows `start..end` (within `rows()`) as a new frame (see [`Column::slice`]).
-    pub(crate) fn slice(&self, start: usize, end: usize) -> Frame {
-        Frame {
-            columns: self
-                .columns
-                .iter()
-                .map(|(n, c)| (n.clone(), c.slice(start, end)))
-                .collect(),
-            rows: end - start,
-        }
-    }
-
     /// The rows at `rows` (each below `rows()`), in that order, as a new frame.
     pub(crate) fn take(&self, rows: &[usize]) -> Frame {
         Frame {
@@ -991,18 +1033,8 @@ impl FrameBuilder {
 mod tests {
     use super::*;
 
-    fn same(a: &Column, b: &Column) {
-        let (x, y) = (a.buffers(), b.buffers());
-        assert_eq!(a.len(), b.len());
-        assert_eq!(a.null_count(), b.null_count());
-        assert_eq!(x.validity, y.validity);
-        assert_eq!(x.values, y.values);
-        assert_eq!(x.offsets, y.offsets);
-        assert_eq!(x.dictionary, y.dictionary);
-    }
-
     #[test]
-    fn a_slice_is_the_take_of_its_range() {
+    fn the_buffers_of_a_range_are_those_of_its_take() {
         let n = 77;
         let columns = [
             Column::from_options((0..n).map(|i| (i % 3 != 0).then_some(i as i64))),
@@ -1022,9 +1054,19 @@ mod tests {
                 (9, 77),
                 (76, 77),
                 (13, 13),
+                (1, 2),
             ] {
                 let rows: Vec<usize> = (a..b).collect();
-                same(&c.slice(a, b), &c.take(&rows));
+                let (part, taken) = (c.rows_buffers(a..b), c.take(&rows));
+                let (x, y) = (part.buffers(), taken.buffers());
+                let at = format!("{:?} rows {a}..{b}", c.ty());
+                assert_eq!(part.null_count, taken.null_count(), "{at}");
+                assert_eq!(part.range, taken.range(), "{at}");
+                assert_eq!(x.validity, y.validity, "{at}");
+                assert_eq!(x.values, y.values, "{at}");
+                assert_eq!(x.value_size, y.value_size, "{at}");
+                assert_eq!(x.offsets, y.offsets, "{at}");
+                assert_eq!(x.dictionary, y.dictionary, "{at}");
             }
         }
     }

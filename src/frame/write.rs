@@ -4,11 +4,12 @@
 use std::collections::{BTreeMap, HashMap};
 use std::fs::File;
 use std::io::{BufWriter, Seek, SeekFrom, Write};
+use std::ops::Range;
 
 use crate::error::{Error, Result};
 use crate::frame::bitmap::{Bitmap, BitmapBuilder};
 use crate::frame::column::{Buffers, Column, Frame};
-use crate::frame::types::{ColumnType, Field, StatRange};
+use crate::frame::types::{ColumnStats, ColumnType, Field, StatRange};
 use crate::options::{Codec, Encoding, shared_entry_options};
 use crate::raw::build::PendingColumn;
 use crate::raw::manifest::{COLUMN_FLAG_ORDERED, ColumnMeta, MetaValue, NO_SECTION};
@@ -179,12 +180,32 @@ impl Writer {
         frame: &Frame,
         options: &FrameOptions,
     ) -> Result<()> {
+        self.put_frame_rows(name, frame, 0..frame.rows(), options)
+            .map(drop)
+    }
+
+    /// Writes rows `rows` (within `frame.rows()`) of a frame as [`Writer::put_frame_with`]
+    /// writes a whole one, from the frame's memory without first copying the rows out
+    /// ([`Column::rows_buffers`]), and returns each column's statistics as written.
+    pub(crate) fn put_frame_rows(
+        &mut self,
+        name: &str,
+        frame: &Frame,
+        rows: Range<usize>,
+        options: &FrameOptions,
+    ) -> Result<Vec<ColumnStats>> {
         self.start_entry(name)?;
         let mut columns = Vec::with_capacity(frame.columns.len());
+        let mut stats = Vec::with_capacity(frame.columns.len());
         for (column_name, c) in frame.columns() {
             let e = &options.encoding_of(column_name);
-            let mut meta = column_meta(c.ty(), c.null_count() as u64, c.range());
-            let b: Buffers<'_> = c.buffers();
+            let part = c.rows_buffers(rows.clone());
+            let mut meta = column_meta(c.ty(), part.null_count as u64, part.range);
+            stats.push(ColumnStats {
+                null_count: part.null_count as u64,
+                range: part.range,
+            });
+            let b: Buffers<'_> = part.buffers();
             if let Some(v) = b.validity {
                 meta.validity = self.write_buffer(name, v, 1, e)?;
             }
@@ -201,10 +222,10 @@ impl Writer {
             columns.push((meta, column_name.to_owned(), c.ty().clone()));
         }
         let columns = options.pending_columns(self, name, columns)?;
-        let rows = frame.rows() as u64;
+        let rows = rows.len() as u64;
         let metadata = options.metadata.clone();
         self.add_entry(|m| m.add_frame(name.to_owned(), rows, columns, metadata));
-        Ok(())
+        Ok(stats)
     }
 
     /// Starts a frame written in batches of rows ([`FrameWriter::write_batch`]), for frames
