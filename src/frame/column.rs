@@ -572,12 +572,12 @@ impl Column {
         // A range without nulls has no bitmap, as every constructor writes it.
         let validity = validity.filter(|_| null_count > 0);
         let valid = || validity.as_deref().and_then(|b| Bitmap::new(b, len));
-        let value_size = self.ty.physical().size();
         let (values, value_size, offsets, dictionary, range) = match &self.data {
             Data::Fixed(v) => {
-                let bytes = &v.bytes()[start * value_size..end * value_size];
+                let width = self.ty.physical().size();
+                let bytes = &v.bytes()[start * width..end * width];
                 let range = v.range(rows, valid());
-                (Cow::Borrowed(bytes), value_size, None, None, range)
+                (Cow::Borrowed(bytes), width, None, None, range)
             }
             Data::Bits(bits) => {
                 let b = bits_of(bits, self.len, start, end);
